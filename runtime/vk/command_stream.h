@@ -1,0 +1,89 @@
+#pragma once
+// Records compute work into one command buffer, submits it and waits on a fence. Barriers are
+// inserted only where a command touches a range that an earlier command since the last barrier
+// wrote (read-after-write, write-after-write) or read (write-after-read).
+
+#include <vulkan/vulkan.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <span>
+#include <vector>
+
+#include "runtime/vk/arena.h"
+#include "runtime/vk/device.h"
+#include "runtime/vk/pipeline.h"
+
+namespace vkllm::vk {
+
+enum class Access { Read, Write, ReadWrite };
+
+struct Binding {
+    BufferSpan span;
+    Access access = Access::Read;
+};
+
+inline Binding reads(const BufferSpan& s) { return {s, Access::Read}; }
+inline Binding writes(const BufferSpan& s) { return {s, Access::Write}; }
+inline Binding reads_writes(const BufferSpan& s) { return {s, Access::ReadWrite}; }
+
+struct Groups {
+    uint32_t x = 1, y = 1, z = 1;
+};
+
+class CommandStream {
+public:
+    explicit CommandStream(const Device& device, uint32_t max_timestamps = 256);
+    ~CommandStream();
+    CommandStream(const CommandStream&) = delete;
+    CommandStream& operator=(const CommandStream&) = delete;
+
+    // Starts a new recording; previous timestamps are discarded.
+    void begin();
+    void dispatch(const Pipeline& pipeline, std::span<const Binding> bindings, const void* push,
+                  uint32_t push_bytes, Groups groups);
+    template <typename Push>
+    void dispatch(const Pipeline& pipeline, std::initializer_list<Binding> bindings,
+                  const Push& push, Groups groups) {
+        dispatch(pipeline, std::span<const Binding>(bindings.begin(), bindings.size()), &push,
+                 static_cast<uint32_t>(sizeof(Push)), groups);
+    }
+    void copy(const BufferSpan& src, const BufferSpan& dst);
+    void fill_zero(const BufferSpan& dst);
+    // Records a timestamp after all previous work; returns its index.
+    uint32_t timestamp();
+    // Ends recording, submits, waits. Host-visible results are readable afterwards.
+    void submit_and_wait();
+    // Nanoseconds between timestamps a and b of the last submission.
+    double elapsed_ns(uint32_t a, uint32_t b) const;
+    uint32_t barrier_count() const { return barriers_; }
+
+private:
+    struct Range {
+        VkBuffer buffer;
+        uint64_t begin, end;
+    };
+    void before_access(std::span<const Range> reads, std::span<const Range> writes);
+    void barrier();
+
+    const Device& device_;  // borrowed
+    // Owned.
+    VkCommandPool pool_ = VK_NULL_HANDLE;
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    VkFence fence_ = VK_NULL_HANDLE;
+    VkQueryPool queries_ = VK_NULL_HANDLE;
+    uint32_t max_timestamps_;
+    uint32_t timestamps_used_ = 0;
+    std::vector<uint64_t> timestamp_values_;
+    bool recording_ = false;
+    uint32_t barriers_ = 0;
+    std::vector<Range> pending_writes_;  // since the last barrier
+    std::vector<Range> pending_reads_;
+};
+
+// Number of workgroups to cover `n` items with `per_group` items each.
+inline uint32_t groups_for(uint64_t n, uint64_t per_group) {
+    return static_cast<uint32_t>((n + per_group - 1) / per_group);
+}
+
+}  // namespace vkllm::vk

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs everything vkllm needs to build and test on Debian 12. Idempotent: re-running it only
+# installs what is missing. Must run as root (CI does); otherwise it re-runs itself under sudo.
+set -euo pipefail
+packages=(
+    build-essential cmake ninja-build pkg-config git
+    libvulkan-dev glslc spirv-headers libshaderc-dev
+    nlohmann-json3-dev libasio-dev googletest libgtest-dev libgmock-dev
+    mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
+    clang-format
+)
+if [ "$(id -u)" != 0 ]; then
+    exec sudo "$0" "$@"
+fi
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all ${#packages[@]} packages present"

@@ -1,0 +1,11 @@
+#pragma once
+// Entry points of the vkllm subcommands; each returns the process exit code.
+
+#include "tools/cli_args.h"
+
+namespace vkllm::cli {
+
+int cmd_devices(const Args& args);
+int cmd_bench(const Args& args);
+
+}  // namespace vkllm::cli
