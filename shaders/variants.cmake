@@ -1,4 +1,11 @@
-# One line per SPIR-V module: vkllm_shader(<module name> <source> [DEFINES ...]).
-# Kernel families that dequantize weights loop over VKLLM_WEIGHT_TYPES.
+# Module list. Each kernel family owns one shaders/<family>.variants.cmake file with lines
+# vkllm_shader(<module name> <source> [DEFINES ...]); weight-dequantizing families loop over
+# VKLLM_WEIGHT_TYPES.
 
 vkllm_shader(fill_f32 fill.comp)
+
+file(GLOB family_files ${CMAKE_CURRENT_SOURCE_DIR}/*.variants.cmake)
+list(SORT family_files)
+foreach(f ${family_files})
+    include(${f})
+endforeach()
