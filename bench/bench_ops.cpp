@@ -1,24 +1,115 @@
 #include "bench/bench_ops.h"
 
-#include <algorithm>
+#include <chrono>
 #include <cstdio>
-#include <vector>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
 
 #include "bench/copy_bandwidth.h"
+#include "bench/matvec_bench.h"
 #include "runtime/vk/context.h"
 
+#ifndef VKLLM_GIT_COMMIT
+#define VKLLM_GIT_COMMIT "unknown"
+#endif
+
 namespace vkllm::bench {
+namespace {
+
+// Gemma 4 decode shapes (K x N in GGUF order): 31B FFN up/gate and down, a 26B-A4B expert-sized
+// projection, and the 262k-vocab LM head at the 26B width.
+const std::vector<MatVecShape> k_default_shapes = {
+    {5376, 21504}, {21504, 5376}, {2816, 2112}, {2816, 262144}};
+
+const std::vector<GgmlType> k_types = {
+    GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1,
+    GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0, GgmlType::Q2_K, GgmlType::Q3_K,
+    GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K};
+
+MatVecShape parse_shape(const std::string& s) {
+    const auto x = s.find('x');
+    if (x == std::string::npos) throw std::invalid_argument("shape '" + s + "' is not KxN");
+    return {static_cast<uint32_t>(std::stoul(s.substr(0, x))),
+            static_cast<uint32_t>(std::stoul(s.substr(x + 1)))};
+}
+
+std::string slug(std::string s) {
+    for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
+    return s;
+}
+
+std::string today() {
+    const std::time_t t = std::time(nullptr);
+    char buf[16];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
+    return buf;
+}
+
+}  // namespace
 
 int run_ops_bench(const OpsBenchOptions& options) {
     vk::ContextOptions o;
     o.device = options.device;
     vk::Context ctx(std::move(o));
     const auto& info = ctx.device().info();
+    std::vector<GgmlType> types;
+    for (GgmlType t : k_types) {
+        if (options.types.empty() ||
+            std::find(options.types.begin(), options.types.end(), traits_of(t).name) != options.types.end()) {
+            types.push_back(t);
+        }
+    }
+    std::vector<MatVecShape> shapes;
+    for (const auto& s : options.shapes) shapes.push_back(parse_shape(s));
+    if (shapes.empty()) shapes = k_default_shapes;
+
+    std::filesystem::create_directories(options.out_dir);
+    const std::string path = options.out_dir + "/" + today() + "_" + VKLLM_GIT_COMMIT + "_" +
+                             slug(info.name) + "_ops.jsonl";
+    std::ofstream out(path, std::ios::app);
+    const nlohmann::json common = {
+        {"device", info.name},          {"vendor_id", info.vendor_id},
+        {"driver", info.driver_name},   {"driver_version", vk::driver_version_string(info)},
+        {"git_commit", VKLLM_GIT_COMMIT}, {"command", options.command_line}};
+
     std::printf("device: %s (%s %s)\n", info.name.c_str(), info.driver_name.c_str(),
                 vk::driver_version_string(info).c_str());
     const Stats copy = measure_copy_bandwidth(ctx, options.repeat);
-    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): median %.1f GB/s (min %.1f, max %.1f)\n",
+    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): median %.1f GB/s (min %.1f, max %.1f)\n\n",
                 copy.median, copy.min, copy.max);
+    nlohmann::json j = common;
+    j.update({{"op", "copy"}, {"gbps_median", copy.median}, {"gbps_min", copy.min}, {"gbps_max", copy.max}});
+    out << j.dump() << "\n";
+
+    std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols, options.repeat);
+    std::printf("%-6s %-14s %10s %10s %9s\n", "type", "K x N", "us", "GB/s", "of copy");
+    for (const MatVecShape& s : shapes) {
+        for (GgmlType t : types) {
+            const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.N);
+            if (s.K % traits_of(t).block_elems != 0) continue;
+            const auto r = bench_matvec(ctx, t, s, options.ncols, options.repeat);
+            if (!r) {
+                std::printf("%-6s %-14s %10s (does not fit in device memory)\n",
+                            std::string(traits_of(t).name).c_str(), shape.c_str(), "-");
+                continue;
+            }
+            const double frac = copy.median > 0 ? r->gbps.median / copy.median : 0;
+            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%%\n", std::string(traits_of(t).name).c_str(),
+                        shape.c_str(), r->us.median, r->gbps.median, 100 * frac);
+            std::fflush(stdout);
+            j = common;
+            j.update({{"op", "matvec"}, {"type", traits_of(t).name}, {"K", s.K}, {"N", s.N},
+                      {"ncols", options.ncols}, {"bytes", r->bytes_per_call},
+                      {"us_median", r->us.median}, {"us_min", r->us.min}, {"us_max", r->us.max},
+                      {"gbps_median", r->gbps.median}, {"fraction_of_copy", frac}});
+            out << j.dump() << "\n";
+        }
+    }
+    std::printf("\nresults appended to %s\n", path.c_str());
     return 0;
 }
 

@@ -4,13 +4,18 @@
 // bandwidth, as a table on stdout and JSON lines under bench-results/.
 
 #include <string>
+#include <vector>
 
 namespace vkllm::bench {
 
 struct OpsBenchOptions {
     std::string device;
     int repeat = 20;
+    uint32_t ncols = 1;
     std::string out_dir = "bench-results";
+    std::vector<std::string> types;   // empty: every weight type
+    std::vector<std::string> shapes;  // "KxN"; empty: the Gemma 4 default set
+    std::string command_line;
 };
 
 int run_ops_bench(const OpsBenchOptions& options);

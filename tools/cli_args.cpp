@@ -6,6 +6,7 @@
 namespace vkllm::cli {
 
 Args::Args(int argc, char** argv, int first, std::vector<std::string> flags) {
+    for (int i = 0; i < argc; ++i) command_line_ += (i ? " " : "") + std::string(argv[i]);
     for (int i = first; i < argc; ++i) {
         std::string a = argv[i];
         if (a.rfind("-", 0) != 0 || a == "-") {

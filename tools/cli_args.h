@@ -17,12 +17,15 @@ public:
     std::string get_or(const std::string& name, const std::string& fallback) const;
     bool has(const std::string& name) const;
     const std::vector<std::string>& positional() const { return positional_; }
+    // The invocation as typed (for benchmark records).
+    const std::string& command_line() const { return command_line_; }
     // Throws std::invalid_argument naming the first option not in `known`.
     void allow_only(const std::vector<std::string>& known) const;
 
 private:
     std::map<std::string, std::string> values_;
     std::vector<std::string> positional_;
+    std::string command_line_;
 };
 
 }  // namespace vkllm::cli

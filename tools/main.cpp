@@ -13,7 +13,8 @@ void usage() {
     std::printf(
         "usage: vkllm <command> [options]\n"
         "  devices [--validation]        list Vulkan devices and what vkllm can use\n"
-        "  bench ops [--device N|name]   mat-vec GB/s at Gemma 4 shapes vs copy bandwidth\n");
+        "  bench ops [--device N|name] [--types ..] [--shapes KxN,..] [--ncols N] [--repeat N]\n"
+        "                                mat-vec GB/s at Gemma 4 shapes vs copy bandwidth\n");
 }
 
 }  // namespace
@@ -27,7 +28,7 @@ int main(int argc, char** argv) {
     try {
         using namespace vkllm::cli;
         if (cmd == "devices") return cmd_devices(Args(argc, argv, 2, {"--validation"}));
-        if (cmd == "bench") return cmd_bench(Args(argc, argv, 2, {"--validation", "--json"}));
+        if (cmd == "bench") return cmd_bench(Args(argc, argv, 2, {}));
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage();
             return 0;

@@ -1,0 +1,88 @@
+#include "bench/matvec_bench.h"
+
+#include <algorithm>
+#include <random>
+#include <vector>
+
+#include "reference/random_blocks.h"
+#include "runtime/ops/matvec.h"
+#include "runtime/vk/command_stream.h"
+
+namespace vkllm::bench {
+namespace {
+
+uint64_t device_local_bytes(const vk::DeviceInfo& info) {
+    uint64_t best = 0;
+    for (const auto& h : info.heaps) {
+        if (h.device_local) best = std::max(best, h.size_bytes);
+    }
+    return best;
+}
+
+// Fills every part with a repeated block of valid random weights: content does not change the
+// timing, and quantizing hundreds of millions of values on the CPU would dominate the bench.
+void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K) {
+    std::mt19937_64 rng(1);
+    const uint64_t rows_in_pattern = std::max<uint64_t>(1, (1u << 20) / t.row_bytes);
+    const std::vector<std::byte> pattern = random_quantized(type, rows_in_pattern * K, rng);
+    std::vector<std::byte> part;
+    for (size_t p = 0; p < t.parts.size(); ++p) {
+        part.resize(t.rows_in(p) * t.row_bytes);
+        for (size_t off = 0; off < part.size(); off += pattern.size()) {
+            std::copy_n(pattern.begin(), std::min(pattern.size(), part.size() - off),
+                        part.begin() + static_cast<ptrdiff_t>(off));
+        }
+        ctx.transfer().upload(t.parts[p], part);
+    }
+}
+
+}  // namespace
+
+std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
+                                         uint32_t ncols, int repeat) {
+    const uint64_t weight_bytes = row_bytes(type, shape.K) * shape.N;
+    if (weight_bytes > device_local_bytes(ctx.device().info()) / 2) return std::nullopt;
+
+    vk::Arena arena(ctx.device(), vk::MemoryIntent::DeviceLocal, 1ull << 30);
+    const vk::TensorSpans w = arena.allocate_rows(row_bytes(type, shape.K), shape.N);
+    upload_pattern(ctx, w, type, shape.K);
+    const vk::BufferSpan x = arena.allocate(uint64_t{shape.K} * ncols * 4);
+    const vk::BufferSpan y = arena.allocate(uint64_t{shape.N} * ncols * 4);
+    std::mt19937_64 rng(2);
+    std::normal_distribution<float> nd;
+    std::vector<float> xs(uint64_t{shape.K} * ncols);
+    for (float& v : xs) v = nd(rng);
+    ctx.transfer().upload(x, std::as_bytes(std::span(xs)));
+
+    ops::MatVecArgs a;
+    a.weight = {&w, type, shape.K, shape.N};
+    a.x = x;
+    a.x_stride = shape.K;
+    a.y = y;
+    a.y_stride = shape.N;
+    a.ncols = ncols;
+
+    vk::CommandStream cs(ctx.device(), 2 * static_cast<uint32_t>(repeat) + 8);
+    std::vector<double> us, gbps;
+    const uint64_t bytes = ops::matvec_bytes(a);
+    for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches, clocks and pipelines
+        cs.begin();
+        std::vector<std::pair<uint32_t, uint32_t>> marks;
+        for (int i = 0; i < repeat; ++i) {
+            const uint32_t t0 = cs.timestamp();
+            ops::record_matvec(ctx, cs, a);  // WAW on y: each call waits for the previous one
+            marks.emplace_back(t0, cs.timestamp());
+        }
+        cs.submit_and_wait();
+        if (pass == 0) continue;
+        for (auto [t0, t1] : marks) {
+            const double ns = cs.elapsed_ns(t0, t1);
+            if (ns <= 0) continue;
+            us.push_back(ns / 1e3);
+            gbps.push_back(static_cast<double>(bytes) / ns);
+        }
+    }
+    return MatVecResult{summarize(gbps), summarize(us), bytes};
+}
+
+}  // namespace vkllm::bench
