@@ -1,0 +1,193 @@
+#include "runtime/ops/attention.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace vkllm::ops {
+namespace {
+
+constexpr uint32_t k_cols = 64;           // BC: KV columns per tile = workgroup size
+constexpr uint32_t k_max_rows = 32;       // BR limit: the row mask is one uint
+constexpr uint32_t k_shared_cap = 32768;  // plan within lavapipe's 32 KiB even on bigger GPUs
+constexpr uint32_t k_reduce_workgroup = 64;
+constexpr uint32_t k_max_groups_x = 65535;
+constexpr uint32_t k_min_split_slots = 256;  // auto split-K never makes chunks smaller
+
+struct FlashAttnPush {  // mirrors `Push` in shaders/flash_attn.comp (std430)
+    uint32_t n_q, n_heads, gqa, n_kv_heads;
+    uint32_t seg_begin, seg_end, k_first, v_first;
+    uint32_t chunk, split_base, mode, window;
+    float scale, softcap;
+};
+static_assert(sizeof(FlashAttnPush) == 56);
+
+struct ReducePush {  // mirrors `Push` in shaders/flash_attn_split_reduce.comp
+    uint32_t n_rows, d, n_splits;
+};
+static_assert(sizeof(ReducePush) == 12);
+
+// A slot range lying inside one K part and one V part.
+struct Segment {
+    uint32_t begin, end;
+    size_t k_part, v_part;
+};
+
+std::vector<Segment> segments(const KvCache& k, const KvCache& v, uint32_t n_slots) {
+    std::vector<Segment> out;
+    uint32_t s = 0;
+    do {
+        const size_t kp = k.spans.rows_per_part ? s / k.spans.rows_per_part : 0;
+        const size_t vp = v.spans.rows_per_part ? s / v.spans.rows_per_part : 0;
+        const uint64_t k_end = k.spans.first_row(kp) + k.spans.rows_in(kp);
+        const uint64_t v_end = v.spans.first_row(vp) + v.spans.rows_in(vp);
+        const auto e = static_cast<uint32_t>(std::min<uint64_t>({k_end, v_end, n_slots}));
+        out.push_back({s, e, kp, vp});
+        s = e;
+    } while (s < n_slots);
+    return out;
+}
+
+uint32_t shared_bytes(uint32_t rows, uint32_t head_dim) {
+    // sh_q, sh_s, 5 per-row words, sh_colvalid
+    return 4 * (rows * head_dim + rows * k_cols + 5 * rows + k_cols);
+}
+
+uint32_t rows_per_group(const vk::Device& device, uint32_t head_dim, uint32_t rows) {
+    const uint32_t budget = std::min(device.info().max_shared_memory_bytes, k_shared_cap);
+    uint32_t br = 1;
+    while (br < rows && br < k_max_rows && shared_bytes(2 * br, head_dim) <= budget) br *= 2;
+    return br;
+}
+
+std::string dims(const AttentionShape& s) {
+    return "head_dim " + std::to_string(s.head_dim) + ", n_heads " + std::to_string(s.n_heads) +
+           ", n_kv_heads " + std::to_string(s.n_kv_heads) + ", n_q " + std::to_string(s.n_q) +
+           ", n_slots " + std::to_string(s.n_slots);
+}
+
+void need_bytes(const char* what, const vk::BufferSpan& span, uint64_t bytes) {
+    if (span.size < bytes) {
+        throw std::invalid_argument(std::string("[attention] expected ") + what + " of at least " +
+                                    std::to_string(bytes) + " bytes, got " +
+                                    std::to_string(span.size));
+    }
+}
+
+void validate(const AttentionShape& s, const KvCache& k, const KvCache& v) {
+    const bool ok = s.head_dim % k_cols == 0 && s.head_dim > 0 && s.head_dim <= 512 &&
+                    s.n_kv_heads > 0 && s.n_heads % s.n_kv_heads == 0 && s.n_heads > 0 && s.n_q > 0;
+    if (!ok) {
+        throw std::invalid_argument(
+            "[attention] expected head_dim a multiple of 64 up to 512 and n_heads a positive "
+            "multiple of n_kv_heads, got " +
+            dims(s));
+    }
+    for (const KvCache* c : {&k, &v}) {
+        if (c->head_dim != s.head_dim || c->n_kv_heads != s.n_kv_heads || c->capacity < s.n_slots ||
+            c->spans.parts.empty()) {
+            throw std::invalid_argument(
+                "[attention] expected K/V caches with the shape's head_dim and n_kv_heads and "
+                "capacity >= n_slots, got cache head_dim " +
+                std::to_string(c->head_dim) + ", n_kv_heads " + std::to_string(c->n_kv_heads) +
+                ", capacity " + std::to_string(c->capacity) + " for " + dims(s));
+        }
+    }
+}
+
+}  // namespace
+
+AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& shape,
+                             const AttentionParams& params, const KvCache& k, const KvCache& v) {
+    validate(shape, k, v);
+    AttentionPlan plan;
+    const uint32_t gqa = shape.n_heads / shape.n_kv_heads;
+    plan.rows_per_group = rows_per_group(device, shape.head_dim, shape.n_q * gqa);
+    uint32_t want = params.splits;
+    if (want == 0) {
+        // Split-K only when the grid alone cannot fill the device (decode); never below
+        // k_min_split_slots slots per split.
+        const uint64_t groups =
+            uint64_t{vk::groups_for(uint64_t{shape.n_q} * gqa, plan.rows_per_group)} *
+            shape.n_kv_heads;
+        const uint64_t target = device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 256;
+        want = groups >= target ? 1 : static_cast<uint32_t>((target + groups - 1) / groups);
+        want = std::min(want, std::max(1u, vk::groups_for(shape.n_slots, k_min_split_slots)));
+    }
+    const uint32_t per_split = vk::groups_for(shape.n_slots, want);
+    plan.chunk_slots = std::max(k_cols, vk::groups_for(per_split, k_cols) * k_cols);
+    plan.splits = 0;
+    for (const Segment& s : segments(k, v, shape.n_slots)) {
+        plan.splits += std::max(1u, vk::groups_for(s.end - s.begin, plan.chunk_slots));
+    }
+    if (plan.splits > 1) {
+        plan.scratch_bytes =
+            uint64_t{plan.splits} * shape.n_q * shape.n_heads * (shape.head_dim + 2) * 4;
+    }
+    return plan;
+}
+
+void record_attention(vk::Context& ctx, vk::CommandStream& cs, const AttentionShape& shape,
+                      const AttentionParams& params, const AttentionArgs& args) {
+    if (!args.k || !args.v) throw std::invalid_argument("[attention] expected K and V caches");
+    const KvCache& k = *args.k;
+    const KvCache& v = *args.v;
+    const AttentionPlan plan = plan_attention(ctx.device(), shape, params, k, v);
+    const uint64_t out_bytes = uint64_t{shape.head_dim} * shape.n_heads * shape.n_q * 4;
+    need_bytes("q", args.q, out_bytes);
+    need_bytes("out", args.out, out_bytes);
+    need_bytes("q_pos", args.q_pos, uint64_t{shape.n_q} * 4);
+    need_bytes("slot_pos", args.slot_pos, uint64_t{shape.n_slots} * 4);
+    need_bytes("scratch", args.scratch, plan.scratch_bytes);
+    if (plan.scratch_bytes > ctx.device().limits().max_binding_bytes) {
+        throw std::invalid_argument("[attention] split-K scratch of " +
+                                    std::to_string(plan.scratch_bytes) +
+                                    " bytes exceeds one binding; pass fewer queries per call");
+    }
+
+    const uint32_t gqa = shape.n_heads / shape.n_kv_heads;
+    const bool softcap = params.softcap > 0.0f;
+    const vk::Pipeline& fa = ctx.pipelines().get(
+        {"flash_attn",
+         {k_cols, plan.rows_per_group, shape.head_dim, static_cast<uint32_t>(k.type),
+          static_cast<uint32_t>(v.type), softcap ? 1u : 0u, k_cols},
+         sizeof(FlashAttnPush),
+         6});
+    const bool split = plan.splits > 1;
+    const vk::BufferSpan& dst = split ? args.scratch : args.out;
+    const uint32_t groups_x = vk::groups_for(uint64_t{shape.n_q} * gqa, plan.rows_per_group);
+    uint32_t split_base = 0;
+    for (const Segment& s : segments(k, v, shape.n_slots)) {
+        const uint32_t n = std::max(1u, vk::groups_for(s.end - s.begin, plan.chunk_slots));
+        const FlashAttnPush push{shape.n_q,
+                                 shape.n_heads,
+                                 gqa,
+                                 shape.n_kv_heads,
+                                 s.begin,
+                                 s.end,
+                                 static_cast<uint32_t>(k.spans.first_row(s.k_part)),
+                                 static_cast<uint32_t>(v.spans.first_row(s.v_part)),
+                                 plan.chunk_slots,
+                                 split_base,
+                                 split ? 1u : 0u,
+                                 params.window,
+                                 params.scale,
+                                 softcap ? params.softcap : 1.0f};
+        cs.dispatch(fa,
+                    {vk::reads(args.q), vk::reads(k.spans.parts[s.k_part]),
+                     vk::reads(v.spans.parts[s.v_part]), vk::reads(args.q_pos),
+                     vk::reads(args.slot_pos), vk::writes(dst)},
+                    push, {groups_x, shape.n_kv_heads, n});
+        split_base += n;
+    }
+    if (!split) return;
+    const uint32_t rows = shape.n_q * shape.n_heads;
+    const vk::Pipeline& reduce = ctx.pipelines().get(
+        {"flash_attn_split_reduce", {k_reduce_workgroup}, sizeof(ReducePush), 2});
+    cs.dispatch(reduce, {vk::reads(args.scratch), vk::writes(args.out)},
+                ReducePush{rows, shape.head_dim, plan.splits},
+                {std::min(rows, k_max_groups_x), vk::groups_for(rows, k_max_groups_x)});
+}
+
+}  // namespace vkllm::ops

@@ -1,0 +1,230 @@
+#include "runtime/ops/matvec.h"
+
+#include <algorithm>
+#include <stdexcept>
+#include <string>
+
+namespace vkllm::ops {
+namespace {
+
+// Rows one subgroup computes together: x values are loaded once per item for all of them.
+constexpr uint32_t k_rows_per_subgroup = 2;
+constexpr uint32_t k_max_cols = 8;
+
+struct MatVecPush {  // mirrors `Push` in shaders/matvec.comp (std430)
+    uint32_t K;
+    uint32_t part_rows;
+    uint32_t part_first_row;
+    uint32_t y_first;
+    uint32_t x_stride;
+    uint32_t y_stride;
+    uint32_t n_rows;
+    uint32_t n_experts;
+    uint32_t n_used;
+    uint32_t ids_stride;
+    uint32_t x_per_slot;
+};
+static_assert(sizeof(MatVecPush) == 44);
+
+// Binding indices of shaders/matvec.comp.
+constexpr uint32_t k_bindings = 3;
+constexpr uint32_t k_bindings_id = 4;
+
+struct Layout {
+    uint32_t workgroup;
+    uint32_t rows_per_wg;
+};
+
+Layout layout_for(const vk::Device& device) {
+    const vk::DeviceInfo& info = device.info();
+    const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
+    const uint32_t wg = std::min(std::max<uint32_t>(128, sg),
+                                 std::max<uint32_t>(sg, info.max_workgroup_invocations));
+    return {wg, (wg / sg) * k_rows_per_subgroup};
+}
+
+std::string name(const char* family, GgmlType type) {
+    return std::string(family) + "_" + weight_type_suffix(type);
+}
+
+// Folds `groups` workgroups into grid x and y so neither exceeds the device limit.
+vk::Groups fold(const vk::Device& device, uint64_t groups, uint32_t max_x_override,
+                const char* op) {
+    const auto& lim = device.info().max_workgroup_count;
+    uint32_t max_x = lim[0];
+    if (max_x_override != 0) max_x = std::min(max_x, max_x_override);
+    const uint64_t gx = std::max<uint64_t>(1, std::min<uint64_t>(groups, max_x));
+    const uint64_t gy = (groups + gx - 1) / gx;
+    if (gy > lim[1]) {
+        throw std::invalid_argument(std::string("[") + op + "] expected at most " +
+                                    std::to_string(uint64_t{max_x} * lim[1]) +
+                                    " workgroups, got " + std::to_string(groups));
+    }
+    return {static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), 1};
+}
+
+bool x_vec4_ok(GgmlType type, uint64_t x_stride, bool single_column) {
+    return traits_of(type).block_elems % 4 == 0 && (single_column || x_stride % 4 == 0);
+}
+
+}  // namespace
+
+const char* weight_type_suffix(GgmlType type) {
+    switch (type) {
+        case GgmlType::F32: return "f32";
+        case GgmlType::F16: return "f16";
+        case GgmlType::BF16: return "bf16";
+        case GgmlType::Q4_0: return "q4_0";
+        case GgmlType::Q4_1: return "q4_1";
+        case GgmlType::Q5_0: return "q5_0";
+        case GgmlType::Q5_1: return "q5_1";
+        case GgmlType::Q8_0: return "q8_0";
+        case GgmlType::Q2_K: return "q2_k";
+        case GgmlType::Q3_K: return "q3_k";
+        case GgmlType::Q4_K: return "q4_k";
+        case GgmlType::Q5_K: return "q5_k";
+        case GgmlType::Q6_K: return "q6_k";
+        default: break;
+    }
+    throw std::invalid_argument("[matvec] expected a type in VKLLM_WEIGHT_TYPES, got " +
+                                std::string(traits_of(type).name));
+}
+
+namespace detail {
+
+void check_weight(const WeightView& w, const char* op) {
+    const std::string p = std::string("[") + op + "] ";
+    if (w.data == nullptr) throw std::invalid_argument(p + "expected weight data, got null");
+    weight_type_suffix(w.type);
+    const GgmlTypeTraits t = traits_of(w.type);
+    if (w.K == 0 || w.K % t.block_elems != 0) {
+        throw std::invalid_argument(p + "expected K a positive multiple of " +
+                                    std::to_string(t.block_elems) + " for " +
+                                    std::string(t.name) + ", got " + std::to_string(w.K));
+    }
+    if (w.data->row_bytes != row_bytes(w.type, w.K) || w.data->rows != w.rows ||
+        w.data->parts.empty()) {
+        throw std::invalid_argument(
+            p + "expected weight spans of " + std::to_string(w.rows) + " rows x " +
+            std::to_string(row_bytes(w.type, w.K)) + " bytes, got " +
+            std::to_string(w.data->rows) + " rows x " + std::to_string(w.data->row_bytes) +
+            " bytes in " + std::to_string(w.data->parts.size()) + " parts");
+    }
+}
+
+void check_floats(const vk::BufferSpan& s, uint64_t count, const char* op, const char* what) {
+    if (count * 4 > s.size) {
+        throw std::invalid_argument(std::string("[") + op + "] expected " + what + " of at least " +
+                                    std::to_string(count * 4) + " bytes, got " +
+                                    std::to_string(s.size));
+    }
+}
+
+}  // namespace detail
+
+uint64_t matvec_bytes(const MatVecArgs& a) {
+    const uint64_t w = a.weight.data ? a.weight.data->total_bytes() : 0;
+    return w + uint64_t{a.ncols} * (a.weight.K + a.weight.rows) * 4;
+}
+
+void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a) {
+    constexpr const char* op = "matvec";
+    detail::check_weight(a.weight, op);
+    const uint32_t K = a.weight.K;
+    const uint32_t N = a.weight.rows;
+    if (a.ncols < 1 || a.ncols > k_max_cols) {
+        throw std::invalid_argument("[matvec] expected ncols in 1..8, got " +
+                                    std::to_string(a.ncols));
+    }
+    const uint32_t x_stride = a.ncols == 1 ? std::max(a.x_stride, K) : a.x_stride;
+    const uint32_t y_stride = a.ncols == 1 ? std::max(a.y_stride, N) : a.y_stride;
+    if (x_stride < K || y_stride < N) {
+        throw std::invalid_argument("[matvec] expected x_stride >= K = " + std::to_string(K) +
+                                    " and y_stride >= N = " + std::to_string(N) + ", got " +
+                                    std::to_string(a.x_stride) + " and " +
+                                    std::to_string(a.y_stride));
+    }
+    detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
+    detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
+
+    const Layout lay = layout_for(ctx.device());
+    const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
+    const vk::Pipeline& p = ctx.pipelines().get(
+        {name("matvec", a.weight.type), {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg,
+                                         a.ncols, vec4 ? 1u : 0u},
+         sizeof(MatVecPush), k_bindings});
+    const uint64_t align = std::max<uint64_t>(1, ctx.device().limits().binding_alignment);
+    const vk::TensorSpans& w = *a.weight.data;
+    for (size_t part = 0; part < w.parts.size(); ++part) {
+        const auto first = static_cast<uint32_t>(w.first_row(part));
+        const auto rows = static_cast<uint32_t>(w.rows_in(part));
+        if (rows == 0) continue;
+        MatVecPush push{K, rows, first, first, x_stride, y_stride, 0, 0, 0, 0, 0};
+        // One column: bind only this part's slice of y when it is aligned, so the parts'
+        // dispatches touch disjoint ranges and need no barrier between them.
+        vk::BufferSpan y = a.y;
+        if (a.ncols == 1 && w.parts.size() > 1 && (a.y.offset + uint64_t{first} * 4) % align == 0) {
+            y = a.y.sub(uint64_t{first} * 4, uint64_t{rows} * 4);
+            push.y_first = 0;
+        }
+        const vk::Groups g = fold(ctx.device(), vk::groups_for(rows, lay.rows_per_wg),
+                                  a.max_groups_x, op);
+        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(y)}, push, g);
+    }
+}
+
+void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& a) {
+    constexpr const char* op = "matvec_id";
+    detail::check_weight(a.weight, op);
+    const uint32_t K = a.weight.K;
+    if (a.n_rows == 0 || a.n_experts == 0 || uint64_t{a.n_rows} * a.n_experts != a.weight.rows) {
+        throw std::invalid_argument("[matvec_id] expected weight rows = n_rows * n_experts, got " +
+                                    std::to_string(a.weight.rows) + " != " +
+                                    std::to_string(a.n_rows) + " * " +
+                                    std::to_string(a.n_experts));
+    }
+    const auto& lim = ctx.device().info().max_workgroup_count;
+    const uint64_t pairs = uint64_t{a.n_tokens} * a.n_used;
+    if (a.n_used == 0 || a.n_tokens == 0 || pairs > lim[2]) {
+        throw std::invalid_argument("[matvec_id] expected 1.." + std::to_string(lim[2]) +
+                                    " (token, slot) pairs, got " + std::to_string(a.n_tokens) +
+                                    " tokens x " + std::to_string(a.n_used) + " slots");
+    }
+    const uint64_t n_x = a.x_per_slot ? pairs : a.n_tokens;
+    const uint32_t x_stride = n_x == 1 ? std::max(a.x_stride, K) : a.x_stride;
+    const uint32_t y_stride = pairs == 1 ? std::max(a.y_stride, a.n_rows) : a.y_stride;
+    const uint32_t ids_stride = a.n_tokens == 1 ? std::max(a.ids_stride, a.n_used) : a.ids_stride;
+    if (x_stride < K || y_stride < a.n_rows || ids_stride < a.n_used) {
+        throw std::invalid_argument("[matvec_id] expected x_stride >= K, y_stride >= N and "
+                                    "ids_stride >= n_used, got " +
+                                    std::to_string(a.x_stride) + ", " +
+                                    std::to_string(a.y_stride) + ", " +
+                                    std::to_string(a.ids_stride));
+    }
+    detail::check_floats(a.x, (n_x - 1) * x_stride + K, op, "x");
+    detail::check_floats(a.y, (pairs - 1) * y_stride + a.n_rows, op, "y");
+    detail::check_floats(a.ids, uint64_t{a.n_tokens - 1} * ids_stride + a.n_used, op, "ids");
+
+    const Layout lay = layout_for(ctx.device());
+    const bool vec4 = x_vec4_ok(a.weight.type, x_stride, n_x == 1);
+    const vk::Pipeline& p = ctx.pipelines().get(
+        {name("matvec_id", a.weight.type),
+         {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg, 1u, vec4 ? 1u : 0u},
+         sizeof(MatVecPush), k_bindings_id});
+    vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_wg), 0, op);
+    g.z = static_cast<uint32_t>(pairs);
+    const vk::TensorSpans& w = *a.weight.data;
+    for (size_t part = 0; part < w.parts.size(); ++part) {
+        const auto rows = static_cast<uint32_t>(w.rows_in(part));
+        if (rows == 0) continue;
+        const MatVecPush push{K,         rows,          static_cast<uint32_t>(w.first_row(part)),
+                              0,         x_stride,      y_stride,
+                              a.n_rows,  a.n_experts,   a.n_used,
+                              ids_stride, a.x_per_slot ? 1u : 0u};
+        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(a.y),
+                        vk::reads(a.ids)},
+                    push, g);
+    }
+}
+
+}  // namespace vkllm::ops

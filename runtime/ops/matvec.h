@@ -1,0 +1,76 @@
+#pragma once
+// Decode mat-vec (the hot path of token generation) and the MoE expert mat-vec, for every weight
+// type in VKLLM_WEIGHT_TYPES. Both only record; they may be called any number of times in one
+// CommandStream. Shapes use GGUF order: a weight has ne0 = K (contiguous) and ne1 = rows.
+// docs/design/matvec.md has the kernel design.
+
+#include <cstdint>
+
+#include "loader/ggml_type.h"
+#include "runtime/vk/command_stream.h"
+#include "runtime/vk/context.h"
+
+namespace vkllm::ops {
+
+// A ggml weight on the device: `rows` rows of K elements of `type`, split into parts of whole
+// rows (data->row_bytes == row_bytes(type, K), data->rows == rows). Borrowed, not owned.
+struct WeightView {
+    const vk::TensorSpans* data = nullptr;
+    GgmlType type = GgmlType::F32;
+    uint32_t K = 0;
+    uint32_t rows = 0;
+};
+
+// y[c * y_stride + r] = sum_k W[r][k] * x[c * x_stride + k], r < N, c < ncols; fp32 x and y,
+// fp32 accumulation. Strides are in elements. Reads every weight byte once for all columns.
+struct MatVecArgs {
+    WeightView weight;  // [K, N]
+    vk::BufferSpan x;   // ncols columns of K floats
+    uint32_t x_stride = 0;
+    vk::BufferSpan y;  // ncols columns of N floats
+    uint32_t y_stride = 0;
+    uint32_t ncols = 1;  // 1..8
+    // Test hook: cap on workgroups per grid dimension x (0 = the device limit), to exercise the
+    // fold of large row counts into grid y.
+    uint32_t max_groups_x = 0;
+};
+
+void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& args);
+
+// Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4) + y (ncols * N * 4).
+// The bench divides this by the kernel time for GB/s.
+uint64_t matvec_bytes(const MatVecArgs& args);
+
+// MoE expert mat-vec. The weight stacks E experts of N rows ([K, N, E], weight.rows = N * E;
+// expert e is rows e*N .. e*N+N-1, possibly across parts). For token t < n_tokens and slot
+// s < n_used, with e = ids[t * ids_stride + s] read on the device:
+//   y[(t * n_used + s) * y_stride + r] = sum_k W[e*N + r][k] * x[xi * x_stride + k],
+//   xi = x_per_slot ? t * n_used + s : t.
+// An id >= n_experts leaves its y row unwritten.
+struct MatVecIdArgs {
+    WeightView weight;  // rows = n_rows * n_experts
+    uint32_t n_rows = 0;
+    uint32_t n_experts = 0;
+    vk::BufferSpan ids;  // uint32
+    uint32_t ids_stride = 0;
+    uint32_t n_used = 0;
+    uint32_t n_tokens = 1;
+    vk::BufferSpan x;
+    uint32_t x_stride = 0;
+    bool x_per_slot = false;
+    vk::BufferSpan y;
+    uint32_t y_stride = 0;
+};
+
+void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& args);
+
+// Module-name suffix of a weight type ("q4_k"); throws std::invalid_argument for a type that is
+// not in VKLLM_WEIGHT_TYPES. Shared with get_rows.
+const char* weight_type_suffix(GgmlType type);
+
+namespace detail {  // argument checks shared with get_rows; throw std::invalid_argument
+void check_weight(const WeightView& w, const char* op);
+void check_floats(const vk::BufferSpan& s, uint64_t count, const char* op, const char* what);
+}  // namespace detail
+
+}  // namespace vkllm::ops

@@ -1,0 +1,215 @@
+#version 450
+// Flash attention over a KV cache (docs/design/attention.md): fp32 math, online softmax.
+//
+// A workgroup owns BR "rows" of one KV head g; row R = i * GQA + j is query i with query head
+// a = g * GQA + j, so the GQA heads that share K/V read each KV tile once. It walks the slots of
+// its split [begin, end) in tiles of BC = workgroup-size columns:
+//   1. S = scale * Q K^T (thread c owns column c; Q is in shared memory), masked per row:
+//      slot_pos >= 0, slot_pos <= q_pos, and q_pos - slot_pos < window when window != 0.
+//   2. One thread per row: running max m, P = exp(S - m), rescale factor alpha, running sum l.
+//   3. O = alpha * O + P V (thread t owns head elements t, t + BC, ...; BR x D/BC registers).
+// mode 0 writes O / l; mode 1 writes the unnormalised (O, m, l) of this split to scratch for
+// flash_attn_split_reduce.comp. A row without any visible slot yields 0.
+#include "preamble.glsl"
+#include "kv_types.glsl"
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint BR = 8;   // rows per workgroup, <= 32
+layout(constant_id = 2) const uint D = 128;  // head dim, a multiple of the workgroup size
+layout(constant_id = 3) const uint K_TYPE = KV_F16;
+layout(constant_id = 4) const uint V_TYPE = KV_F16;
+layout(constant_id = 5) const bool SOFTCAP = false;
+layout(constant_id = 6) const uint BC = 64;  // must equal the workgroup size
+
+const uint DPT = D / BC;  // head elements per thread
+const float NEG = -3.0e38;  // "masked" score; finite so no inf arithmetic is needed
+
+layout(std430, binding = 0) readonly buffer Q { float q[]; };
+layout(std430, binding = 1) readonly buffer K { uint16_t k[]; };
+layout(std430, binding = 2) readonly buffer V { uint16_t v[]; };
+layout(std430, binding = 3) readonly buffer QPos { int q_pos[]; };
+layout(std430, binding = 4) readonly buffer SlotPos { int slot_pos[]; };
+layout(std430, binding = 5) writeonly buffer Out { float o_out[]; };
+
+layout(push_constant) uniform Push {
+    uint n_q;
+    uint n_heads;
+    uint gqa;           // n_heads / n_kv_heads
+    uint n_kv_heads;
+    uint seg_begin;     // slots [seg_begin, seg_end) of this dispatch, global slot indices
+    uint seg_end;
+    uint k_first;       // global slot of the bound K part's first row
+    uint v_first;
+    uint chunk;         // slots per split (multiple of BC)
+    uint split_base;    // global split index of gl_WorkGroupID.z == 0
+    uint mode;          // 0: final output, 1: partial to scratch
+    uint window;        // 0: no sliding window
+    float scale;
+    float softcap;      // used when SOFTCAP
+} pc;
+
+shared float sh_q[BR * D];
+shared float sh_s[BR * BC];
+shared float sh_m[BR];
+shared float sh_l[BR];
+shared float sh_alpha[BR];
+shared int sh_qpos[BR];
+shared uint sh_rowvalid[BR];
+shared uint sh_colvalid[BC];
+
+// acc[r] = Q_r . K[slot, g] for every row of the tile; K is read once.
+void k_dot(uint slot, uint g, out float acc[BR]) {
+    [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] = 0.0;
+    const uint row = (slot - pc.k_first) * pc.n_kv_heads + g;
+    if (K_TYPE == KV_F16) {
+        const uint base = row * D;
+        for (uint d = 0u; d < D; ++d) {
+            const float kv = kv_half(uint(k[base + d]));
+            [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] += sh_q[r * D + d] * kv;
+        }
+    } else {
+        const uint base = row * (D / 32u) * KV_Q8_0_WORDS;
+        for (uint blk = 0u; blk < D / 32u; ++blk) {
+            const uint b = base + blk * KV_Q8_0_WORDS;
+            const float scale = kv_half(uint(k[b]));
+            for (uint j = 0u; j < 16u; ++j) {
+                const uint w = uint(k[b + 1u + j]);
+                const float k0 = kv_i8(w, 0u) * scale, k1 = kv_i8(w, 1u) * scale;
+                const uint d = blk * 32u + 2u * j;
+                [[unroll]] for (uint r = 0u; r < BR; ++r) {
+                    acc[r] += sh_q[r * D + d] * k0 + sh_q[r * D + d + 1u] * k1;
+                }
+            }
+        }
+    }
+}
+
+float v_elem(uint slot, uint g, uint d) {
+    const uint row = (slot - pc.v_first) * pc.n_kv_heads + g;
+    if (V_TYPE == KV_F16) return kv_half(uint(v[row * D + d]));
+    const uint b = (row * (D / 32u) + d / 32u) * KV_Q8_0_WORDS;
+    const uint e = d % 32u;
+    return kv_i8(uint(v[b + 1u + e / 2u]), e % 2u) * kv_half(uint(v[b]));
+}
+
+void main() {
+    const uint t = gl_LocalInvocationID.x;
+    const uint g = gl_WorkGroupID.y;
+    const uint rows = pc.n_q * pc.gqa;
+    const uint row0 = gl_WorkGroupID.x * BR;
+    const uint begin = pc.seg_begin + gl_WorkGroupID.z * pc.chunk;
+    const uint end = min(pc.seg_end, begin + pc.chunk);
+
+    for (uint idx = t; idx < BR * D; idx += BC) {
+        const uint r = idx / D;
+        const uint R = row0 + r;
+        float x = 0.0;
+        if (R < rows) {
+            const uint i = R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
+            x = q[(i * pc.n_heads + a) * D + idx % D];
+        }
+        sh_q[idx] = x;
+    }
+    for (uint r = t; r < BR; r += BC) {
+        sh_m[r] = NEG;
+        sh_l[r] = 0.0;
+        sh_qpos[r] = row0 + r < rows ? q_pos[(row0 + r) / pc.gqa] : -1;
+    }
+    float o[BR * DPT];
+    [[unroll]] for (uint x = 0u; x < BR * DPT; ++x) o[x] = 0.0;
+    barrier();
+
+    for (uint tile = begin; tile < end; tile += BC) {
+        // 1. Scores for column t.
+        const uint slot = tile + t;
+        uint rowmask = 0u;
+        if (slot < end) {
+            const int p = slot_pos[slot];
+            if (p >= 0) {
+                [[unroll]] for (uint r = 0u; r < BR; ++r) {
+                    const int qp = sh_qpos[r];
+                    if (p <= qp && (pc.window == 0u || uint(qp - p) < pc.window)) {
+                        rowmask |= 1u << r;
+                    }
+                }
+            }
+        }
+        float dots[BR];
+        if (rowmask != 0u) k_dot(slot, g, dots);
+        [[unroll]] for (uint r = 0u; r < BR; ++r) {
+            float s = NEG;
+            if ((rowmask & (1u << r)) != 0u) {
+                s = dots[r] * pc.scale;
+                if (SOFTCAP) s = pc.softcap * tanh(s / pc.softcap);
+            }
+            sh_s[r * BC + t] = s;
+        }
+        sh_colvalid[t] = rowmask;
+        barrier();
+
+        // 2. Online softmax, one thread per row.
+        for (uint r = t; r < BR; r += BC) {
+            float mt = NEG;
+            for (uint c = 0u; c < BC; ++c) mt = max(mt, sh_s[r * BC + c]);
+            const float m_old = sh_m[r];
+            const float m_new = max(m_old, mt);
+            float alpha = 1.0, sum = 0.0;
+            if (m_new > NEG) {
+                alpha = exp(m_old - m_new);  // m_old == NEG underflows to 0
+                for (uint c = 0u; c < BC; ++c) {
+                    const float s = sh_s[r * BC + c];
+                    const float pr = s > NEG ? exp(s - m_new) : 0.0;
+                    sh_s[r * BC + c] = pr;
+                    sum += pr;
+                }
+            }
+            sh_m[r] = m_new;
+            sh_l[r] = sh_l[r] * alpha + sum;
+            sh_alpha[r] = alpha;
+            sh_rowvalid[r] = mt > NEG ? 1u : 0u;
+        }
+        barrier();
+
+        // 3. O = alpha O + P V. Columns no row can see are skipped: their V may be garbage.
+        [[unroll]] for (uint r = 0u; r < BR; ++r) {
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) o[r * DPT + x] *= sh_alpha[r];
+        }
+        uint any = 0u;
+        for (uint r = 0u; r < BR; ++r) any |= sh_rowvalid[r];
+        if (any != 0u) {
+            const uint ncol = min(BC, end - tile);
+            for (uint c = 0u; c < ncol; ++c) {
+                if (sh_colvalid[c] == 0u) continue;
+                [[unroll]] for (uint x = 0u; x < DPT; ++x) {
+                    const float val = v_elem(tile + c, g, t + x * BC);
+                    [[unroll]] for (uint r = 0u; r < BR; ++r) {
+                        o[r * DPT + x] += sh_s[r * BC + c] * val;
+                    }
+                }
+            }
+        }
+        barrier();
+    }
+
+    [[unroll]] for (uint r = 0u; r < BR; ++r) {
+        const uint R = row0 + r;
+        if (R >= rows) continue;
+        const uint i = R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
+        const uint orow = i * pc.n_heads + a;
+        if (pc.mode == 0u) {
+            const float l = sh_l[r];
+            const float inv = l > 0.0 ? 1.0 / l : 0.0;
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) {
+                o_out[orow * D + t + x * BC] = o[r * DPT + x] * inv;
+            }
+        } else {
+            const uint split = pc.split_base + gl_WorkGroupID.z;
+            const uint entry = (split * pc.n_q * pc.n_heads + orow) * (D + 2u);
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) o_out[entry + t + x * BC] = o[r * DPT + x];
+            if (t == 0u) {
+                o_out[entry + D] = sh_m[r];
+                o_out[entry + D + 1u] = sh_l[r];
+            }
+        }
+    }
+}

@@ -1,0 +1,250 @@
+// Flash attention vs the fp64 CPU reference: head dims 128/256/512, GQA 1/2/8, ragged query and
+// KV counts, causal and sliding-window masks over a ring-buffer cache, empty slots holding NaN
+// garbage, f16 / q8_0 / mixed K and V, large positions, softcap; split-K equals the single pass;
+// a cache split across bindings.
+//
+// Tolerance: atol = 2e-4 * max|V| (k_tol). K/V are dequantised identically on both sides, so the
+// only differences are fp32 rounding in q.k (~sqrt(D) * 2^-24 * |q||k|, ~1e-5 even for the
+// unscaled Gemma-style logits of std ~16), in exp and in the sums. The output is a convex
+// combination of V rows, so a logit error e moves it by at most ~e * max|V|. Observed on
+// lavapipe: <= 7e-6 * max|V| (the unit-scale case), so 2e-4 leaves ~30x for less exact exp().
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "loader/fp16.h"
+#include "loader/quant_blocks.h"
+#include "reference/attention.h"
+#include "reference/quantize.h"
+#include "runtime/ops/attention.h"
+#include "tests/support/compare.h"
+#include "tests/support/random.h"
+#include "tests/support/vk_test_env.h"
+
+namespace vkllm::test {
+namespace {
+
+using ops::KvType;
+
+constexpr double k_tol = 2e-4;  // x max|V|, see the top comment
+
+enum class Layout {
+    Linear,  // slot j holds position base + j; queries are the last n_q positions
+    Ring,    // `written` positions went to slot pos % n_slots; slot != position
+    Holes,   // Linear, but a quarter of the slots are empty (-1) and hold NaN bytes
+};
+
+struct AttnCase {
+    std::string name;
+    uint32_t head_dim, n_heads, n_kv_heads, n_q, n_slots;
+    KvType k_type = KvType::F16, v_type = KvType::F16;
+    Layout layout = Layout::Linear;
+    uint32_t window = 0;
+    float softcap = 0;
+    int32_t pos_base = 0;
+    uint32_t written = 0;     // Ring: positions written so far
+    bool unit_scale = false;  // Gemma 4: scale 1.0 on unit-RMS q and k (large logits)
+};
+
+struct HostCase {
+    std::vector<float> q, k, v;  // k, v dequantised, [D, H_kv, n_slots]
+    std::vector<std::byte> k_bytes, v_bytes;
+    std::vector<int32_t> q_pos, slot_pos;
+    float scale = 1;
+    double max_v = 0;
+};
+
+std::vector<std::byte> encode(KvType type, std::span<const float> x) {
+    if (type == KvType::Q8_0) return quantize_row(GgmlType::Q8_0, x);
+    std::vector<std::byte> out(x.size() * 2);
+    for (size_t i = 0; i < x.size(); ++i) {
+        const uint16_t h = f32_to_f16(x[i]);
+        std::memcpy(&out[2 * i], &h, 2);
+    }
+    return out;
+}
+
+HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
+    HostCase h;
+    const size_t D = c.head_dim;
+    h.q = random_normal(rng, D * c.n_heads * c.n_q);
+    h.scale = c.unit_scale ? 1.0f : 1.0f / std::sqrt(static_cast<float>(D));
+    h.slot_pos.assign(c.n_slots, -1);
+    int32_t last = 0;  // highest position written
+    if (c.layout == Layout::Ring) {
+        for (uint32_t p = 0; p < c.written; ++p)
+            h.slot_pos[p % c.n_slots] = c.pos_base + static_cast<int32_t>(p);
+        last = c.pos_base + static_cast<int32_t>(c.written) - 1;
+    } else {
+        std::bernoulli_distribution hole(c.layout == Layout::Holes ? 0.25 : 0.0);
+        for (uint32_t j = 0; j < c.n_slots; ++j) {
+            if (!hole(rng)) h.slot_pos[j] = c.pos_base + static_cast<int32_t>(j);
+        }
+        last = c.pos_base + static_cast<int32_t>(c.n_slots) - 1;
+    }
+    for (uint32_t i = 0; i < c.n_q; ++i) {
+        const int32_t back = static_cast<int32_t>((c.n_q - 1 - i) % c.n_slots);
+        h.q_pos.push_back(last - back);
+    }
+    const size_t n = D * c.n_kv_heads * c.n_slots;
+    std::vector<float> k = random_normal(rng, n), v = random_normal(rng, n);
+    h.k_bytes = encode(c.k_type, k);
+    h.v_bytes = encode(c.v_type, v);
+    // Empty slots hold garbage that decodes to NaN in both types (f16 0xFFFF; q8_0 d = 0xFFFF).
+    const size_t k_slot = h.k_bytes.size() / c.n_slots, v_slot = h.v_bytes.size() / c.n_slots;
+    for (uint32_t j = 0; j < c.n_slots; ++j) {
+        if (h.slot_pos[j] >= 0) continue;
+        std::fill_n(h.k_bytes.begin() + static_cast<ptrdiff_t>(j * k_slot), k_slot,
+                    std::byte{0xFF});
+        std::fill_n(h.v_bytes.begin() + static_cast<ptrdiff_t>(j * v_slot), v_slot,
+                    std::byte{0xFF});
+    }
+    h.k.resize(n);
+    h.v.resize(n);
+    dequantize_row(ops::ggml_type_of(c.k_type), h.k_bytes, h.k);
+    dequantize_row(ops::ggml_type_of(c.v_type), h.v_bytes, h.v);
+    for (uint32_t j = 0; j < c.n_slots; ++j) {
+        if (h.slot_pos[j] < 0) continue;
+        for (size_t e = 0; e < D * c.n_kv_heads; ++e) {
+            h.max_v = std::max(h.max_v, double{std::fabs(h.v[j * D * c.n_kv_heads + e])});
+        }
+    }
+    if (h.max_v == 0) h.max_v = 1;
+    return h;
+}
+
+std::vector<double> reference_out(const AttnCase& c, const HostCase& h) {
+    return reference::attention({c.head_dim, c.n_heads, c.n_kv_heads, c.n_q, c.n_slots},
+                                {h.scale, c.softcap, c.window}, h.q, h.k, h.v, h.q_pos, h.slot_pos);
+}
+
+// Uploads the case into `c` and runs attention with `splits` (0 = the op's choice).
+std::vector<float> run_gpu(vk::Context& c, const AttnCase& ac, const HostCase& h, uint32_t splits,
+                           uint32_t* splits_used = nullptr) {
+    vk::Arena& a = c.device_arena();
+    ops::KvCache k = ops::allocate_kv_cache(a, ac.k_type, ac.head_dim, ac.n_kv_heads, ac.n_slots);
+    ops::KvCache v = ops::allocate_kv_cache(a, ac.v_type, ac.head_dim, ac.n_kv_heads, ac.n_slots);
+    c.transfer().upload(k.spans, h.k_bytes);
+    c.transfer().upload(v.spans, h.v_bytes);
+    auto put = [&](auto span) {
+        vk::BufferSpan b = a.allocate(span.size_bytes());
+        c.transfer().upload(b, std::as_bytes(span));
+        return b;
+    };
+    ops::AttentionArgs args;
+    args.q = put(std::span(h.q));
+    args.q_pos = put(std::span(h.q_pos));
+    args.slot_pos = put(std::span(h.slot_pos));
+    args.k = &k;
+    args.v = &v;
+    args.out = a.allocate(h.q.size() * 4);
+    const ops::AttentionShape shape{ac.head_dim, ac.n_heads, ac.n_kv_heads, ac.n_q, ac.n_slots};
+    const ops::AttentionParams params{h.scale, ac.softcap, ac.window, splits};
+    const ops::AttentionPlan plan = ops::plan_attention(c.device(), shape, params, k, v);
+    if (splits_used) *splits_used = plan.splits;
+    if (plan.scratch_bytes) args.scratch = a.allocate(plan.scratch_bytes);
+    vk::CommandStream cs(c.device());
+    cs.begin();
+    ops::record_attention(c, cs, shape, params, args);
+    cs.submit_and_wait();
+    std::vector<float> out(h.q.size());
+    c.transfer().download(args.out, std::as_writable_bytes(std::span(out)));
+    return out;
+}
+
+class FlashAttention : public VkTest, public ::testing::WithParamInterface<AttnCase> {};
+
+TEST_P(FlashAttention, MatchesCpuReference) {
+    VKLLM_SEEDED_RNG(rng);
+    const AttnCase& c = GetParam();
+    const HostCase h = make_host(c, rng);
+    const std::vector<float> got = run_gpu(ctx(), c, h, 0);
+    EXPECT_TRUE(all_close(got, reference_out(c, h), {k_tol * h.max_v, 0}));
+}
+
+constexpr KvType F16 = KvType::F16, Q8 = KvType::Q8_0;
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, FlashAttention,
+    ::testing::Values(AttnCase{"d128_gqa1_q1_kv1", 128, 1, 1, 1, 1},
+                      AttnCase{"d128_gqa2_q5_kv31_q8q8", 128, 4, 2, 5, 31, Q8, Q8},
+                      AttnCase{"d128_gqa8_q37_kv33_f16q8", 128, 8, 1, 37, 33, F16, Q8},
+                      AttnCase{"d256_gqa2_q130_kv1000", 256, 2, 1, 130, 1000},
+                      AttnCase{"d256_gqa8_q5_ring_window128_q8f16", 256, 8, 1, 5, 300, Q8, F16,
+                               Layout::Ring, 128, 0, 0, 1057},
+                      AttnCase{"d128_gqa2_q3_ring_window4_f16q8", 128, 2, 1, 3, 8, F16, Q8,
+                               Layout::Ring, 4, 0, 0, 41},
+                      AttnCase{"d256_gqa2_q5_kv33_holes", 256, 4, 2, 5, 33, F16, F16,
+                               Layout::Holes},
+                      AttnCase{"d128_gqa1_q5_kv31_bigpos_softcap", 128, 3, 3, 5, 31, Q8, F16,
+                               Layout::Linear, 0, 5.0f, 1 << 30},
+                      AttnCase{"d256_gqa2_q37_kv33_unit_scale", 256, 2, 1, 37, 33, F16, F16,
+                               Layout::Linear, 0, 0, 0, 0, true},
+                      AttnCase{"d512_gqa2_q5_kv33_softcap_f16q8", 512, 2, 1, 5, 33, F16, Q8,
+                               Layout::Linear, 0, 20.0f},
+                      AttnCase{"d512_gqa8_q1_kv1000_q8q8", 512, 8, 1, 1, 1000, Q8, Q8}),
+    [](const auto& p) { return p.param.name; });
+
+using FlashAttentionSplitK = VkTest;
+
+TEST_F(FlashAttentionSplitK, DecodeEqualsSinglePass) {
+    VKLLM_SEEDED_RNG(rng);
+    for (uint32_t n_q : {1u, 8u}) {
+        SCOPED_TRACE("n_q " + std::to_string(n_q));
+        const AttnCase c{"decode", 256, 4, 1, n_q, 1000, Q8, F16, Layout::Ring, 300, 0, 0, 1400};
+        const HostCase h = make_host(c, rng);
+        uint32_t used = 0;
+        const std::vector<float> single = run_gpu(ctx(), c, h, 1, &used);
+        ASSERT_EQ(used, 1u);
+        const std::vector<double> want = reference_out(c, h);
+        EXPECT_TRUE(all_close(single, want, {k_tol * h.max_v, 0}));
+        for (uint32_t splits : {0u, 3u, 7u, 16u}) {
+            SCOPED_TRACE("splits " + std::to_string(splits));
+            const std::vector<float> split = run_gpu(ctx(), c, h, splits, &used);
+            EXPECT_GT(used, 1u);  // chunks are rounded to whole tiles: maybe fewer than asked
+            EXPECT_LE(used, std::max(splits, 16u));
+            // Same fp32 math in a different summation order.
+            EXPECT_TRUE(all_close(split, single, {1e-4 * h.max_v, 0}));
+            EXPECT_TRUE(all_close(split, want, {k_tol * h.max_v, 0}));
+        }
+    }
+}
+
+TEST(FlashAttentionLimits, CacheSplitAcrossBindingsMatchesReference) {
+    std::string reason;
+    if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
+    // 128 KiB bindings: K (1 KiB a slot) and V (544 B) split at different slots, so the kernel
+    // sees segments bounded by either.
+    auto env = make_vk_env({128 << 10, 256 << 10});
+    ASSERT_TRUE(env);
+    VKLLM_SEEDED_RNG(rng);
+    for (uint32_t n_q : {1u, 5u}) {
+        SCOPED_TRACE("n_q " + std::to_string(n_q));
+        const AttnCase c{"split", 256, 4, 2, n_q, 300, F16, Q8, Layout::Ring, 200, 0, 0, 777};
+        const HostCase h = make_host(c, rng);
+        const std::vector<float> got = run_gpu(*env->context, c, h, 0);
+        EXPECT_TRUE(all_close(got, reference_out(c, h), {k_tol * h.max_v, 0}));
+    }
+    for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
+using FlashAttentionArgs = VkTest;
+
+TEST_F(FlashAttentionArgs, RejectsBadShapes) {
+    ops::KvCache k = ops::allocate_kv_cache(ctx().device_arena(), F16, 128, 2, 16);
+    const ops::AttentionParams p;
+    EXPECT_THROW(ops::plan_attention(ctx().device(), {128, 3, 2, 1, 16}, p, k, k),
+                 std::invalid_argument);  // n_heads not a multiple of n_kv_heads
+    EXPECT_THROW(ops::plan_attention(ctx().device(), {96, 2, 2, 1, 16}, p, k, k),
+                 std::invalid_argument);  // head dim
+    EXPECT_THROW(ops::plan_attention(ctx().device(), {128, 2, 2, 1, 17}, p, k, k),
+                 std::invalid_argument);  // more slots than the cache holds
+}
+
+}  // namespace
+}  // namespace vkllm::test

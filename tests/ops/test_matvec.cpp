@@ -1,0 +1,286 @@
+// Decode mat-vec and expert mat-vec against the fp64 CPU reference: every weight type, 1/3/8
+// columns, ragged shapes, tensors split over several bindings, and the grid-y fold.
+//
+// Tolerance: |got - want| <= 1e-5 * sum_k |w_k x_k| + 1e-6 per output. The kernel decodes
+// weights in fp32 (a fused multiply-add may round once where the reference rounds twice) and
+// accumulates K products in fp32 in a different order than the reference; both errors are a few
+// ulps of sum |w x|, and 1e-5 (~170 ulps) leaves room for K up to a few thousand.
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+#include <sstream>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "reference/matvec.h"
+#include "reference/random_blocks.h"
+#include "runtime/ops/matvec.h"
+#include "tests/support/random.h"
+#include "tests/support/vk_test_env.h"
+
+namespace vkllm::test {
+namespace {
+
+constexpr GgmlType k_types[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
+                                GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
+                                GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
+                                GgmlType::Q6_K};
+
+// Device buffers for one case; its own arena so nothing outlives the test.
+struct Buffers {
+    explicit Buffers(vk::Context& c) : ctx(c), arena(c.device(), vk::MemoryIntent::DeviceLocal, 8 << 20) {}
+    vk::Context& ctx;
+    vk::Arena arena;
+
+    vk::TensorSpans weight(const std::vector<std::byte>& bytes, uint64_t row_bytes, uint64_t rows) {
+        vk::TensorSpans t = arena.allocate_rows(row_bytes, rows);
+        ctx.transfer().upload(t, bytes);
+        return t;
+    }
+    template <typename T>
+    vk::BufferSpan upload(const std::vector<T>& v) {
+        vk::BufferSpan s = arena.allocate(std::max<uint64_t>(4, v.size() * sizeof(T)));
+        ctx.transfer().upload(s, std::as_bytes(std::span(v)));
+        return s;
+    }
+    std::vector<float> download(const vk::BufferSpan& s, size_t n) {
+        std::vector<float> v(n);
+        ctx.transfer().download(s, std::as_writable_bytes(std::span(v)));
+        return v;
+    }
+};
+
+// Checks got[c * got_stride + r] against the reference (index c * N + r) with the tolerance
+// stated at the top of the file.
+::testing::AssertionResult dot_close(const std::vector<float>& got, size_t got_stride,
+                                     const reference::DotResult& want, size_t N) {
+    size_t bad = 0, worst = 0;
+    double worst_ratio = 0;
+    for (size_t i = 0; i < want.value.size(); ++i) {
+        const double g = got[(i / N) * got_stride + i % N];
+        const double bound = 1e-5 * want.abs_sum[i] + 1e-6;
+        const double ratio = std::isfinite(g) ? std::fabs(g - want.value[i]) / bound : 1e30;
+        if (ratio > 1) ++bad;
+        if (ratio > worst_ratio) {
+            worst_ratio = ratio;
+            worst = i;
+        }
+    }
+    if (bad == 0) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure()
+           << bad << " of " << want.value.size() << " outputs out of tolerance; worst: column "
+           << worst / N << " row " << worst % N << " got " << got[(worst / N) * got_stride + worst % N]
+           << " want " << want.value[worst] << " (sum|wx| " << want.abs_sum[worst]
+           << ", error " << worst_ratio << "x the bound)";
+}
+
+struct MatVecCase {
+    GgmlType type;
+    uint32_t K, N, ncols;
+    uint32_t max_groups_x = 0;
+};
+
+void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
+    SCOPED_TRACE(std::string(traits_of(mc.type).name) + " K=" + std::to_string(mc.K) + " N=" +
+                 std::to_string(mc.N) + " ncols=" + std::to_string(mc.ncols));
+    // Odd strides (ncols 3) take the scalar x path; multiples of 4 take the vec4 path.
+    const uint32_t x_stride = mc.K + (mc.ncols == 3 ? 1 : 4);
+    const uint32_t y_stride = mc.N + 3;
+    const std::vector<std::byte> w = random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
+    const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.ncols);
+    Buffers b(ctx);
+    const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
+    const std::vector<float> sentinel(size_t{y_stride} * mc.ncols, -12345.0f);
+    ops::MatVecArgs a;
+    a.weight = {&wt, mc.type, mc.K, mc.N};
+    a.x = b.upload(x);
+    a.x_stride = x_stride;
+    a.y = b.upload(sentinel);
+    a.y_stride = y_stride;
+    a.ncols = mc.ncols;
+    a.max_groups_x = mc.max_groups_x;
+    vk::CommandStream cs(ctx.device());
+    cs.begin();
+    ops::record_matvec(ctx, cs, a);
+    cs.submit_and_wait();
+    const std::vector<float> got = b.download(a.y, sentinel.size());
+    const auto want = reference::matvec(mc.type, w, mc.K, mc.N, x, mc.ncols, x_stride);
+    EXPECT_TRUE(dot_close(got, y_stride, want, mc.N));
+    for (uint32_t c = 0; c < mc.ncols; ++c) {
+        for (uint32_t r = mc.N; r < y_stride; ++r) {
+            ASSERT_EQ(got[size_t{c} * y_stride + r], -12345.0f) << "wrote past row N, column " << c;
+        }
+    }
+}
+
+// K not a multiple of 256 where the block size allows it: 32 * odd, 256 * odd, odd.
+std::pair<uint32_t, uint32_t> small_and_big_k(GgmlType type) {
+    switch (traits_of(type).block_elems) {
+        case 1: return {97, 1031};
+        case 32: return {32 * 7, 32 * 33};
+        default: return {256, 256 * 5};
+    }
+}
+
+class MatVec : public VkTest, public ::testing::WithParamInterface<std::tuple<GgmlType, uint32_t>> {};
+
+TEST_P(MatVec, MatchesReferenceOnRaggedShapes) {
+    const auto [type, ncols] = GetParam();
+    VKLLM_SEEDED_RNG(rng);
+    const auto [ks, kb] = small_and_big_k(type);
+    const std::pair<uint32_t, uint32_t> shapes[] = {{ks, 1},  {kb, 1},   {ks, 63},
+                                                    {kb, 65}, {ks, 257}, {kb, 131}};
+    for (const auto& [K, N] : shapes) run_matvec(ctx(), {type, K, N, ncols}, rng);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    AllTypes, MatVec,
+    ::testing::Combine(::testing::ValuesIn(k_types), ::testing::Values(1u, 3u, 8u)),
+    [](const ::testing::TestParamInfo<MatVec::ParamType>& p) {
+        return std::string(ops::weight_type_suffix(std::get<0>(p.param))) + "_cols" +
+               std::to_string(std::get<1>(p.param));
+    });
+
+using MatVecGrid = VkTest;
+
+TEST_F(MatVecGrid, RowCountsBeyondGridXFoldIntoGridY) {
+    VKLLM_SEEDED_RNG(rng);
+    // At most 3 workgroups in x: 257 rows need several grid rows, the last one partial.
+    run_matvec(ctx(), {GgmlType::Q8_0, 96, 257, 1, 3}, rng);
+    run_matvec(ctx(), {GgmlType::Q4_K, 256, 1001, 2, 2}, rng);
+}
+
+TEST_F(MatVecGrid, RejectsBadShapes) {
+    Buffers b(ctx());
+    const vk::TensorSpans wt = b.arena.allocate_rows(row_bytes(GgmlType::Q4_0, 64), 4);
+    ops::MatVecArgs a;
+    a.weight = {&wt, GgmlType::Q4_0, 64, 4};
+    a.x = b.arena.allocate(64 * 4 * 9);
+    a.y = b.arena.allocate(64 * 4);
+    a.ncols = 9;
+    vk::CommandStream cs(ctx().device());
+    cs.begin();
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // ncols > 8
+    a.ncols = 1;
+    a.weight.K = 48;
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // K % 32 != 0
+    a.weight.K = 64;
+    a.weight.type = GgmlType::IQ4_NL;
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // type not built
+    a.weight.type = GgmlType::Q4_0;
+    a.x = a.x.sub(0, 100);
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // x too small
+    cs.submit_and_wait();
+}
+
+// Weights bigger than one (shrunk, 1 MiB) binding: one dispatch per part of whole rows.
+TEST(MatVecSplit, WeightSpanningSeveralBindingsMatchesReference) {
+    std::string reason;
+    if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
+    auto env = make_vk_env({1 << 20, 4 << 20});
+    ASSERT_TRUE(env);
+    VKLLM_SEEDED_RNG(rng);
+    const MatVecCase cases[] = {
+        {GgmlType::Q4_K, 2048, 2000, 1},  // 2.3 MB: 3 parts
+        {GgmlType::Q4_K, 2048, 2000, 3},
+        {GgmlType::F16, 512, 2500, 1},    // 1024 rows per part: y slices are binding-aligned
+        {GgmlType::Q6_K, 1280, 1200, 2},  // 2-byte aligned blocks across parts
+    };
+    for (const MatVecCase& mc : cases) {
+        ASSERT_GT(row_bytes(mc.type, mc.K) * mc.N, uint64_t{1} << 20);
+        run_matvec(*env->context, mc, rng);
+    }
+    for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
+// ---- expert mat-vec ----
+
+struct IdCase {
+    GgmlType type;
+    uint32_t K, N, n_experts, n_used, n_tokens;
+    bool x_per_slot;
+};
+
+void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
+    SCOPED_TRACE(std::string(traits_of(ic.type).name) + " K=" + std::to_string(ic.K) + " N=" +
+                 std::to_string(ic.N) + " E=" + std::to_string(ic.n_experts) + " used=" +
+                 std::to_string(ic.n_used) + " tokens=" + std::to_string(ic.n_tokens) +
+                 (ic.x_per_slot ? " x per slot" : " shared x"));
+    const uint32_t pairs = ic.n_used * ic.n_tokens;
+    const uint32_t ids_stride = ic.n_used + 1;
+    std::vector<uint32_t> ids(size_t{ids_stride} * ic.n_tokens, 0xFFFFFFFFu);
+    std::uniform_int_distribution<uint32_t> pick(0, ic.n_experts - 1);
+    for (uint32_t t = 0; t < ic.n_tokens; ++t) {
+        for (uint32_t s = 0; s < ic.n_used; ++s) ids[t * ids_stride + s] = pick(rng);
+    }
+    ids[0] = ic.n_experts - 1;  // the last expert
+    if (ic.n_used > 1) ids[1] = ids[0];  // a repeated id within a token
+    if (ic.n_tokens > 1) ids[ids_stride] = ids[0];  // and across tokens
+    const uint32_t x_stride = ic.K + 4;
+    const uint32_t y_stride = ic.N + 1;
+    const uint32_t n_x = ic.x_per_slot ? pairs : ic.n_tokens;
+    const std::vector<std::byte> w =
+        random_quantized(ic.type, size_t{ic.K} * ic.N * ic.n_experts, rng);
+    const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
+    Buffers b(ctx);
+    const vk::TensorSpans wt = b.weight(w, row_bytes(ic.type, ic.K), uint64_t{ic.N} * ic.n_experts);
+    ops::MatVecIdArgs a;
+    a.weight = {&wt, ic.type, ic.K, ic.N * ic.n_experts};
+    a.n_rows = ic.N;
+    a.n_experts = ic.n_experts;
+    a.ids = b.upload(ids);
+    a.ids_stride = ids_stride;
+    a.n_used = ic.n_used;
+    a.n_tokens = ic.n_tokens;
+    a.x = b.upload(x);
+    a.x_stride = x_stride;
+    a.x_per_slot = ic.x_per_slot;
+    a.y = b.upload(std::vector<float>(size_t{y_stride} * pairs, -12345.0f));
+    a.y_stride = y_stride;
+    vk::CommandStream cs(ctx.device());
+    cs.begin();
+    ops::record_matvec_id(ctx, cs, a);
+    cs.submit_and_wait();
+    const std::vector<float> got = b.download(a.y, size_t{y_stride} * pairs);
+    const auto want = reference::matvec_id(ic.type, w, ic.K, ic.N, ic.n_experts, ids, ids_stride,
+                                           ic.n_used, ic.n_tokens, x, x_stride, ic.x_per_slot);
+    EXPECT_TRUE(dot_close(got, y_stride, want, ic.N));
+    for (uint32_t p = 0; p < pairs; ++p) {
+        ASSERT_EQ(got[size_t{p} * y_stride + ic.N], -12345.0f) << "wrote past row N, pair " << p;
+    }
+}
+
+class MatVecId : public VkTest, public ::testing::WithParamInterface<GgmlType> {};
+
+TEST_P(MatVecId, RandomExpertIdsMatchReference) {
+    const GgmlType type = GetParam();
+    VKLLM_SEEDED_RNG(rng);
+    const uint32_t K = small_and_big_k(type).first;
+    run_matvec_id(ctx(), {type, K, 65, 6, 4, 1, false}, rng);
+    run_matvec_id(ctx(), {type, K, 33, 5, 2, 3, true}, rng);
+    run_matvec_id(ctx(), {type, K, 17, 8, 8, 8, false}, rng);
+}
+
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatVecId, ::testing::ValuesIn(k_types),
+                         [](const ::testing::TestParamInfo<GgmlType>& p) {
+                             return std::string(ops::weight_type_suffix(p.param));
+                         });
+
+TEST(MatVecIdSplit, ExpertsStraddlingBindingsMatchReference) {
+    std::string reason;
+    if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
+    auto env = make_vk_env({1 << 20, 4 << 20});
+    ASSERT_TRUE(env);
+    VKLLM_SEEDED_RNG(rng);
+    // 576-byte rows: 1820 rows per 1 MiB part, so expert 6 (rows 1800..2099) straddles parts.
+    run_matvec_id(*env->context, {GgmlType::Q4_K, 1024, 300, 8, 4, 3, false}, rng);
+    run_matvec_id(*env->context, {GgmlType::Q8_0, 1024, 300, 8, 2, 2, true}, rng);
+    for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
+}  // namespace
+}  // namespace vkllm::test
