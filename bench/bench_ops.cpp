@@ -78,12 +78,19 @@ int run_ops_bench(const OpsBenchOptions& options) {
 
     std::printf("device: %s (%s %s)\n", info.name.c_str(), info.driver_name.c_str(),
                 vk::driver_version_string(info).c_str());
-    const Stats copy = measure_copy_bandwidth(ctx, options.repeat);
-    std::printf("copy bandwidth (vkCmdCopyBuffer, read+write): median %.1f GB/s (min %.1f, max %.1f)\n\n",
-                copy.median, copy.min, copy.max);
-    nlohmann::json j = common;
-    j.update({{"op", "copy"}, {"gbps_median", copy.median}, {"gbps_min", copy.min}, {"gbps_max", copy.max}});
-    out << j.dump() << "\n";
+    const CopyBandwidth copies = measure_copy_bandwidth(ctx, options.repeat);
+    nlohmann::json j;
+    for (const auto& [name, st] : {std::pair{"vkCmdCopyBuffer", copies.transfer},
+                                   std::pair{"shader copy (16-byte)", copies.shader}}) {
+        std::printf("copy bandwidth, %-22s read+write: median %7.1f GB/s (min %.1f, max %.1f)\n",
+                    name, st.median, st.min, st.max);
+        j = common;
+        j.update({{"op", "copy"}, {"method", name}, {"gbps_median", st.median},
+                  {"gbps_min", st.min}, {"gbps_max", st.max}});
+        out << j.dump() << "\n";
+    }
+    const double roofline = copies.best_median();
+    std::printf("roofline (best copy median): %.1f GB/s\n\n", roofline);
 
     std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols, options.repeat);
     std::printf("%-6s %-14s %10s %10s %9s\n", "type", "K x N", "us", "GB/s", "of copy");
@@ -97,7 +104,7 @@ int run_ops_bench(const OpsBenchOptions& options) {
                             std::string(traits_of(t).name).c_str(), shape.c_str(), "-");
                 continue;
             }
-            const double frac = copy.median > 0 ? r->gbps.median / copy.median : 0;
+            const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
             std::printf("%-6s %-14s %10.1f %10.1f %8.0f%%\n", std::string(traits_of(t).name).c_str(),
                         shape.c_str(), r->us.median, r->gbps.median, 100 * frac);
             std::fflush(stdout);

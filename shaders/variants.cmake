@@ -3,6 +3,7 @@
 # VKLLM_WEIGHT_TYPES.
 
 vkllm_shader(fill_f32 fill.comp)
+vkllm_shader(copy_vec4 copy_vec4.comp)
 
 file(GLOB family_files ${CMAKE_CURRENT_SOURCE_DIR}/*.variants.cmake)
 list(SORT family_files)
