@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <random>
@@ -107,6 +108,34 @@ TEST(VkCorePipelineCache, SecondStartLoadsTheCacheFromDisk) {
         cs.submit_and_wait();
     }
     std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vkllm::test
+
+namespace vkllm::test {
+namespace {
+
+// The validation layer must really be listening, or every "no validation message" check above
+// would pass vacuously: an invalid call (a zero-sized buffer) has to reach the log.
+TEST(VkCoreValidation, InvalidUsageReachesTheLog) {
+    std::string reason;
+    VkEnv* env = shared_vk_env(&reason);
+    if (!env) GTEST_SKIP() << reason;
+    if (std::getenv("VKLLM_TEST_NO_VALIDATION")) GTEST_SKIP() << "validation disabled by env";
+    env->log.take();
+    VkBufferCreateInfo info{};
+    info.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO;
+    info.size = 0;  // VUID-VkBufferCreateInfo-size-00912
+    info.usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT;
+    VkBuffer buffer = VK_NULL_HANDLE;
+    const VkDevice dev = env->context->device().get();
+    if (vkCreateBuffer(dev, &info, nullptr, &buffer) == VK_SUCCESS && buffer != VK_NULL_HANDLE) {
+        vkDestroyBuffer(dev, buffer, nullptr);
+    }
+    const auto messages = env->log.take();
+    ASSERT_FALSE(messages.empty()) << "the validation layer reported nothing for a zero-size buffer";
+    EXPECT_NE(messages.front().find("size"), std::string::npos) << messages.front();
 }
 
 }  // namespace
