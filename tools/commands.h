@@ -7,5 +7,6 @@ namespace vkllm::cli {
 
 int cmd_devices(const Args& args);
 int cmd_bench(const Args& args);
+int cmd_info(const Args& args);
 
 }  // namespace vkllm::cli

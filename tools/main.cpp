@@ -13,6 +13,7 @@ void usage() {
     std::printf(
         "usage: vkllm <command> [options]\n"
         "  devices [--validation]        list Vulkan devices and what vkllm can use\n"
+        "  info MODEL [--tensors] [--ctx N]  GGUF metadata, tensors, quant mix, KV estimate\n"
         "  bench ops [--device N|name] [--types ..] [--shapes KxN,..] [--ncols N] [--repeat N]\n"
         "                                mat-vec GB/s at Gemma 4 shapes vs copy bandwidth\n");
 }
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     try {
         using namespace vkllm::cli;
         if (cmd == "devices") return cmd_devices(Args(argc, argv, 2, {"--validation"}));
+        if (cmd == "info") return cmd_info(Args(argc, argv, 2, {"--tensors"}));
         if (cmd == "bench") return cmd_bench(Args(argc, argv, 2, {}));
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage();

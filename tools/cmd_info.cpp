@@ -1,0 +1,110 @@
+// `vkllm info MODEL`: what a GGUF file holds (metadata, tensor table, quant mix) and, for Gemma 4,
+// the validated config and an estimate of the device memory it needs at a given context.
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <string>
+
+#include "loader/gguf_file.h"
+#include "runtime/model/gemma4_config.h"
+#include "tools/commands.h"
+
+namespace vkllm::cli {
+namespace {
+
+double mib(uint64_t b) { return static_cast<double>(b) / (1 << 20); }
+
+std::string value_text(const GgufValue& v) {
+    if (v.type == GgufValueType::STRING) {
+        std::string s(v.str.substr(0, 60));
+        for (char& c : s) c = (c == '\n') ? ' ' : c;
+        return "\"" + s + (v.str.size() > 60 ? "...\"" : "\"");
+    }
+    if (v.is_array()) return "[" + std::to_string(v.count) + " x " + gguf_type_name(v.elem_type) + "]";
+    return v.type_description();
+}
+
+void print_metadata(const GgufFile& f) {
+    std::printf("metadata (%zu keys):\n", f.metadata().size());
+    for (const GgufKv& kv : f.metadata()) {
+        std::string text = value_text(kv.value);
+        if (!kv.value.is_array() && kv.value.type != GgufValueType::STRING) {
+            if (kv.value.type == GgufValueType::BOOL) {
+                text = f.get_bool(kv.key) ? "true" : "false";
+            } else if (auto d = f.find_scalar<double>(kv.key)) {
+                char buf[64];
+                std::snprintf(buf, sizeof buf, "%g", *d);
+                text = buf;
+            }
+        }
+        std::printf("  %-48.*s %s\n", static_cast<int>(kv.key.size()), kv.key.data(), text.c_str());
+    }
+}
+
+void print_tensors(const GgufFile& f, bool all) {
+    std::map<std::string, std::pair<uint64_t, uint64_t>> mix;  // type -> (count, bytes)
+    uint64_t total = 0;
+    if (all) std::printf("\ntensors (%zu):\n", f.tensors().size());
+    for (const TensorInfo& t : f.tensors()) {
+        const std::string type(traits_of(t.type).name);
+        mix[type].first++;
+        mix[type].second += t.size_bytes;
+        total += t.size_bytes;
+        if (!all) continue;
+        std::string shape;
+        for (uint32_t d = 0; d < t.n_dims; ++d) shape += (d ? " x " : "") + std::to_string(t.ne[d]);
+        std::printf("  %-40s %-6s [%s] %.2f MiB\n", t.name.c_str(), type.c_str(), shape.c_str(),
+                    mib(t.size_bytes));
+    }
+    std::printf("\nquant mix (%zu tensors, %.2f MiB):\n", f.tensors().size(), mib(total));
+    for (const auto& [type, cb] : mix) {
+        std::printf("  %-6s %5llu tensors %10.2f MiB %5.1f%%\n", type.c_str(),
+                    static_cast<unsigned long long>(cb.first), mib(cb.second),
+                    100.0 * static_cast<double>(cb.second) / static_cast<double>(std::max<uint64_t>(total, 1)));
+    }
+}
+
+// f16 K and V for every layer that owns its cache; sliding layers keep only their window.
+uint64_t kv_bytes_f16(const Gemma4Config& c, uint32_t ctx) {
+    uint64_t b = 0;
+    for (uint32_t l = 0; l < c.layers.size(); ++l) {
+        const Gemma4LayerConfig& L = c.layers[l];
+        if (L.kv_source != l) continue;
+        const uint32_t slots = L.window ? std::min(ctx, L.window) : ctx;
+        b += 2ull * 2 * L.kv_dim() * slots;
+    }
+    return b;
+}
+
+void print_gemma4(const GgufFile& f, uint32_t ctx) {
+    const Gemma4Config c = Gemma4Config::from_gguf(f);
+    if (ctx == 0) ctx = c.n_ctx_train;
+    std::printf("\ngemma4: %u layers, n_embd %u, vocab %u, head dims %u (full) / %u (sliding), window %u\n",
+                c.n_layer, c.n_embd, c.n_vocab, c.head_dim_full, c.head_dim_swa, c.n_swa);
+    if (c.has_moe()) std::printf("  MoE: %u experts, %u used, expert width %u\n", c.n_expert, c.n_expert_used, c.n_ff_expert);
+    if (c.has_ple()) std::printf("  per-layer embeddings: width %u\n", c.n_embd_per_layer);
+    std::printf("  final softcap %g, shared-KV layers %u, LM head %s\n",
+                static_cast<double>(c.final_softcap), c.n_shared_kv_layers, c.tied_output ? "tied" : "untied");
+    std::printf("  layers: ");
+    for (const auto& L : c.layers) std::printf("%c", L.is_sliding ? 'S' : 'F');
+    std::printf("\n  KV cache at %u tokens (f16 K and V): %.2f MiB\n", ctx, mib(kv_bytes_f16(c, ctx)));
+}
+
+}  // namespace
+
+int cmd_info(const Args& args) {
+    args.allow_only({"--tensors", "--ctx"});
+    if (args.positional().size() != 1) throw std::invalid_argument("usage: vkllm info MODEL [--tensors] [--ctx N]");
+    const GgufFile f = GgufFile::open(args.positional()[0]);
+    std::printf("%s: GGUF v%u, %.2f MiB, %zu tensors, alignment %u\n", f.name().c_str(), f.version(),
+                mib(f.file_size()), f.tensors().size(), f.alignment());
+    print_metadata(f);
+    print_tensors(f, args.has("--tensors"));
+    if (f.find_string("general.architecture") == "gemma4") {
+        print_gemma4(f, static_cast<uint32_t>(std::stoul(args.get_or("--ctx", "0"))));
+    }
+    return 0;
+}
+
+}  // namespace vkllm::cli
