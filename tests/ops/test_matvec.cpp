@@ -21,62 +21,10 @@
 #include "runtime/ops/matvec.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
+#include "tests/support/weight_case.h"
 
 namespace vkllm::test {
 namespace {
-
-constexpr GgmlType k_types[] = {GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0,
-                                GgmlType::Q4_1, GgmlType::Q5_0, GgmlType::Q5_1, GgmlType::Q8_0,
-                                GgmlType::Q2_K, GgmlType::Q3_K, GgmlType::Q4_K, GgmlType::Q5_K,
-                                GgmlType::Q6_K};
-
-// Device buffers for one case; its own arena so nothing outlives the test.
-struct Buffers {
-    explicit Buffers(vk::Context& c) : ctx(c), arena(c.device(), vk::MemoryIntent::DeviceLocal, 8 << 20) {}
-    vk::Context& ctx;
-    vk::Arena arena;
-
-    vk::TensorSpans weight(const std::vector<std::byte>& bytes, uint64_t row_bytes, uint64_t rows) {
-        vk::TensorSpans t = arena.allocate_rows(row_bytes, rows);
-        ctx.transfer().upload(t, bytes);
-        return t;
-    }
-    template <typename T>
-    vk::BufferSpan upload(const std::vector<T>& v) {
-        vk::BufferSpan s = arena.allocate(std::max<uint64_t>(4, v.size() * sizeof(T)));
-        ctx.transfer().upload(s, std::as_bytes(std::span(v)));
-        return s;
-    }
-    std::vector<float> download(const vk::BufferSpan& s, size_t n) {
-        std::vector<float> v(n);
-        ctx.transfer().download(s, std::as_writable_bytes(std::span(v)));
-        return v;
-    }
-};
-
-// Checks got[c * got_stride + r] against the reference (index c * N + r) with the tolerance
-// stated at the top of the file.
-::testing::AssertionResult dot_close(const std::vector<float>& got, size_t got_stride,
-                                     const reference::DotResult& want, size_t N) {
-    size_t bad = 0, worst = 0;
-    double worst_ratio = 0;
-    for (size_t i = 0; i < want.value.size(); ++i) {
-        const double g = got[(i / N) * got_stride + i % N];
-        const double bound = 1e-5 * want.abs_sum[i] + 1e-6;
-        const double ratio = std::isfinite(g) ? std::fabs(g - want.value[i]) / bound : 1e30;
-        if (ratio > 1) ++bad;
-        if (ratio > worst_ratio) {
-            worst_ratio = ratio;
-            worst = i;
-        }
-    }
-    if (bad == 0) return ::testing::AssertionSuccess();
-    return ::testing::AssertionFailure()
-           << bad << " of " << want.value.size() << " outputs out of tolerance; worst: column "
-           << worst / N << " row " << worst % N << " got " << got[(worst / N) * got_stride + worst % N]
-           << " want " << want.value[worst] << " (sum|wx| " << want.abs_sum[worst]
-           << ", error " << worst_ratio << "x the bound)";
-}
 
 struct MatVecCase {
     GgmlType type;
@@ -92,7 +40,7 @@ void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     const uint32_t y_stride = mc.N + 3;
     const std::vector<std::byte> w = random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.ncols);
-    Buffers b(ctx);
+    CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
     const std::vector<float> sentinel(size_t{y_stride} * mc.ncols, -12345.0f);
     ops::MatVecArgs a;
@@ -139,7 +87,7 @@ TEST_P(MatVec, MatchesReferenceOnRaggedShapes) {
 
 INSTANTIATE_TEST_SUITE_P(
     AllTypes, MatVec,
-    ::testing::Combine(::testing::ValuesIn(k_types), ::testing::Values(1u, 3u, 8u)),
+    ::testing::Combine(::testing::ValuesIn(k_weight_types), ::testing::Values(1u, 3u, 8u)),
     [](const ::testing::TestParamInfo<MatVec::ParamType>& p) {
         return std::string(ops::weight_type_suffix(std::get<0>(p.param))) + "_cols" +
                std::to_string(std::get<1>(p.param));
@@ -155,7 +103,7 @@ TEST_F(MatVecGrid, RowCountsBeyondGridXFoldIntoGridY) {
 }
 
 TEST_F(MatVecGrid, RejectsBadShapes) {
-    Buffers b(ctx());
+    CaseBuffers b(ctx());
     const vk::TensorSpans wt = b.arena.allocate_rows(row_bytes(GgmlType::Q4_0, 64), 4);
     ops::MatVecArgs a;
     a.weight = {&wt, GgmlType::Q4_0, 64, 4};
@@ -226,7 +174,7 @@ void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
     const std::vector<std::byte> w =
         random_quantized(ic.type, size_t{ic.K} * ic.N * ic.n_experts, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
-    Buffers b(ctx);
+    CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(ic.type, ic.K), uint64_t{ic.N} * ic.n_experts);
     ops::MatVecIdArgs a;
     a.weight = {&wt, ic.type, ic.K, ic.N * ic.n_experts};
@@ -265,7 +213,7 @@ TEST_P(MatVecId, RandomExpertIdsMatchReference) {
     run_matvec_id(ctx(), {type, K, 17, 8, 8, 8, false}, rng);
 }
 
-INSTANTIATE_TEST_SUITE_P(AllTypes, MatVecId, ::testing::ValuesIn(k_types),
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatVecId, ::testing::ValuesIn(k_weight_types),
                          [](const ::testing::TestParamInfo<GgmlType>& p) {
                              return std::string(ops::weight_type_suffix(p.param));
                          });
