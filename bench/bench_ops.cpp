@@ -5,17 +5,13 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <stdexcept>
 
-#include <nlohmann/json.hpp>
-
+#include "bench/bench_record.h"
 #include "bench/copy_bandwidth.h"
 #include "bench/matvec_bench.h"
 #include "runtime/vk/context.h"
-
-#ifndef VKLLM_GIT_COMMIT
-#define VKLLM_GIT_COMMIT "unknown"
-#endif
 
 namespace vkllm::bench {
 namespace {
@@ -37,18 +33,6 @@ MatVecShape parse_shape(const std::string& s) {
             static_cast<uint32_t>(std::stoul(s.substr(x + 1)))};
 }
 
-std::string slug(std::string s) {
-    for (char& c : s) c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(c)) : '-';
-    return s;
-}
-
-std::string today() {
-    const std::time_t t = std::time(nullptr);
-    char buf[16];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d", std::gmtime(&t));
-    return buf;
-}
-
 }  // namespace
 
 int run_ops_bench(const OpsBenchOptions& options) {
@@ -58,8 +42,8 @@ int run_ops_bench(const OpsBenchOptions& options) {
     const auto& info = ctx.device().info();
     std::vector<GgmlType> types;
     for (GgmlType t : k_types) {
-        if (options.types.empty() ||
-            std::find(options.types.begin(), options.types.end(), traits_of(t).name) != options.types.end()) {
+        if (options.types.empty() || std::find(options.types.begin(), options.types.end(),
+                                               traits_of(t).name) != options.types.end()) {
             types.push_back(t);
         }
     }
@@ -67,32 +51,26 @@ int run_ops_bench(const OpsBenchOptions& options) {
     for (const auto& s : options.shapes) shapes.push_back(parse_shape(s));
     if (shapes.empty()) shapes = k_default_shapes;
 
-    std::filesystem::create_directories(options.out_dir);
-    const std::string path = options.out_dir + "/" + today() + "_" + VKLLM_GIT_COMMIT + "_" +
-                             slug(info.name) + "_ops.jsonl";
-    std::ofstream out(path, std::ios::app);
-    const nlohmann::json common = {
-        {"device", info.name},          {"vendor_id", info.vendor_id},
-        {"driver", info.driver_name},   {"driver_version", vk::driver_version_string(info)},
-        {"git_commit", VKLLM_GIT_COMMIT}, {"command", options.command_line}};
+    BenchRecord record(options.out_dir, "ops", info, options.command_line);
 
     std::printf("device: %s (%s %s)\n", info.name.c_str(), info.driver_name.c_str(),
                 vk::driver_version_string(info).c_str());
     const CopyBandwidth copies = measure_copy_bandwidth(ctx, options.repeat);
-    nlohmann::json j;
     for (const auto& [name, st] : {std::pair{"vkCmdCopyBuffer", copies.transfer},
                                    std::pair{"shader copy (16-byte)", copies.shader}}) {
         std::printf("copy bandwidth, %-22s read+write: median %7.1f GB/s (min %.1f, max %.1f)\n",
                     name, st.median, st.min, st.max);
-        j = common;
-        j.update({{"op", "copy"}, {"method", name}, {"gbps_median", st.median},
-                  {"gbps_min", st.min}, {"gbps_max", st.max}});
-        out << j.dump() << "\n";
+        record.write({{"op", "copy"},
+                      {"method", name},
+                      {"gbps_median", st.median},
+                      {"gbps_min", st.min},
+                      {"gbps_max", st.max}});
     }
     const double roofline = copies.best_median();
     std::printf("roofline (best copy median): %.1f GB/s\n\n", roofline);
 
-    std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols, options.repeat);
+    std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols,
+                options.repeat);
     std::printf("%-6s %-14s %10s %10s %9s\n", "type", "K x N", "us", "GB/s", "of copy");
     for (const MatVecShape& s : shapes) {
         for (GgmlType t : types) {
@@ -105,18 +83,24 @@ int run_ops_bench(const OpsBenchOptions& options) {
                 continue;
             }
             const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
-            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%%\n", std::string(traits_of(t).name).c_str(),
-                        shape.c_str(), r->us.median, r->gbps.median, 100 * frac);
+            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%%\n",
+                        std::string(traits_of(t).name).c_str(), shape.c_str(), r->us.median,
+                        r->gbps.median, 100 * frac);
             std::fflush(stdout);
-            j = common;
-            j.update({{"op", "matvec"}, {"type", traits_of(t).name}, {"K", s.K}, {"N", s.N},
-                      {"ncols", options.ncols}, {"bytes", r->bytes_per_call},
-                      {"us_median", r->us.median}, {"us_min", r->us.min}, {"us_max", r->us.max},
-                      {"gbps_median", r->gbps.median}, {"fraction_of_copy", frac}});
-            out << j.dump() << "\n";
+            record.write({{"op", "matvec"},
+                          {"type", traits_of(t).name},
+                          {"K", s.K},
+                          {"N", s.N},
+                          {"ncols", options.ncols},
+                          {"bytes", r->bytes_per_call},
+                          {"us_median", r->us.median},
+                          {"us_min", r->us.min},
+                          {"us_max", r->us.max},
+                          {"gbps_median", r->gbps.median},
+                          {"fraction_of_copy", frac}});
         }
     }
-    std::printf("\nresults appended to %s\n", path.c_str());
+    std::printf("\nresults appended to %s\n", record.path().c_str());
     return 0;
 }
 
