@@ -162,6 +162,11 @@ void main() {
                     sh_s[r * BC + c] = pr;
                     sum += pr;
                 }
+            } else {
+                // Nothing visible to this row yet, but step 3 still runs over columns other rows
+                // of the group see: its weights must be 0, not the NEG sentinel (NEG * v
+                // overflows to -inf, and a later alpha of 0 turns that into NaN).
+                for (uint c = 0u; c < BC; ++c) sh_s[r * BC + c] = 0.0;
             }
             sh_m[r] = m_new;
             sh_l[r] = sh_l[r] * alpha + sum;

@@ -13,15 +13,18 @@ Args::Args(int argc, char** argv, int first, std::vector<std::string> flags) {
             positional_.push_back(a);
             continue;
         }
+        std::pair<std::string, std::string> kv;
         if (auto eq = a.find('='); eq != std::string::npos) {
-            values_[a.substr(0, eq)] = a.substr(eq + 1);
+            kv = {a.substr(0, eq), a.substr(eq + 1)};
         } else if (std::find(flags.begin(), flags.end(), a) != flags.end()) {
-            values_[a] = "1";
+            kv = {a, "1"};
         } else if (i + 1 < argc) {
-            values_[a] = argv[++i];
+            kv = {a, argv[++i]};
         } else {
             throw std::invalid_argument("option " + a + " needs a value");
         }
+        values_[kv.first] = kv.second;
+        all_values_.push_back(std::move(kv));
     }
 }
 
@@ -36,6 +39,14 @@ std::string Args::get_or(const std::string& name, const std::string& fallback) c
 }
 
 bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+
+std::vector<std::string> Args::get_all(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& [k, v] : all_values_) {
+        if (k == name) out.push_back(v);
+    }
+    return out;
+}
 
 void Args::allow_only(const std::vector<std::string>& known) const {
     for (const auto& [k, v] : values_) {

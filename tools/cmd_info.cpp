@@ -4,16 +4,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <stdexcept>
 #include <string>
 
 #include "loader/gguf_file.h"
 #include "runtime/model/gemma4_config.h"
+#include "runtime/model/gemma4_model.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
 namespace {
 
-double mib(uint64_t b) { return static_cast<double>(b) / (1 << 20); }
+double mib(uint64_t b) {
+    return static_cast<double>(b) / (1 << 20);
+}
 
 std::string value_text(const GgufValue& v) {
     if (v.type == GgufValueType::STRING) {
@@ -21,7 +25,8 @@ std::string value_text(const GgufValue& v) {
         for (char& c : s) c = (c == '\n') ? ' ' : c;
         return "\"" + s + (v.str.size() > 60 ? "...\"" : "\"");
     }
-    if (v.is_array()) return "[" + std::to_string(v.count) + " x " + gguf_type_name(v.elem_type) + "]";
+    if (v.is_array())
+        return "[" + std::to_string(v.count) + " x " + gguf_type_name(v.elem_type) + "]";
     return v.type_description();
 }
 
@@ -61,48 +66,71 @@ void print_tensors(const GgufFile& f, bool all) {
     for (const auto& [type, cb] : mix) {
         std::printf("  %-6s %5llu tensors %10.2f MiB %5.1f%%\n", type.c_str(),
                     static_cast<unsigned long long>(cb.first), mib(cb.second),
-                    100.0 * static_cast<double>(cb.second) / static_cast<double>(std::max<uint64_t>(total, 1)));
+                    100.0 * static_cast<double>(cb.second) /
+                        static_cast<double>(std::max<uint64_t>(total, 1)));
     }
 }
 
-// f16 K and V for every layer that owns its cache; sliding layers keep only their window.
-uint64_t kv_bytes_f16(const Gemma4Config& c, uint32_t ctx) {
-    uint64_t b = 0;
-    for (uint32_t l = 0; l < c.layers.size(); ++l) {
-        const Gemma4LayerConfig& L = c.layers[l];
-        if (L.kv_source != l) continue;
-        const uint32_t slots = L.window ? std::min(ctx, L.window) : ctx;
-        b += 2ull * 2 * L.kv_dim() * slots;
+uint32_t parse_count(const std::string& v, const char* name) {
+    size_t used = 0;
+    unsigned long n = 0;
+    try {
+        n = std::stoul(v, &used);
+    } catch (const std::exception&) {
+        used = 0;
     }
-    return b;
+    if (used != v.size() || n > (1ul << 26)) {
+        throw std::invalid_argument(std::string(name) + " must be a count, got '" + v + "'");
+    }
+    return static_cast<uint32_t>(n);
 }
 
-void print_gemma4(const GgufFile& f, uint32_t ctx) {
+void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     const Gemma4Config c = Gemma4Config::from_gguf(f);
-    if (ctx == 0) ctx = c.n_ctx_train;
-    std::printf("\ngemma4: %u layers, n_embd %u, vocab %u, head dims %u (full) / %u (sliding), window %u\n",
-                c.n_layer, c.n_embd, c.n_vocab, c.head_dim_full, c.head_dim_swa, c.n_swa);
-    if (c.has_moe()) std::printf("  MoE: %u experts, %u used, expert width %u\n", c.n_expert, c.n_expert_used, c.n_ff_expert);
+    std::printf(
+        "\ngemma4: %u layers, n_embd %u, vocab %u, head dims %u (full) / %u (sliding), window %u\n",
+        c.n_layer, c.n_embd, c.n_vocab, c.head_dim_full, c.head_dim_swa, c.n_swa);
+    if (c.has_moe())
+        std::printf("  MoE: %u experts, %u used, expert width %u\n", c.n_expert, c.n_expert_used,
+                    c.n_ff_expert);
     if (c.has_ple()) std::printf("  per-layer embeddings: width %u\n", c.n_embd_per_layer);
     std::printf("  final softcap %g, shared-KV layers %u, LM head %s\n",
-                static_cast<double>(c.final_softcap), c.n_shared_kv_layers, c.tied_output ? "tied" : "untied");
+                static_cast<double>(c.final_softcap), c.n_shared_kv_layers,
+                c.tied_output ? "tied" : "untied");
     std::printf("  layers: ");
     for (const auto& L : c.layers) std::printf("%c", L.is_sliding ? 'S' : 'F');
-    std::printf("\n  KV cache at %u tokens (f16 K and V): %.2f MiB\n", ctx, mib(kv_bytes_f16(c, ctx)));
+    std::printf("\n");
+    // The same plan the runtime makes at load, so the figures are what a run will allocate.
+    const MemoryPlan p = Gemma4Model::plan(f, options);
+    const uint32_t ctx = options.n_ctx != 0 ? options.n_ctx : std::min(c.n_ctx_train, 8192u);
+    std::printf("\nmemory plan at %u tokens x %u sequence(s), K %s, V %s:\n", ctx, options.n_seq,
+                std::string(traits_of(options.kv_k).name).c_str(),
+                std::string(traits_of(options.kv_v).name).c_str());
+    std::printf(
+        "  weights %10.2f MiB\n  KV cache %9.2f MiB\n  scratch %10.2f MiB\n  total %12.2f MiB\n",
+        mib(p.weights), mib(p.kv), mib(p.scratch), mib(p.total()));
 }
 
 }  // namespace
 
 int cmd_info(const Args& args) {
-    args.allow_only({"--tensors", "--ctx"});
-    if (args.positional().size() != 1) throw std::invalid_argument("usage: vkllm info MODEL [--tensors] [--ctx N]");
+    args.allow_only({"--tensors", "--ctx", "--parallel", "--kv-k", "--kv-v"});
+    if (args.positional().size() != 1) {
+        throw std::invalid_argument(
+            "usage: vkllm info MODEL [--tensors] [--ctx N] [--parallel N] [--kv-k T] [--kv-v T]");
+    }
     const GgufFile f = GgufFile::open(args.positional()[0]);
-    std::printf("%s: GGUF v%u, %.2f MiB, %zu tensors, alignment %u\n", f.name().c_str(), f.version(),
-                mib(f.file_size()), f.tensors().size(), f.alignment());
+    std::printf("%s: GGUF v%u, %.2f MiB, %zu tensors, alignment %u\n", f.name().c_str(),
+                f.version(), mib(f.file_size()), f.tensors().size(), f.alignment());
     print_metadata(f);
     print_tensors(f, args.has("--tensors"));
     if (f.find_string("general.architecture") == "gemma4") {
-        print_gemma4(f, static_cast<uint32_t>(std::stoul(args.get_or("--ctx", "0"))));
+        ModelOptions o;
+        o.n_ctx = parse_count(args.get_or("--ctx", "0"), "--ctx");
+        o.n_seq = std::max(1u, parse_count(args.get_or("--parallel", "1"), "--parallel"));
+        o.kv_k = parse_kv_type(args.get_or("--kv-k", "f16"));
+        o.kv_v = parse_kv_type(args.get_or("--kv-v", "f16"));
+        print_gemma4(f, o);
     }
     return 0;
 }

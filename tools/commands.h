@@ -8,5 +8,12 @@ namespace vkllm::cli {
 int cmd_devices(const Args& args);
 int cmd_bench(const Args& args);
 int cmd_info(const Args& args);
+int cmd_synth(const Args& args);
+int cmd_tokenize(const Args& args);
+int cmd_detokenize(const Args& args);
+int cmd_template(const Args& args);
+int cmd_run(const Args& args);
+int cmd_chat(const Args& args);
+int cmd_score(const Args& args);
 
 }  // namespace vkllm::cli

@@ -13,9 +13,26 @@ void usage() {
     std::printf(
         "usage: vkllm <command> [options]\n"
         "  devices [--validation]        list Vulkan devices and what vkllm can use\n"
-        "  info MODEL [--tensors] [--ctx N]  GGUF metadata, tensors, quant mix, KV estimate\n"
+        "  info MODEL [--tensors] [--ctx N] [--parallel N] [--kv-k T] [--kv-v T]\n"
+        "                                metadata, tensors, quant mix, memory plan\n"
         "  bench ops [--device N|name] [--types ..] [--shapes KxN,..] [--ncols N] [--repeat N]\n"
-        "                                mat-vec GB/s at Gemma 4 shapes vs copy bandwidth\n");
+        "                                mat-vec GB/s at Gemma 4 shapes vs copy bandwidth\n"
+        "  bench model -m MODEL [--prompt N] [--gen N] [--batches 1,2,4,8] [--kv-k T] [--kv-v T]\n"
+        "                                prefill/decode tok/s, decode GB/s vs copy bandwidth\n"
+        "  synth --preset NAME --quant MIX -o FILE [--seed S] [--layers N] [--ctx N]\n"
+        "        [--vocab FILE | --vocab-size N] [--threads N]   random-weight Gemma 4 GGUF;\n"
+        "        presets tiny-dense tiny-moe tiny-ple 26b-a4b 31b 12b e4b e2b,\n"
+        "        mixes f32 f16 q8_0 q4_0 q4_k_m (llama.cpp's per-tensor types)\n"
+        "  tokenize -m MODEL [--no-bos] [--no-special] [--json]   ids of the text on stdin\n"
+        "  detokenize -m MODEL [--skip-special]   text of the ids on stdin (JSON array or list)\n"
+        "  template -m MODEL               chat prompt for the JSON request on stdin\n"
+        "  run -m MODEL -p TEXT [-n N] [--chat] [--think] [sampling] [model]   one generation\n"
+        "  chat -m MODEL [--system TEXT] [--think] [sampling] [model]   interactive, KV reused\n"
+        "  score -m MODEL --tokens ID,ID,.. [--top K] [--json] [model]   top-K logprobs\n"
+        "    sampling: --temp T --top-k K --top-p P --min-p P --repeat-penalty R\n"
+        "              --repeat-last-n N --presence-penalty X --frequency-penalty X --seed S\n"
+        "              --stop STR.. --ignore-eos\n"
+        "    model:    --ctx N --kv-k f16|q8_0 --kv-v f16|q8_0 --device N|name\n");
 }
 
 }  // namespace
@@ -30,7 +47,18 @@ int main(int argc, char** argv) {
         using namespace vkllm::cli;
         if (cmd == "devices") return cmd_devices(Args(argc, argv, 2, {"--validation"}));
         if (cmd == "info") return cmd_info(Args(argc, argv, 2, {"--tensors"}));
+        if (cmd == "synth") return cmd_synth(Args(argc, argv, 2, {}));
         if (cmd == "bench") return cmd_bench(Args(argc, argv, 2, {}));
+        if (cmd == "tokenize") {
+            return cmd_tokenize(Args(argc, argv, 2, {"--no-bos", "--no-special", "--json"}));
+        }
+        if (cmd == "detokenize") return cmd_detokenize(Args(argc, argv, 2, {"--skip-special"}));
+        if (cmd == "template") return cmd_template(Args(argc, argv, 2, {}));
+        if (cmd == "run") {
+            return cmd_run(Args(argc, argv, 2, {"--chat", "--think", "--ignore-eos"}));
+        }
+        if (cmd == "chat") return cmd_chat(Args(argc, argv, 2, {"--think", "--ignore-eos"}));
+        if (cmd == "score") return cmd_score(Args(argc, argv, 2, {"--json"}));
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage();
             return 0;

@@ -187,7 +187,12 @@ INSTANTIATE_TEST_SUITE_P(
                                Layout::Linear, 0, 0, 0, 0, true},
                       AttnCase{"d512_gqa2_q5_kv33_softcap_f16q8", 512, 2, 1, 5, 33, F16, Q8,
                                Layout::Linear, 0, 20.0f},
-                      AttnCase{"d512_gqa8_q1_kv1000_q8q8", 512, 8, 1, 1, 1000, Q8, Q8}),
+                      AttnCase{"d512_gqa8_q1_kv1000_q8q8", 512, 8, 1, 1, 1000, Q8, Q8},
+                      // Queries 126 and 127, window 64: in the first 64-slot tile only query
+                      // 126 sees a slot (63). Regression: query 127's row kept the masked-score
+                      // sentinel as its weight there, NEG * v overflowed and gave NaN.
+                      AttnCase{"d128_gqa1_q2_kv128_window64_row_sees_nothing", 128, 1, 1, 2, 128,
+                               F16, F16, Layout::Linear, 64}),
     [](const auto& p) { return p.param.name; });
 
 using FlashAttentionSplitK = VkTest;

@@ -1,0 +1,161 @@
+#include "bench/model_bench.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <stdexcept>
+
+#include "bench/bench_record.h"
+#include "bench/copy_bandwidth.h"
+#include "runtime/model/loaded_model.h"
+
+namespace vkllm::bench {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+    return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() &&
+           s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// Random token ids that are ordinary text (avoid id 0..3, the pad/eos/bos/unk of Gemma).
+std::vector<int32_t> random_tokens(uint32_t n, uint32_t n_vocab, std::mt19937& rng) {
+    std::uniform_int_distribution<int32_t> pick(4, static_cast<int32_t>(n_vocab) - 1);
+    std::vector<int32_t> t(n);
+    for (auto& id : t) id = pick(rng);
+    return t;
+}
+
+int32_t argmax(const float* logits, uint32_t n) {
+    return static_cast<int32_t>(std::max_element(logits, logits + n) - logits);
+}
+
+}  // namespace
+
+uint64_t decode_weight_bytes(const GgufFile& file, const Gemma4Config& config) {
+    uint64_t bytes = 0;
+    for (const TensorInfo& t : file.tensors()) {
+        const bool embedding =
+            t.name == "token_embd.weight" || t.name == "per_layer_token_embd.weight";
+        if (embedding && !(t.name == "token_embd.weight" && config.tied_output)) {
+            bytes += t.size_bytes / std::max<uint64_t>(1, t.ne[1]);  // one row per token
+        } else if (embedding) {
+            bytes += t.size_bytes;  // tied LM head reads the whole table
+        } else if (ends_with(t.name, "_exps.weight") && config.n_expert > 0) {
+            bytes += t.size_bytes / config.n_expert * config.n_expert_used;
+        } else {
+            bytes += t.size_bytes;
+        }
+    }
+    return bytes;
+}
+
+int run_model_bench(const ModelBenchOptions& options) {
+    if (options.batches.empty()) throw std::invalid_argument("--batches needs at least one size");
+    const uint32_t max_batch = *std::max_element(options.batches.begin(), options.batches.end());
+    vk::ContextOptions co;
+    co.device = options.device;
+    ModelOptions mo;
+    mo.n_ctx = options.n_ctx != 0 ? options.n_ctx : options.prompt_tokens + options.gen_tokens + 8;
+    mo.n_seq = std::max(1u, max_batch);
+    mo.kv_k = options.kv_k;
+    mo.kv_v = options.kv_v;
+    mo.prefill_chunk = options.prefill_chunk;
+    mo.progress = true;
+    const auto t_load = Clock::now();
+    auto lm = LoadedModel::open(options.model, co, mo);
+    const double load_s = seconds_since(t_load);
+    Gemma4Model& model = *lm->model;
+    const auto& info = lm->context->device().info();
+    std::printf("device: %s (%s %s)\nmodel: %s, loaded in %.2f s\n", info.name.c_str(),
+                info.driver_name.c_str(), vk::driver_version_string(info).c_str(),
+                options.model.c_str(), load_s);
+
+    const CopyBandwidth copies = measure_copy_bandwidth(*lm->context, options.repeat);
+    const double roofline = copies.best_median();
+    const uint64_t step_bytes = decode_weight_bytes(lm->file, model.config());
+    std::printf("copy bandwidth (roofline): %.1f GB/s; weights read per decode step: %.1f MB\n",
+                roofline, static_cast<double>(step_bytes) / 1e6);
+    BenchRecord record(options.out_dir, "model", info, options.command_line);
+    const nlohmann::json model_fields = {{"model", options.model},
+                                         {"kv_k", traits_of(options.kv_k).name},
+                                         {"kv_v", traits_of(options.kv_v).name},
+                                         {"roofline_gbps", roofline},
+                                         {"decode_weight_bytes", step_bytes}};
+
+    std::mt19937 rng(1234);
+    const uint32_t n_vocab = model.n_vocab();
+    std::vector<std::vector<int32_t>> prompts;
+    for (uint32_t s = 0; s < mo.n_seq; ++s) {
+        prompts.push_back(random_tokens(options.prompt_tokens, n_vocab, rng));
+    }
+
+    // Prefill: warm-up (pipelines) on sequence 0, then timed on a cleared sequence.
+    model.prefill(0, prompts[0]);
+    model.truncate(0, 0);
+    auto t0 = Clock::now();
+    std::vector<float> logits = model.prefill(0, prompts[0]);
+    const double prefill_s = seconds_since(t0);
+    const double prefill_tps = options.prompt_tokens / prefill_s;
+    std::printf("\nprefill %u tokens (chunk %u): %.2f s, %.1f tok/s\n", options.prompt_tokens,
+                options.prefill_chunk, prefill_s, prefill_tps);
+    nlohmann::json fields = model_fields;
+    fields.update({{"phase", "prefill"},
+                   {"tokens", options.prompt_tokens},
+                   {"chunk", options.prefill_chunk},
+                   {"seconds", prefill_s},
+                   {"tok_per_s", prefill_tps}});
+    record.write(fields);
+    for (uint32_t s = 1; s < mo.n_seq; ++s) model.prefill(s, prompts[s]);
+
+    std::printf("\n%-6s %12s %14s %12s %9s\n", "batch", "step ms", "tok/s (all)", "GB/s",
+                "of copy");
+    std::vector<int32_t> next(mo.n_seq, 0);
+    for (uint32_t s = 0; s < mo.n_seq; ++s) next[s] = argmax(logits.data(), n_vocab);
+    for (const uint32_t batch : options.batches) {
+        if (batch == 0) continue;
+        for (uint32_t s = 0; s < batch; ++s) {
+            // A sliding-window ring may not roll back that far; then start the sequence over.
+            if (model.truncate(s, options.prompt_tokens) < options.prompt_tokens) {
+                model.truncate(s, 0);
+                model.prefill(s, prompts[s]);
+            }
+        }
+        std::vector<SeqToken> step(batch);
+        const auto run_step = [&] {
+            for (uint32_t s = 0; s < batch; ++s) step[s] = {s, next[s]};
+            logits = model.decode(step);
+            for (uint32_t s = 0; s < batch; ++s)
+                next[s] = argmax(logits.data() + size_t{s} * n_vocab, n_vocab);
+        };
+        run_step();  // warm-up
+        t0 = Clock::now();
+        for (uint32_t i = 1; i < options.gen_tokens; ++i) run_step();
+        const double s = seconds_since(t0);
+        const double steps_per_s = (options.gen_tokens - 1) / s;
+        // Weights are read once per step whatever the batch, so bandwidth counts steps.
+        const double gbps = static_cast<double>(step_bytes) * steps_per_s / 1e9;
+        const double frac = roofline > 0 ? gbps / roofline : 0;
+        std::printf("%-6u %12.2f %14.1f %12.1f %8.0f%%\n", batch, 1e3 / steps_per_s,
+                    steps_per_s * batch, gbps, 100 * frac);
+        fields = model_fields;
+        fields.update({{"phase", "decode"},
+                       {"batch", batch},
+                       {"steps", options.gen_tokens - 1},
+                       {"step_ms", 1e3 / steps_per_s},
+                       {"tok_per_s", steps_per_s * batch},
+                       {"weight_gbps", gbps},
+                       {"fraction_of_copy", frac}});
+        record.write(fields);
+    }
+    std::printf("\nresults appended to %s\n", record.path().c_str());
+    return 0;
+}
+
+}  // namespace vkllm::bench

@@ -1,0 +1,38 @@
+#pragma once
+// `vkllm bench model`: end-to-end prefill and decode speed of a GGUF model, with decode reported
+// against the memory roofline: the weight bytes one decode step must read (every matrix once,
+// one embedding row, only the routed share of MoE experts) times tokens/s, as a fraction of the
+// device's measured copy bandwidth. Also aggregate decode tok/s with 1..N sequences in one batch
+// (what the server's continuous batching gets). Table on stdout, JSON lines in bench-results/.
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "loader/ggml_type.h"
+#include "loader/gguf_file.h"
+#include "runtime/model/gemma4_config.h"
+
+namespace vkllm::bench {
+
+struct ModelBenchOptions {
+    std::string model;
+    std::string device;
+    uint32_t prompt_tokens = 128;
+    uint32_t gen_tokens = 32;
+    std::vector<uint32_t> batches = {1, 2, 4, 8};  // sequences decoded together
+    uint32_t n_ctx = 0;                            // 0: enough for prompt + gen
+    uint32_t prefill_chunk = 512;
+    GgmlType kv_k = GgmlType::F16;
+    GgmlType kv_v = GgmlType::F16;
+    int repeat = 3;  // copy-bandwidth repeats
+    std::string out_dir = "bench-results";
+    std::string command_line;
+};
+
+// Bytes of weights one decode step reads for one sequence (see the header comment).
+uint64_t decode_weight_bytes(const GgufFile& file, const Gemma4Config& config);
+
+int run_model_bench(const ModelBenchOptions& options);
+
+}  // namespace vkllm::bench

@@ -1,0 +1,378 @@
+// Records one step of the Gemma 4 forward pass (gemma4-model.md §3) into the model's command
+// stream: embedding, per-layer inputs, every layer, the final norm and the LM head. The op order
+// is the CPU reference's (reference/gemma4_*.cpp).
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "runtime/model/gemma4_model_impl.h"
+#include "runtime/ops/attention.h"
+#include "runtime/ops/binary.h"
+#include "runtime/ops/get_rows.h"
+#include "runtime/ops/glu.h"
+#include "runtime/ops/kv_store.h"
+#include "runtime/ops/matmul.h"
+#include "runtime/ops/matvec.h"
+#include "runtime/ops/moe_combine.h"
+#include "runtime/ops/moe_route.h"
+#include "runtime/ops/norm.h"
+#include "runtime/ops/rope.h"
+#include "runtime/ops/row_parts.h"
+#include "runtime/ops/softcap.h"
+
+namespace vkllm {
+namespace {
+
+constexpr uint32_t k_max_matvec_cols = 8;
+
+// `cols` columns of `width` floats at the start of `span`.
+vk::TensorSpans cols_of(const vk::BufferSpan& span, uint32_t width, uint32_t cols) {
+    return ops::rows_of(span, uint64_t{width} * 4, cols);
+}
+
+// Columns [first, first + n) of a [width, *] activation buffer.
+vk::BufferSpan col_span(const vk::BufferSpan& span, uint32_t width, uint32_t first, uint32_t n) {
+    return span.sub(uint64_t{first} * width * 4, uint64_t{n} * width * 4);
+}
+
+}  // namespace
+
+void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, uint32_t x_stride,
+                               const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols) {
+    if (cols <= k_max_matvec_cols) {
+        ops::MatVecArgs a;
+        a.weight = m.view();
+        a.x = x;
+        a.x_stride = x_stride;
+        a.y = y;
+        a.y_stride = y_stride;
+        a.ncols = cols;
+        ops::record_matvec(ctx, cs, a);
+    } else {
+        ops::MatMulArgs a;
+        a.weight = m.view();
+        a.x = x;
+        a.x_stride = x_stride;
+        a.y = y;
+        a.y_stride = y_stride;
+        a.M = cols;
+        ops::record_matmul(ctx, cs, a);
+    }
+}
+
+vk::BufferSpan Gemma4Model::Impl::query_positions(uint32_t seq, uint32_t pos0, uint32_t first,
+                                                  uint32_t count) {
+    for (const QposEntry& e : qpos_cache) {
+        if (e.seq == seq && e.first == first && e.count == count) return e.span;
+    }
+    std::vector<int32_t> qpos(count);
+    for (uint32_t i = 0; i < count; ++i) qpos[i] = static_cast<int32_t>(pos0 + first + i);
+    qpos_cache.push_back({seq, first, count, pool.put(std::span<const int32_t>(qpos))});
+    return qpos_cache.back().span;
+}
+
+void Gemma4Model::Impl::record_forward(const Step& step) {
+    qpos_cache.clear();
+    const uint32_t T = step.n_tokens, n = cfg.n_embd;
+    // §3.1: h = token_embd[x] · √n (factor in f32).
+    ops::GetRowsArgs g;
+    g.table = w.token_embd.view();
+    g.ids = step.ids;
+    g.n_tokens = T;
+    g.out = buf.h;
+    g.out_stride = n;
+    g.scale = std::sqrt(static_cast<float>(n));
+    ops::record_get_rows(ctx, cs, g);
+    if (cfg.has_ple()) record_ple_inputs(step);
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) record_layer(step, l);
+    // §3.8 step 1 on the columns that need logits.
+    ops::RmsNormArgs r;
+    r.n = n;
+    r.eps = cfg.rms_eps;
+    r.weight = w.output_norm;
+    ops::record_rms_norm(ctx, cs, cols_of(col_span(buf.h, n, step.logit_col, step.n_logits), n,
+                                          step.n_logits),
+                         cols_of(buf.y, n, step.n_logits), r);
+}
+
+// §3.2: π = (RMS_{proj_norm}(proj · e / √n) + per_layer_token_embd[x] · √P) / √2, [P·L, T].
+void Gemma4Model::Impl::record_ple_inputs(const Step& step) {
+    const uint32_t T = step.n_tokens, n = cfg.n_embd, P = cfg.n_embd_per_layer,
+                   PL = P * cfg.n_layer;
+    linear(w.per_layer_model_proj, buf.h, n, buf.pi, PL, T);
+    const vk::TensorSpans pi = cols_of(buf.pi, PL, T), pg = cols_of(buf.pg, PL, T);
+    ops::record_scale(ctx, cs, pi, pi, 1.0f / std::sqrt(static_cast<float>(n)));
+    ops::RmsNormArgs r;
+    r.n = P;
+    r.eps = cfg.rms_eps;
+    r.weight = w.per_layer_proj_norm;
+    ops::record_rms_norm(ctx, cs, pi, pi, r);
+    ops::GetRowsArgs g;
+    g.table = w.per_layer_token_embd.view();
+    g.ids = step.ids;
+    g.n_tokens = T;
+    g.out = buf.pg;
+    g.out_stride = PL;
+    g.scale = std::sqrt(static_cast<float>(P));
+    ops::record_get_rows(ctx, cs, g);
+    ops::record_add(ctx, cs, pi, pg, pi);
+    ops::record_scale(ctx, cs, pi, pi, 1.0f / std::sqrt(2.0f));
+}
+
+void Gemma4Model::Impl::record_layer(const Step& step, uint32_t l) {
+    const uint32_t T = step.n_tokens;
+    record_attention(step, l);
+    if (cfg.layers[l].is_moe) {
+        record_moe_ffn(T, l);
+    } else {
+        record_dense_ffn(T, l);
+    }
+    if (cfg.has_ple()) record_ple(T, l);
+    if (cfg.layers[l].has_output_scale) {  // §3.7: scales the whole residual stream
+        const vk::TensorSpans h = cols_of(buf.h, cfg.n_embd, T);
+        ops::record_scale(ctx, cs, h, h, w.layers[l].output_scale);
+    }
+}
+
+// §3.4.
+void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
+    const Gemma4LayerConfig& L = cfg.layers[l];
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t T = step.n_tokens, n = cfg.n_embd, D = L.head_dim, qd = L.q_dim(),
+                   kvd = L.kv_dim();
+    const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
+
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+    norm.weight = lw.attn_norm;
+    ops::record_rms_norm(ctx, cs, h, x, norm);
+
+    ops::RopeArgs rope;
+    rope.head_dim = D;
+    rope.n_rot = L.n_rot;
+    rope.freq_base = L.rope_base;
+    rope.positions = step.pos;
+    if (L.rope_uses_freqs) rope.freq_factors = w.rope_freqs.sub(0, uint64_t{L.n_rot} / 2 * 4);
+
+    ops::RmsNormArgs head_norm;
+    head_norm.n = D;
+    head_norm.eps = cfg.rms_eps;
+
+    // Q: per-head q_norm, then RoPE.
+    linear(lw.attn_q, buf.x, n, buf.q, qd, T);
+    const vk::TensorSpans q = cols_of(buf.q, qd, T);
+    head_norm.weight = lw.attn_q_norm;
+    ops::record_rms_norm(ctx, cs, q, q, head_norm);
+    rope.n_heads = L.n_heads;
+    ops::record_rope(ctx, cs, q, q, rope);
+
+    if (L.kv_source == l) {
+        linear(lw.attn_k, buf.x, n, buf.k, kvd, T);
+        const vk::TensorSpans k = cols_of(buf.k, kvd, T), v = cols_of(buf.v, kvd, T);
+        head_norm.weight.reset();  // V: RMS_1 of the raw projection (raw K when attn_v is absent)
+        if (lw.attn_v.present()) {
+            linear(lw.attn_v, buf.x, n, buf.v, kvd, T);
+            ops::record_rms_norm(ctx, cs, v, v, head_norm);
+        } else {
+            ops::record_rms_norm(ctx, cs, k, v, head_norm);
+        }
+        head_norm.weight = lw.attn_k_norm;
+        ops::record_rms_norm(ctx, cs, k, k, head_norm);
+        rope.n_heads = L.n_kv_heads;
+        ops::record_rope(ctx, cs, k, k, rope);
+        for (const StepSeq& s : step.seqs) {
+            SeqKvState& st = seqs[s.seq];
+            const vk::BufferSpan slots = L.is_sliding ? s.swa_slots : s.global_slots;
+            ops::record_kv_store(ctx, cs, col_span(buf.k, kvd, s.col, s.n), slots, s.n, st.k[l]);
+            ops::record_kv_store(ctx, cs, col_span(buf.v, kvd, s.col, s.n), slots, s.n, st.v[l]);
+        }
+    }
+
+    ops::AttentionParams params;
+    params.scale = 1.0f;
+    params.window = L.window;
+    for (const StepSeq& s : step.seqs) {
+        const SeqKvState& st = seqs[s.seq];
+        const ops::KvCache& kc = st.k[L.kv_source];
+        const ops::KvCache& vc = st.v[L.kv_source];
+        ops::AttentionShape shape{D, L.n_heads, L.n_kv_heads, s.n, 0};
+        shape.n_slots = L.is_sliding ? st.swa_slots_after(s.n) : st.length() + s.n;
+        // Queries go in sub-batches small enough for this sequence's split-K scratch.
+        uint32_t per = s.n;
+        for (;;) {
+            shape.n_q = per;
+            if (ops::plan_attention(ctx.device(), shape, params, kc, vc).scratch_bytes <=
+                    s.attn_scratch.size ||
+                per == 1) {
+                break;
+            }
+            per = (per + 1) / 2;
+        }
+        for (uint32_t i0 = 0; i0 < s.n; i0 += per) {
+            const uint32_t nq = std::min(per, s.n - i0);
+            shape.n_q = nq;
+            ops::AttentionArgs a;
+            a.q = col_span(buf.q, qd, s.col + i0, nq);
+            a.q_pos = query_positions(s.seq, s.pos0, i0, nq);
+            a.k = &kc;
+            a.v = &vc;
+            a.slot_pos = L.is_sliding ? s.ring : buf.global_pos;
+            a.out = col_span(buf.o, qd, s.col + i0, nq);
+            a.scratch = s.attn_scratch;
+            ops::record_attention(ctx, cs, shape, params, a);
+        }
+    }
+
+    linear(lw.attn_output, buf.o, qd, buf.p, n, T);
+    norm.weight = lw.post_attention_norm;
+    norm.residual = h;
+    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
+}
+
+// §3.5: h ← h + RMS_{post_ffw_norm}(MLP(RMS_{ffn_norm}(h))).
+void Gemma4Model::Impl::record_dense_ffn(uint32_t T, uint32_t l) {
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff;
+    const vk::TensorSpans h = cols_of(buf.h, n, T);
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+    norm.weight = lw.ffn_norm;
+    ops::record_rms_norm(ctx, cs, h, cols_of(buf.x, n, T), norm);
+    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T);
+    linear(lw.ffn_up, buf.x, n, buf.up, f, T);
+    const vk::TensorSpans gate = cols_of(buf.gate, f, T);
+    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
+    linear(lw.ffn_down, buf.gate, f, buf.p, n, T);
+    norm.weight = lw.post_ffw_norm;
+    norm.residual = h;
+    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
+}
+
+// §3.6.
+void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff, E = cfg.n_expert,
+                   k = cfg.n_expert_used, F = cfg.n_ff_expert;
+    const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+
+    // 1. Shared MLP, post-normed with post_ffw_norm_1 into `shared`.
+    norm.weight = lw.ffn_norm;
+    ops::record_rms_norm(ctx, cs, h, x, norm);
+    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T);
+    linear(lw.ffn_up, buf.x, n, buf.up, f, T);
+    const vk::TensorSpans gate = cols_of(buf.gate, f, T);
+    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
+    linear(lw.ffn_down, buf.gate, f, buf.p, n, T);
+    const vk::TensorSpans shared = cols_of(buf.shared, n, T);
+    norm.weight = lw.post_ffw_norm_1;
+    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), shared, norm);
+
+    // 2-5. Router on RMS_1(h) / √n ⊙ scale, softmax, top-k, renormalise, × expert scale.
+    norm.weight = lw.ffn_gate_inp_scale;
+    norm.scale = 1.0f / std::sqrt(static_cast<float>(n));
+    ops::record_rms_norm(ctx, cs, h, x, norm);
+    norm.scale = 1.0f;
+    linear(lw.ffn_gate_inp, buf.x, n, buf.router, E, T);
+    ops::MoeRouteArgs route{E, k, std::nullopt};
+    if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
+    ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
+                          cols_of(buf.route_w, k, T), route);
+
+    // 6. Experts on RMS_{pre_ffw_norm_2}(h).
+    norm.weight = lw.pre_ffw_norm_2;
+    ops::record_rms_norm(ctx, cs, h, x, norm);
+    ops::MatVecIdArgs e;
+    e.n_experts = E;
+    e.ids = buf.route_ids;
+    e.ids_stride = k;
+    e.n_used = k;
+    e.n_tokens = T;
+    e.x = buf.x;
+    e.x_stride = n;
+    const vk::TensorSpans act = cols_of(buf.act, F, k * T);
+    if (lw.ffn_gate_up_exps.present()) {
+        e.weight = lw.ffn_gate_up_exps.view();
+        e.n_rows = 2 * F;
+        e.y = buf.gu;
+        e.y_stride = 2 * F;
+        ops::record_matvec_id(ctx, cs, e);
+        ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F);
+    } else {
+        e.n_rows = F;
+        e.y_stride = F;
+        e.weight = lw.ffn_gate_exps.view();
+        e.y = buf.gu;
+        ops::record_matvec_id(ctx, cs, e);
+        e.weight = lw.ffn_up_exps.view();
+        e.y = buf.upe;
+        ops::record_matvec_id(ctx, cs, e);
+        ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act);
+    }
+    e.weight = lw.ffn_down_exps.view();
+    e.n_rows = n;
+    e.x = buf.act;
+    e.x_stride = F;
+    e.x_per_slot = true;
+    e.y = buf.dn;
+    e.y_stride = n;
+    ops::record_matvec_id(ctx, cs, e);
+    ops::record_moe_combine(ctx, cs, {n, k, T, buf.dn, buf.route_w, buf.moe});
+
+    // 7-8. Post-norm the mix, add the shared output, post-norm the sum, add to h.
+    const vk::TensorSpans moe = cols_of(buf.moe, n, T);
+    norm.weight = lw.post_ffw_norm_2;
+    ops::record_rms_norm(ctx, cs, moe, moe, norm);
+    ops::record_add(ctx, cs, shared, moe, shared);
+    norm.weight = lw.post_ffw_norm;
+    norm.residual = h;
+    ops::record_rms_norm(ctx, cs, shared, h, norm);
+}
+
+// §3.7: h ← h + RMS_{post_norm}(proj · (gelu(inp_gate · h) ⊙ π_l)).
+void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t n = cfg.n_embd, P = cfg.n_embd_per_layer;
+    // Gather slice l of every token's π (rows t·L + l of π viewed as [P, L·T]) into [P, T].
+    const vk::TensorSpans pi_rows = ops::rows_of(buf.pi, uint64_t{P} * 4,
+                                                 uint64_t{layout.cols} * cfg.n_layer);
+    ops::GetRowsArgs g;
+    g.table = {&pi_rows, GgmlType::F32, P, layout.cols * cfg.n_layer};
+    g.ids = buf.ple_ids.sub(uint64_t{l} * buf.ple_ids_stride * 4, uint64_t{T} * 4);
+    g.n_tokens = T;
+    g.out = buf.pil;
+    g.out_stride = P;
+    ops::record_get_rows(ctx, cs, g);
+    linear(lw.inp_gate, buf.h, n, buf.gate, P, T);
+    const vk::TensorSpans gate = cols_of(buf.gate, P, T);
+    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.pil, P, T), gate);
+    linear(lw.proj, buf.gate, P, buf.p, n, T);
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+    norm.weight = lw.post_norm;
+    const vk::TensorSpans h = cols_of(buf.h, n, T);
+    norm.residual = h;
+    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
+}
+
+// §3.8 steps 2-3 for `cols` columns of y starting at `first_col`, into logits columns 0..,
+// then copied to the readback buffer.
+void Gemma4Model::Impl::record_head(uint32_t first_col, uint32_t cols) {
+    const uint32_t n = cfg.n_embd, V = cfg.n_vocab;
+    const vk::BufferSpan logits = buf.logits.sub(0, uint64_t{cols} * V * 4);
+    linear(w.lm_head(), col_span(buf.y, n, first_col, cols), n, logits, V, cols);
+    if (cfg.final_softcap > 0.0f) {
+        const vk::TensorSpans z = cols_of(logits, V, cols);
+        ops::record_softcap(ctx, cs, z, z, cfg.final_softcap);
+    }
+    cs.copy(logits, buf.readback.sub(0, logits.size));
+}
+
+}  // namespace vkllm

@@ -1,0 +1,401 @@
+// Gemma4Model: options, memory plan, upload, and the prefill / decode / truncate steps. The
+// layers are recorded in forward_graph.cpp; per-sequence cache bookkeeping is kv_state.cpp.
+#include "runtime/model/gemma4_model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <limits>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+
+#include "runtime/model/gemma4_model_impl.h"
+#include "runtime/model/memory_plan.h"
+#include "runtime/ops/attention.h"
+
+namespace vkllm {
+namespace {
+
+uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+}  // namespace
+
+vk::BufferSpan UploadPool::put_bytes(const void* data, uint64_t bytes) {
+    const uint64_t off = align_up(used_, align_);
+    const uint64_t size = std::max<uint64_t>(align_up(bytes, 4), 16);
+    if (off + size > span_.size || span_.mapped == nullptr) {
+        throw std::logic_error("Gemma4Model: per-step upload pool exhausted");
+    }
+    std::memcpy(span_.mapped + off, data, bytes);
+    used_ = off + size;
+    return span_.sub(off, size);
+}
+
+Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& options)
+    : ctx(c),
+      file(f),
+      cfg(Gemma4Config::from_gguf(f)),
+      view(Gemma4WeightsView::bind(f, cfg)),
+      opt(resolve(cfg, options)),
+      weight_arena(c.device(), vk::MemoryIntent::DeviceLocal),
+      kv_arena(c.device(), vk::MemoryIntent::DeviceLocal, 64ull << 20),
+      scratch_arena(c.device(), vk::MemoryIntent::DeviceLocal, 64ull << 20),
+      upload_arena(c.device(), vk::MemoryIntent::Upload, 1ull << 20),
+      readback_arena(c.device(), vk::MemoryIntent::Readback, 1ull << 20),
+      cs(c.device()) {
+    const vk::EffectiveLimits& lim = c.device().limits();
+    const uint64_t align = lim.binding_alignment;
+    for (const Gemma4LayerConfig& L : cfg.layers) {
+        if ((uint64_t{L.q_dim()} * 4) % align || (uint64_t{L.kv_dim()} * 4) % align ||
+            (uint64_t{cfg.n_embd} * 4) % align) {
+            throw std::runtime_error("[Gemma4Model] activation widths are not multiples of the "
+                                     "device's storage buffer alignment");
+        }
+    }
+    // Shrink the prefill chunk until one column-batch of the widest buffer fits a binding.
+    layout = make_layout(cfg, opt);
+    const uint64_t max_cols = std::min<uint64_t>(lim.max_binding_bytes / layout.column_bytes_max(),
+                                                 lim.max_binding_bytes / 4 / cfg.n_embd);
+    if (max_cols < opt.n_seq) {
+        throw std::runtime_error("[Gemma4Model] " + std::to_string(opt.n_seq) +
+                                 " sequences do not fit one storage binding per activation");
+    }
+    opt.prefill_chunk = static_cast<uint32_t>(std::min<uint64_t>(opt.prefill_chunk, max_cols));
+    layout = make_layout(cfg, opt);
+    uint32_t n_swa = 0;
+    for (const Gemma4LayerConfig& L : cfg.layers) {
+        if (L.is_sliding) n_swa = cfg.n_swa;
+    }
+    geom = KvGeometry::make(opt.n_ctx, n_swa, layout.cols);
+    layout.logit_cols = logit_cols(cfg, opt, layout.cols, lim.max_binding_bytes);
+    layout.pool = pool_bytes(layout, opt, geom.swa_capacity, align);
+
+    // Fit check before allocating anything (the split-K scratch is added below, when the caches
+    // exist to plan it).
+    plan.weights = weights_bytes(view, align);
+    plan.kv = kv_bytes(cfg, opt, geom);
+    plan.scratch = layout.total() + fixed_bytes(cfg, opt, layout);
+    const auto& mem = c.device().memory_properties();
+    for (uint32_t h = 0; h < mem.memoryHeapCount; ++h) {
+        if (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
+            plan.device_heap = std::max<uint64_t>(plan.device_heap, mem.memoryHeaps[h].size);
+        }
+    }
+    const auto check_fit = [&] {
+        if (plan.device_heap && plan.total() > plan.device_heap) {
+            throw std::runtime_error("the model does not fit the device: " + describe(plan) +
+                                     "; try a smaller context (-c) or fewer parallel sequences");
+        }
+    };
+    check_fit();
+
+    // KV caches, then the split-K scratch they need.
+    for (uint32_t s = 0; s < opt.n_seq; ++s) {
+        SeqKvState st(geom);
+        st.k.resize(cfg.n_layer);
+        st.v.resize(cfg.n_layer);
+        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+            const Gemma4LayerConfig& L = cfg.layers[l];
+            if (L.kv_source != l) continue;
+            const uint32_t cap = L.is_sliding ? geom.swa_capacity : geom.n_ctx;
+            st.k[l] = ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim,
+                                             L.n_kv_heads, cap);
+            st.v[l] = ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim,
+                                             L.n_kv_heads, cap);
+        }
+        seqs.push_back(std::move(st));
+    }
+    uint64_t decode_need = 0, prefill_need = 0;
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        const Gemma4LayerConfig& L = cfg.layers[l];
+        const ops::KvCache& kc = seqs[0].k[L.kv_source];
+        const ops::KvCache& vc = seqs[0].v[L.kv_source];
+        ops::AttentionParams p;
+        p.window = L.window;
+        ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads, 1, kc.capacity};
+        decode_need = std::max(decode_need,
+                               ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
+        sh.n_q = std::min(opt.prefill_chunk, kc.capacity);
+        prefill_need = std::max(prefill_need,
+                                ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
+    }
+    decode_need = align_up(decode_need, align);
+    layout.attn_decode = decode_need;
+    layout.attn_scratch = align_up(
+        std::min<uint64_t>(lim.max_binding_bytes,
+                           std::max<uint64_t>({decode_need * opt.n_seq, prefill_need, 16})),
+        align);
+    layout.attn_scratch = std::min<uint64_t>(layout.attn_scratch, lim.max_binding_bytes);
+    plan.scratch = layout.total() + fixed_bytes(cfg, opt, layout);
+    if (opt.progress) std::fprintf(stderr, "memory plan: %s\n", describe(plan).c_str());
+    check_fit();
+
+    // Scratch activations.
+    const uint64_t B = layout.cols;
+    auto act = [&](uint32_t width) { return scratch_arena.allocate(std::max<uint64_t>(4ull * width * B, 16)); };
+    buf.h = act(layout.n);
+    buf.x = act(layout.n);
+    buf.p = act(layout.n);
+    buf.y = act(layout.n);
+    buf.q = act(layout.q);
+    buf.o = act(layout.q);
+    buf.k = act(layout.kv);
+    buf.v = act(layout.kv);
+    buf.gate = act(layout.ff);
+    buf.up = act(layout.ff);
+    if (cfg.has_moe()) {
+        buf.shared = act(layout.n);
+        buf.moe = act(layout.n);
+        buf.router = act(layout.router);
+        buf.route_ids = act(layout.route_k);
+        buf.route_w = act(layout.route_k);
+        buf.gu = act(layout.experts_gu);
+        buf.act = act(layout.experts_act);
+        buf.upe = act(layout.experts_up);
+        buf.dn = act(layout.experts_dn);
+    }
+    if (cfg.has_ple()) {
+        buf.pi = act(layout.ple);
+        buf.pg = act(layout.ple);
+        buf.pil = act(layout.ple_l);
+    }
+    buf.attn = scratch_arena.allocate(layout.attn_scratch);
+    const uint64_t logit_bytes = uint64_t{cfg.n_vocab} * 4 * layout.logit_cols;
+    buf.logits = scratch_arena.allocate(logit_bytes);
+    buf.readback = readback_arena.allocate(logit_bytes);
+    if (buf.readback.mapped == nullptr) throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
+
+    // Constant inputs and the per-step pool, in host-visible memory.
+    std::vector<int32_t> gpos(opt.n_ctx);
+    for (uint32_t j = 0; j < opt.n_ctx; ++j) gpos[j] = static_cast<int32_t>(j);
+    buf.global_pos = upload_arena.allocate(uint64_t{opt.n_ctx} * 4);
+    ctx.transfer().upload(buf.global_pos, std::as_bytes(std::span<const int32_t>(gpos)));
+    if (cfg.has_ple()) {
+        buf.ple_ids_stride = static_cast<uint32_t>(align_up(B, 64));
+        std::vector<uint32_t> ids(uint64_t{buf.ple_ids_stride} * cfg.n_layer, 0);
+        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+            for (uint32_t t = 0; t < B; ++t) ids[l * buf.ple_ids_stride + t] = t * cfg.n_layer + l;
+        }
+        buf.ple_ids = upload_arena.allocate(ids.size() * 4);
+        ctx.transfer().upload(buf.ple_ids, std::as_bytes(std::span<const uint32_t>(ids)));
+    }
+    pool = UploadPool(upload_arena.allocate(layout.pool), align);
+
+    w = upload_weights(ctx, weight_arena, file, cfg, view, opt.progress);
+}
+
+void Gemma4Model::Impl::check_seq(uint32_t seq) const {
+    if (seq >= opt.n_seq) {
+        throw std::invalid_argument("[Gemma4Model] sequence " + std::to_string(seq) +
+                                    " out of range (n_seq " + std::to_string(opt.n_seq) + ")");
+    }
+}
+
+void Gemma4Model::Impl::check_token(int32_t token, size_t index) const {
+    if (token < 0 || static_cast<uint32_t>(token) >= cfg.n_vocab) {
+        throw std::invalid_argument("[Gemma4Model] token " + std::to_string(token) + " at index " +
+                                    std::to_string(index) + " is outside the vocabulary of " +
+                                    std::to_string(cfg.n_vocab));
+    }
+}
+
+std::vector<float> Gemma4Model::Impl::run(const Step& step) {
+    const uint32_t V = cfg.n_vocab;
+    std::vector<float> out(uint64_t{V} * step.n_logits);
+    const uint32_t g0 = std::min(layout.logit_cols, step.n_logits);
+    cs.begin();
+    try {
+        record_forward(step);
+        record_head(0, g0);
+    } catch (...) {
+        // Close the recording so the stream stays usable. What was recorded is valid and only
+        // writes scratch and cache cells that no committed position needs (kv_state.h).
+        cs.submit_and_wait();
+        throw;
+    }
+    cs.submit_and_wait();
+    std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
+    for (uint32_t c0 = g0; c0 < step.n_logits; c0 += layout.logit_cols) {
+        const uint32_t g = std::min(layout.logit_cols, step.n_logits - c0);
+        cs.begin();
+        record_head(c0, g);
+        cs.submit_and_wait();
+        std::memcpy(out.data() + uint64_t{V} * c0, buf.readback.mapped, uint64_t{V} * g * 4);
+    }
+    for (uint32_t c = 0; c < step.n_logits; ++c) {  // §3.8 step 4, after the softcap
+        for (int32_t id : cfg.suppress_tokens) {
+            if (id >= 0 && static_cast<uint32_t>(id) < V) {
+                out[uint64_t{c} * V + static_cast<uint32_t>(id)] =
+                    -std::numeric_limits<float>::infinity();
+            }
+        }
+    }
+    return out;
+}
+
+Gemma4Model::Gemma4Model(vk::Context& ctx, const GgufFile& file, const ModelOptions& options)
+    : impl_(std::make_unique<Impl>(ctx, file, options)) {}
+
+Gemma4Model::~Gemma4Model() = default;
+
+const Gemma4Config& Gemma4Model::config() const { return impl_->cfg; }
+const MemoryPlan& Gemma4Model::memory_plan() const { return impl_->plan; }
+uint32_t Gemma4Model::n_ctx() const { return impl_->opt.n_ctx; }
+uint32_t Gemma4Model::n_seq() const { return impl_->opt.n_seq; }
+uint32_t Gemma4Model::n_vocab() const { return impl_->cfg.n_vocab; }
+
+uint32_t Gemma4Model::seq_length(uint32_t seq) const {
+    impl_->check_seq(seq);
+    return impl_->seqs[seq].length();
+}
+
+std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> tokens,
+                                        bool all_logits) {
+    Impl& m = *impl_;
+    if (tokens.empty()) throw std::invalid_argument("[Gemma4Model] prefill of an empty token span");
+    m.check_seq(seq);
+    for (size_t i = 0; i < tokens.size(); ++i) m.check_token(tokens[i], i);
+    const uint64_t len = m.seqs[seq].length();
+    if (len + tokens.size() > m.opt.n_ctx) {
+        throw ContextOverflowError("sequence " + std::to_string(seq) + " holds " +
+                                   std::to_string(len) + " tokens; adding " +
+                                   std::to_string(tokens.size()) + " would make " +
+                                   std::to_string(len + tokens.size()) +
+                                   ", more than the context size of " +
+                                   std::to_string(m.opt.n_ctx) + " tokens");
+    }
+    std::vector<float> logits;
+    const auto T_all = static_cast<uint32_t>(tokens.size());
+    for (uint32_t c0 = 0; c0 < T_all; c0 += m.opt.prefill_chunk) {
+        const uint32_t T = std::min(m.opt.prefill_chunk, T_all - c0);
+        const bool last = c0 + T == T_all;
+        SeqKvState& st = m.seqs[seq];
+        SeqKvState next = st;
+        next.append(T);
+        m.pool.reset();
+        Step step;
+        step.n_tokens = T;
+        std::vector<uint32_t> ids(T), slots(T), gslots(T);
+        std::vector<int32_t> pos(T);
+        for (uint32_t t = 0; t < T; ++t) {
+            ids[t] = static_cast<uint32_t>(tokens[c0 + t]);
+            const uint32_t p = st.length() + t;
+            pos[t] = static_cast<int32_t>(p);
+            gslots[t] = p;
+            slots[t] = m.geom.swa_capacity ? st.swa_slot(p) : 0;
+        }
+        step.ids = m.pool.put(std::span<const uint32_t>(ids));
+        step.pos = m.pool.put(std::span<const int32_t>(pos));
+        StepSeq s;
+        s.seq = seq;
+        s.n = T;
+        s.pos0 = st.length();
+        s.swa_slots = m.pool.put(std::span<const uint32_t>(slots));
+        s.global_slots = m.pool.put(std::span<const uint32_t>(gslots));
+        if (m.geom.swa_capacity) s.ring = m.pool.put(std::span<const int32_t>(next.ring_positions()));
+        s.attn_scratch = m.buf.attn;
+        step.seqs.push_back(s);
+        if (all_logits) {
+            step.logit_col = 0;
+            step.n_logits = T;
+        } else {
+            step.logit_col = T - 1;
+            step.n_logits = 1;
+        }
+        std::vector<float> z = m.run(step);
+        st = std::move(next);
+        if (all_logits || last) logits.insert(logits.end(), z.begin(), z.end());
+    }
+    return logits;
+}
+
+std::vector<float> Gemma4Model::decode(std::span<const SeqToken> batch) {
+    Impl& m = *impl_;
+    if (batch.empty()) throw std::invalid_argument("[Gemma4Model] decode of an empty batch");
+    if (batch.size() > m.opt.n_seq) {
+        throw std::invalid_argument("[Gemma4Model] decode batch of " + std::to_string(batch.size()) +
+                                    " exceeds n_seq " + std::to_string(m.opt.n_seq));
+    }
+    std::vector<bool> seen(m.opt.n_seq, false);
+    for (size_t i = 0; i < batch.size(); ++i) {
+        m.check_seq(batch[i].seq);
+        if (seen[batch[i].seq]) {
+            throw std::invalid_argument("[Gemma4Model] sequence " + std::to_string(batch[i].seq) +
+                                        " appears twice in one decode batch");
+        }
+        seen[batch[i].seq] = true;
+        m.check_token(batch[i].token, i);
+        const uint32_t len = m.seqs[batch[i].seq].length();
+        if (len + 1 > m.opt.n_ctx) {
+            throw ContextOverflowError("sequence " + std::to_string(batch[i].seq) + " holds " +
+                                       std::to_string(len) + " tokens; one more would make " +
+                                       std::to_string(len + 1) + ", more than the context size of " +
+                                       std::to_string(m.opt.n_ctx) + " tokens");
+        }
+    }
+    const auto T = static_cast<uint32_t>(batch.size());
+    m.pool.reset();
+    Step step;
+    step.n_tokens = T;
+    std::vector<uint32_t> ids(T);
+    std::vector<int32_t> pos(T);
+    std::vector<SeqKvState> next;
+    next.reserve(T);
+    const uint64_t region = m.layout.attn_scratch / T / m.ctx.device().limits().binding_alignment *
+                            m.ctx.device().limits().binding_alignment;
+    for (uint32_t i = 0; i < T; ++i) {
+        const SeqKvState& st = m.seqs[batch[i].seq];
+        ids[i] = static_cast<uint32_t>(batch[i].token);
+        const uint32_t p = st.length();
+        pos[i] = static_cast<int32_t>(p);
+        next.push_back(st);
+        next.back().append(1);
+        StepSeq s;
+        s.seq = batch[i].seq;
+        s.col = i;
+        s.n = 1;
+        s.pos0 = p;
+        const uint32_t slot = m.geom.swa_capacity ? st.swa_slot(p) : 0;
+        s.swa_slots = m.pool.put(std::span<const uint32_t>(&slot, 1));
+        s.global_slots = m.pool.put(std::span<const uint32_t>(&p, 1));
+        if (m.geom.swa_capacity) {
+            s.ring = m.pool.put(std::span<const int32_t>(next.back().ring_positions()));
+        }
+        // Own scratch region per sequence when they all fit, so their attentions need no
+        // barrier between them; else all share the whole buffer (serialised).
+        s.attn_scratch = region >= std::max<uint64_t>(m.layout.attn_decode, 16)
+                             ? m.buf.attn.sub(i * region, region)
+                             : m.buf.attn;
+        step.seqs.push_back(s);
+    }
+    step.ids = m.pool.put(std::span<const uint32_t>(ids));
+    step.pos = m.pool.put(std::span<const int32_t>(pos));
+    step.logit_col = 0;
+    step.n_logits = T;
+    std::vector<float> logits = m.run(step);
+    for (uint32_t i = 0; i < T; ++i) m.seqs[batch[i].seq] = std::move(next[i]);
+    return logits;
+}
+
+uint32_t Gemma4Model::truncate(uint32_t seq, uint32_t n) {
+    impl_->check_seq(seq);
+    return impl_->seqs[seq].truncate(n);
+}
+
+GgmlType parse_kv_type(const std::string& name) {
+    std::string s = name;
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    if (s == "f16") return GgmlType::F16;
+    if (s == "q8_0") return GgmlType::Q8_0;
+    if (s == "tq3" || s == "turbo3" || s == "tq3_0") {
+        throw std::invalid_argument("KV cache type '" + name +
+                                    "' (turbo3) is not supported yet; use f16 or q8_0");
+    }
+    throw std::invalid_argument("unknown KV cache type '" + name + "'; expected f16 or q8_0");
+}
+
+}  // namespace vkllm

@@ -1,0 +1,101 @@
+#pragma once
+// Gemma 4 target model on Vulkan (gemma4-model.md §3): weights in device memory, a KV cache per
+// sequence, chunked prefill and batched single-token decode. docs/design/forward.md has the design.
+//
+// Sequences are independent slots 0..n_seq-1 (the server's --parallel). Each keeps its own KV
+// cache: global layers hold the whole context, sliding-window layers a ring of
+// min(n_ctx, n_swa + prefill_chunk) cells (padded) with the rollback-safe overwrite rule of §3.9.
+//
+// Borrows the vk::Context and the GgufFile (weights are uploaded in the constructor; the file may be
+// closed afterwards only if nothing else needs it).
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "loader/ggml_type.h"
+#include "loader/gguf_file.h"
+#include "runtime/model/gemma4_config.h"
+#include "runtime/vk/context.h"
+
+namespace vkllm {
+
+struct ModelOptions {
+    uint32_t n_ctx = 0;             // tokens per sequence; 0 = min(n_ctx_train, 8192)
+    uint32_t n_seq = 1;             // independent sequences (server slots)
+    GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
+    GgmlType kv_v = GgmlType::F16;
+    uint32_t prefill_chunk = 512;   // tokens per prefill batch (>= 1)
+    bool progress = false;          // upload progress bar and memory plan on stderr
+};
+
+// Device bytes by kind, printed at load and by `vkllm info`.
+struct MemoryPlan {
+    uint64_t weights = 0;
+    uint64_t kv = 0;
+    uint64_t scratch = 0;    // activations, logits, attention split scratch
+    uint64_t device_heap = 0;  // size of the largest device-local heap, for the fit check
+    uint64_t total() const { return weights + kv + scratch; }
+};
+
+// The request does not fit the context: names both token counts.
+class ContextOverflowError : public std::invalid_argument {
+  public:
+    using std::invalid_argument::invalid_argument;
+};
+
+struct SeqToken {
+    uint32_t seq = 0;
+    int32_t token = 0;
+};
+
+class Gemma4Model {
+  public:
+    // Validates the file (Gemma4Config::from_gguf, throws ModelFileError naming the problem),
+    // plans memory (throws std::runtime_error with the plan when it does not fit the device), and
+    // uploads the weights.
+    Gemma4Model(vk::Context& ctx, const GgufFile& file, const ModelOptions& options);
+    ~Gemma4Model();
+    Gemma4Model(const Gemma4Model&) = delete;
+    Gemma4Model& operator=(const Gemma4Model&) = delete;
+
+    // Memory plan of a file and options without touching a device (for `vkllm info`).
+    static MemoryPlan plan(const GgufFile& file, const ModelOptions& options);
+
+    const Gemma4Config& config() const;
+    const MemoryPlan& memory_plan() const;
+    uint32_t n_ctx() const;
+    uint32_t n_seq() const;
+    uint32_t n_vocab() const;
+    // Tokens currently in the KV cache of `seq`.
+    uint32_t seq_length(uint32_t seq) const;
+
+    // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.
+    // Returns logits after the final softcap and suppression, [n_vocab, k] with k = tokens.size()
+    // when all_logits, else 1 (the last position). Throws ContextOverflowError when the sequence
+    // would exceed n_ctx (nothing is changed), std::invalid_argument for an empty span, a bad
+    // sequence index or a token id outside the vocabulary.
+    std::vector<float> prefill(uint32_t seq, std::span<const int32_t> tokens, bool all_logits = false);
+
+    // One decode step for several distinct sequences, one token each, in one batch: returns
+    // [n_vocab, batch.size()]. Same errors as prefill; a repeated sequence is invalid_argument.
+    std::vector<float> decode(std::span<const SeqToken> batch);
+
+    // Keeps positions < n of `seq` and drops the rest. Returns the length actually kept: n when
+    // the sliding-window rings still hold every position that n needs, else less (down to 0); the
+    // caller re-prefills from there.
+    uint32_t truncate(uint32_t seq, uint32_t n);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+// Parses a KV cache type name: f16, q8_0 (case-insensitive). tq3/turbo3 are recognised and
+// rejected as not yet supported. Throws std::invalid_argument naming the accepted values.
+GgmlType parse_kv_type(const std::string& name);
+
+}  // namespace vkllm

@@ -1,0 +1,130 @@
+#pragma once
+// Internals of Gemma4Model (gemma4_model.h), shared by gemma4_model.cpp (API, planning, steps)
+// and forward_graph.cpp (recording the layers). docs/design/forward.md has the design.
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "runtime/model/gemma4_model.h"
+#include "runtime/model/gemma4_weights_view.h"
+#include "runtime/model/kv_state.h"
+#include "runtime/model/model_weights.h"
+#include "runtime/vk/arena.h"
+#include "runtime/vk/command_stream.h"
+
+namespace vkllm {
+
+// Bytes per activation column (one token) of every scratch buffer, and the fixed extras.
+struct ScratchLayout {
+    uint32_t cols = 0;         // B: max tokens per step (max(prefill chunk, n_seq))
+    uint32_t logit_cols = 0;   // columns of the LM head per group
+    uint64_t attn_scratch = 0; // split-K scratch, one binding
+    uint64_t attn_decode = 0;  // split-K scratch one decoding sequence needs (aligned)
+    uint64_t pool = 0;         // per-step upload pool
+    // floats per column
+    uint32_t n = 0, q = 0, kv = 0, ff = 0, experts_gu = 0, experts_act = 0, experts_up = 0,
+             experts_dn = 0, router = 0, route_k = 0, ple = 0, ple_l = 0;
+
+    uint64_t column_bytes_max() const;  // the widest buffer's bytes per column
+    uint64_t total() const;
+};
+
+// Small per-step inputs written by the host into host-visible memory (ids, positions, slots,
+// ring maps), bump-allocated at the binding alignment and reset every submit.
+class UploadPool {
+  public:
+    UploadPool() = default;
+    UploadPool(vk::BufferSpan span, uint64_t alignment) : span_(span), align_(alignment) {}
+    void reset() { used_ = 0; }
+    template <typename T>
+    vk::BufferSpan put(std::span<const T> values) {
+        return put_bytes(values.data(), values.size_bytes());
+    }
+    vk::BufferSpan put_bytes(const void* data, uint64_t bytes);
+
+  private:
+    vk::BufferSpan span_;
+    uint64_t align_ = 16;
+    uint64_t used_ = 0;
+};
+
+// One sequence's share of a step: `n` tokens in activation columns [col, col + n).
+struct StepSeq {
+    uint32_t seq = 0;
+    uint32_t col = 0;
+    uint32_t n = 0;
+    uint32_t pos0 = 0;            // position of the first token
+    vk::BufferSpan swa_slots;     // uint32 [n]
+    vk::BufferSpan global_slots;  // uint32 [n]
+    vk::BufferSpan ring;          // int32 [swa_capacity]: slot -> position after the store
+    vk::BufferSpan attn_scratch;  // this sequence's split-K scratch region
+};
+
+struct Step {
+    uint32_t n_tokens = 0;  // T: activation columns
+    vk::BufferSpan ids;     // uint32 [T]
+    vk::BufferSpan pos;     // int32 [T]
+    std::vector<StepSeq> seqs;
+    uint32_t logit_col = 0;  // logits for columns [logit_col, logit_col + n_logits)
+    uint32_t n_logits = 0;
+};
+
+struct Gemma4Model::Impl {
+    Impl(vk::Context& ctx, const GgufFile& file, const ModelOptions& options);
+
+    vk::Context& ctx;
+    const GgufFile& file;
+    Gemma4Config cfg;
+    Gemma4WeightsView view;
+    ModelOptions opt;  // n_ctx resolved, prefill_chunk possibly reduced to fit a binding
+    MemoryPlan plan;
+    KvGeometry geom;
+    ScratchLayout layout;
+
+    // Owned device memory (destroyed after the stream, which is declared later).
+    vk::Arena weight_arena, kv_arena, scratch_arena, upload_arena, readback_arena;
+    DeviceWeights w;
+    std::vector<SeqKvState> seqs;
+
+    struct Buffers {
+        vk::BufferSpan h, x, q, k, v, o, p, gate, up;
+        vk::BufferSpan shared, router, route_ids, route_w, gu, act, upe, dn, moe;
+        vk::BufferSpan pi, pg, pil;
+        vk::BufferSpan y, logits, readback, attn;
+        vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
+        vk::BufferSpan ple_ids;     // uint32 [L, cols_padded]: t * L + l
+        uint32_t ple_ids_stride = 0;
+    } buf;
+    UploadPool pool;
+    // Query positions of attention sub-batches, shared by the layers of one step.
+    struct QposEntry {
+        uint32_t seq, first, count;
+        vk::BufferSpan span;
+    };
+    std::vector<QposEntry> qpos_cache;
+    vk::CommandStream cs;
+
+    vk::BufferSpan query_positions(uint32_t seq, uint32_t pos0, uint32_t first, uint32_t count);
+
+    void check_seq(uint32_t seq) const;
+    void check_token(int32_t token, size_t index) const;
+    // Records the forward of `step` and the LM head of its first logit group, submits, and
+    // returns [n_vocab, n_logits] (more groups take extra submits).
+    std::vector<float> run(const Step& step);
+
+    // forward_graph.cpp
+    void record_forward(const Step& step);
+    void record_layer(const Step& step, uint32_t l);
+    void record_attention(const Step& step, uint32_t l);
+    void record_dense_ffn(uint32_t T, uint32_t l);
+    void record_moe_ffn(uint32_t T, uint32_t l);
+    void record_ple_inputs(const Step& step);
+    void record_ple(uint32_t T, uint32_t l);
+    void record_head(uint32_t first_col, uint32_t cols);
+    void linear(const DeviceMatrix& w, const vk::BufferSpan& x, uint32_t x_stride,
+                const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols);
+};
+
+}  // namespace vkllm

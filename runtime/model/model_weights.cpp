@@ -1,0 +1,180 @@
+// Weight upload: one Arena allocation per tensor (matrices split by rows into binding-sized
+// parts), filled from the mapped GGUF through vk::Transfer.
+#include "runtime/model/model_weights.h"
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <functional>
+#include <stdexcept>
+#include <string>
+
+#include <unistd.h>
+
+namespace vkllm {
+namespace {
+
+uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+
+// Every tensor of the view, in upload order.
+void for_each_tensor(const Gemma4WeightsView& v, const std::function<void(const TensorInfo*)>& f) {
+    for (const TensorInfo* t : {v.token_embd, v.output, v.output_norm, v.rope_freqs,
+                                v.per_layer_token_embd, v.per_layer_model_proj,
+                                v.per_layer_proj_norm}) {
+        f(t);
+    }
+    for (const Gemma4LayerWeights& l : v.layers) {
+        for (const TensorInfo* t :
+             {l.attn_norm, l.attn_q, l.attn_k, l.attn_v, l.attn_output, l.attn_q_norm,
+              l.attn_k_norm, l.post_attention_norm, l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down,
+              l.post_ffw_norm, l.ffn_gate_inp, l.ffn_gate_inp_scale, l.pre_ffw_norm_2,
+              l.post_ffw_norm_1, l.post_ffw_norm_2, l.ffn_gate_up_exps, l.ffn_gate_exps,
+              l.ffn_up_exps, l.ffn_down_exps, l.ffn_down_exps_scale, l.inp_gate, l.proj,
+              l.post_norm}) {
+            f(t);
+        }
+    }
+}
+
+class Uploader {
+  public:
+    Uploader(vk::Context& ctx, vk::Arena& arena, const GgufFile& file, uint64_t total,
+             bool progress)
+        : ctx_(ctx),
+          arena_(arena),
+          file_(file),
+          total_(total),
+          progress_(progress),
+          tty_(progress && isatty(fileno(stderr)) != 0),
+          start_(std::chrono::steady_clock::now()) {}
+
+    DeviceMatrix matrix(const TensorInfo* t) {
+        DeviceMatrix m;
+        if (t == nullptr) return m;
+        m.type = t->type;
+        m.K = static_cast<uint32_t>(t->ne[0]);
+        const uint64_t rows = t->ne[1] * t->ne[2] * t->ne[3];
+        m.rows = static_cast<uint32_t>(rows);
+        const std::span<const std::byte> bytes = file_.data(*t);
+        m.data = arena_.allocate_rows(row_bytes(t->type, t->ne[0]), rows);
+        ctx_.transfer().upload(m.data, bytes);
+        advance(bytes.size());
+        return m;
+    }
+
+    vk::BufferSpan vector(const TensorInfo* t) {
+        if (t == nullptr) return {};
+        const std::span<const std::byte> bytes = file_.data(*t);
+        const vk::BufferSpan s = arena_.allocate(bytes.size());
+        ctx_.transfer().upload(s, bytes);
+        advance(bytes.size());
+        return s;
+    }
+
+    void finish() const {
+        if (!progress_) return;
+        const double s =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+        if (tty_) std::fprintf(stderr, "\n");
+        std::fprintf(stderr, "loaded %llu MiB of weights in %.1f s\n",
+                     static_cast<unsigned long long>(total_ >> 20), s);
+    }
+
+  private:
+    void advance(uint64_t bytes) {
+        done_ += bytes;
+        if (!tty_) return;  // a log file gets only the summary line
+        const int pct = total_ ? static_cast<int>(100 * done_ / total_) : 100;
+        if (pct == last_pct_) return;
+        last_pct_ = pct;
+        const int width = 40;
+        const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
+        std::fprintf(stderr, "\rloading weights [%-*s] %3d%% %llu/%llu MiB", width,
+                     std::string(static_cast<size_t>(filled), '#').c_str(),
+                     pct,
+                     static_cast<unsigned long long>(done_ >> 20),
+                     static_cast<unsigned long long>(total_ >> 20));
+        std::fflush(stderr);
+    }
+
+    vk::Context& ctx_;
+    vk::Arena& arena_;
+    const GgufFile& file_;
+    uint64_t total_ = 0, done_ = 0;
+    bool progress_ = false;
+    bool tty_ = false;
+    int last_pct_ = -1;
+    std::chrono::steady_clock::time_point start_;
+};
+
+float scalar(const GgufFile& file, const TensorInfo* t) {
+    if (t == nullptr) return 1.0f;
+    float v = 1.0f;
+    std::memcpy(&v, file.data(*t).data(), sizeof v);
+    return v;
+}
+
+}  // namespace
+
+uint64_t weights_bytes(const Gemma4WeightsView& view, uint64_t alignment) {
+    uint64_t sum = 0;
+    for_each_tensor(view, [&](const TensorInfo* t) {
+        if (t != nullptr) sum += align_up(t->size_bytes, alignment);
+    });
+    return sum;
+}
+
+DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
+                             const Gemma4Config& cfg, const Gemma4WeightsView& v, bool progress) {
+    uint64_t total = 0;
+    for_each_tensor(v, [&](const TensorInfo* t) {
+        if (t != nullptr) total += t->size_bytes;
+    });
+    Uploader up(ctx, arena, file, total, progress);
+    DeviceWeights w;
+    w.token_embd = up.matrix(v.token_embd);
+    w.output = up.matrix(v.output);
+    w.output_norm = up.vector(v.output_norm);
+    w.rope_freqs = up.vector(v.rope_freqs);
+    if (cfg.has_ple()) {
+        w.per_layer_token_embd = up.matrix(v.per_layer_token_embd);
+        w.per_layer_model_proj = up.matrix(v.per_layer_model_proj);
+        w.per_layer_proj_norm = up.vector(v.per_layer_proj_norm);
+    }
+    w.layers.resize(cfg.n_layer);
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        const Gemma4LayerWeights& s = v.layers[l];
+        DeviceLayerWeights& d = w.layers[l];
+        d.attn_norm = up.vector(s.attn_norm);
+        d.attn_q = up.matrix(s.attn_q);
+        d.attn_k = up.matrix(s.attn_k);
+        d.attn_v = up.matrix(s.attn_v);
+        d.attn_output = up.matrix(s.attn_output);
+        d.attn_q_norm = up.vector(s.attn_q_norm);
+        d.attn_k_norm = up.vector(s.attn_k_norm);
+        d.post_attention_norm = up.vector(s.post_attention_norm);
+        d.ffn_norm = up.vector(s.ffn_norm);
+        d.ffn_gate = up.matrix(s.ffn_gate);
+        d.ffn_up = up.matrix(s.ffn_up);
+        d.ffn_down = up.matrix(s.ffn_down);
+        d.post_ffw_norm = up.vector(s.post_ffw_norm);
+        d.output_scale = scalar(file, s.layer_output_scale);
+        d.ffn_gate_inp = up.matrix(s.ffn_gate_inp);
+        d.ffn_gate_inp_scale = up.vector(s.ffn_gate_inp_scale);
+        d.pre_ffw_norm_2 = up.vector(s.pre_ffw_norm_2);
+        d.post_ffw_norm_1 = up.vector(s.post_ffw_norm_1);
+        d.post_ffw_norm_2 = up.vector(s.post_ffw_norm_2);
+        d.ffn_gate_up_exps = up.matrix(s.ffn_gate_up_exps);
+        d.ffn_gate_exps = up.matrix(s.ffn_gate_exps);
+        d.ffn_up_exps = up.matrix(s.ffn_up_exps);
+        d.ffn_down_exps = up.matrix(s.ffn_down_exps);
+        d.ffn_down_exps_scale = up.vector(s.ffn_down_exps_scale);
+        d.inp_gate = up.matrix(s.inp_gate);
+        d.proj = up.matrix(s.proj);
+        d.post_norm = up.vector(s.post_norm);
+    }
+    up.finish();
+    return w;
+}
+
+}  // namespace vkllm

@@ -1,0 +1,42 @@
+#pragma once
+// Per-tensor storage types for a quantization mix, chosen the way llama.cpp's quantizer
+// (src/llama-quant.cpp, no imatrix, default options) chooses them when it converts the
+// converter's f16 file, so a synthetic file has the same type layout as a real one.
+//
+// Rules implemented (Gemma 4 tensor names only):
+// * Only tensors with >= 2 dims whose name ends in "weight" are quantized, except *_norm.weight,
+//   ffn_gate_inp.weight (router) and per_layer_model_proj.weight, which keep the source type
+//   (F16; F32 in the "f32" mix). Vectors stay F32.
+// * token_embd and per_layer_token_embd (the head is tied): Q8_0 in the q8_0 mix or when ne[0] is
+//   not a multiple of the mix's block size, else Q6_K (q4_0 and q4_k_m mixes).
+// * 8-expert models (exactly 8): attn_v and attn_k Q8_0; for q4_k_m also attn_output Q5_K.
+// * q4_k_m: attn_v gets Q6_K when use_more_bits(i, n) with i its index among the file's attn_v
+//   tensors and n their count; ffn_down / ffn_down_exps get Q6_K when use_more_bits(layer,
+//   n_layer). use_more_bits(i, n) = i < n/8 || i >= 7n/8 || (i - n/8) % 3 == 2.
+// * Fallback when ne[0] is not a multiple of the chosen type's block: Q4_K -> Q5_0, Q5_K -> Q5_1,
+//   Q6_K -> Q8_0, and F16 if even that does not fit.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "synth/tensor_plan.h"
+
+namespace vkllm::synth {
+
+enum class QuantMix { F32, F16, Q8_0, Q4_0, Q4_K_M };
+
+// "f32", "f16", "q8_0", "q4_0", "q4_k_m"; nullopt for anything else.
+std::optional<QuantMix> parse_quant_mix(std::string_view name);
+std::string_view quant_mix_name(QuantMix mix);
+// All accepted names, comma-separated (for error messages and usage text).
+std::string_view quant_mix_names();
+// general.file_type (llama_ftype): 0, 1, 7, 2, 15.
+uint32_t file_type_of(QuantMix mix);
+
+// Sets `type` on every tensor of `plan` (which must be in file order, from plan_tensors()).
+// Throws std::invalid_argument if a row length fits no type (the shape validation prevents it).
+void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan);
+
+}  // namespace vkllm::synth

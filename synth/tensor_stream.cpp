@@ -1,0 +1,85 @@
+#include "synth/tensor_stream.h"
+
+#include <algorithm>
+#include <cstring>
+#include <exception>
+#include <stdexcept>
+#include <thread>
+#include <vector>
+
+#include "reference/quantize.h"
+#include "synth/weight_gen.h"
+
+namespace vkllm::synth {
+namespace {
+
+constexpr uint64_t k_batch_bytes_per_thread = 8u << 20;
+constexpr uint64_t k_max_batch_bytes = 256u << 20;  // bounds memory for very high thread counts
+// Below this many output bytes a batch runs on the calling thread: starting threads would cost
+// more than the work (vectors, norms, tiny models).
+constexpr uint64_t k_min_parallel_bytes = 256u << 10;
+
+// Rows [first, last) of t, quantized into `dst` (row_bytes each).
+void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t last,
+                 std::byte* dst) {
+    std::vector<float> row(t.ne[0]);
+    const size_t rb = row_bytes(t.type, t.ne[0]);
+    for (uint64_t r = first; r < last; ++r) {
+        gen.fill(r, row);
+        const std::vector<std::byte> q = quantize_row(t.type, row);
+        std::memcpy(dst + (r - first) * rb, q.data(), rb);
+    }
+}
+
+// Splits [first, last) into n_threads contiguous parts; rethrows the first worker exception.
+void encode_parallel(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t last,
+                     unsigned n_threads, std::byte* dst) {
+    const size_t rb = row_bytes(t.type, t.ne[0]);
+    const uint64_t n = last - first;
+    const uint64_t per = (n + n_threads - 1) / n_threads;
+    std::vector<std::exception_ptr> errors(n_threads);
+    std::vector<std::thread> workers;
+    for (unsigned k = 0; k < n_threads; ++k) {
+        const uint64_t a = first + std::min(n, k * per), b = first + std::min(n, (k + 1) * per);
+        if (a == b) break;
+        workers.emplace_back([&, k, a, b] {
+            try {
+                encode_rows(t, gen, a, b, dst + (a - first) * rb);
+            } catch (...) {
+                errors[k] = std::current_exception();
+            }
+        });
+    }
+    for (std::thread& w : workers) w.join();
+    for (const std::exception_ptr& e : errors) {
+        if (e) std::rethrow_exception(e);
+    }
+}
+
+}  // namespace
+
+void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, TensorSink& sink,
+                   const std::ostream& out) {
+    const RowGenerator gen(seed, t.name, t.init);
+    const uint64_t rows = t.n_rows();
+    const size_t rb = row_bytes(t.type, t.ne[0]);
+    const uint64_t batch_bytes = std::min(k_batch_bytes_per_thread * n_threads, k_max_batch_bytes);
+    const uint64_t batch_rows = std::max<uint64_t>(1, batch_bytes / rb);
+    std::vector<std::byte> buf;
+    for (uint64_t first = 0; first < rows; first += batch_rows) {
+        const uint64_t last = std::min(rows, first + batch_rows);
+        buf.resize((last - first) * rb);
+        if (n_threads > 1 && buf.size() >= k_min_parallel_bytes) {
+            encode_parallel(t, gen, first, last, n_threads, buf.data());
+        } else {
+            encode_rows(t, gen, first, last, buf.data());
+        }
+        sink.write(buf);
+        if (!out) {
+            throw std::runtime_error("writing tensor '" + t.name +
+                                     "' failed (disk full or the output was removed?)");
+        }
+    }
+}
+
+}  // namespace vkllm::synth

@@ -1,0 +1,55 @@
+// `vkllm score -m MODEL --tokens ID,ID,... [--top K] [--json] [--ctx N] [--kv-k T] [--kv-v T]`:
+// the top-K log-probabilities after each input token, from ONE prefill that returns the logits
+// of every position. Entry i is the distribution of the token that would follow token i.
+// With --json: {"positions": [{"top": [[id, logprob], ...]}, ...]}; else one line per position.
+
+#include <cstdio>
+
+#include "runtime/generate/sampler.h"
+#include "tools/cli_generation.h"
+#include "tools/cli_model.h"
+#include "tools/cli_text.h"
+#include "tools/commands.h"
+
+namespace vkllm::cli {
+
+int cmd_score(const Args& args) {
+    args.allow_only(
+        {"-m", "--model", "--tokens", "--top", "--json", "--ctx", "--kv-k", "--kv-v", "--device"});
+    const auto tokens_text = args.get("--tokens");
+    if (!tokens_text) throw std::invalid_argument("missing --tokens ID,ID,...");
+    // Range-checked against the vocabulary once the model is loaded.
+    const std::vector<int32_t> tokens = parse_token_ids(*tokens_text, 0);
+    if (tokens.empty()) throw std::invalid_argument("--tokens: no token ids given");
+    const auto top = static_cast<uint32_t>(integer_option(args, "--top", 10, 1, 1000));
+
+    auto loaded = open_model_from_args(args, static_cast<uint32_t>(tokens.size()));
+    const uint32_t n_vocab = loaded->model->n_vocab();
+    parse_token_ids(*tokens_text, n_vocab);
+    const std::vector<float> logits = loaded->model->prefill(0, tokens, /*all_logits=*/true);
+    if (logits.size() != static_cast<size_t>(n_vocab) * tokens.size()) {
+        throw std::runtime_error("prefill returned " + std::to_string(logits.size()) +
+                                 " logits for " + std::to_string(tokens.size()) + " positions");
+    }
+
+    std::vector<std::vector<std::pair<int32_t, float>>> positions;
+    positions.reserve(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) {
+        positions.push_back(
+            top_logprobs(std::span<const float>(logits).subspan(i * n_vocab, n_vocab), top));
+    }
+    if (args.has("--json")) {
+        std::printf("%s\n", format_score_json(positions).c_str());
+        return 0;
+    }
+    for (size_t i = 0; i < positions.size(); ++i) {
+        std::printf("%zu %d:", i, tokens[i]);
+        for (const auto& [id, logprob] : positions[i]) {
+            std::printf(" %d(%.4f)", id, static_cast<double>(logprob));
+        }
+        std::printf("\n");
+    }
+    return 0;
+}
+
+}  // namespace vkllm::cli
