@@ -6,6 +6,7 @@
 #include "bench/bench_ops.h"
 #include "bench/model_bench.h"
 #include "runtime/model/gemma4_model.h"
+#include "tools/cli_generation.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -26,27 +27,17 @@ std::vector<std::string> split_list(const std::string& s) {
     return out;
 }
 
-uint32_t positive(const Args& args, const std::string& name, const std::string& fallback) {
-    const std::string v = args.get_or(name, fallback);
-    size_t used = 0;
-    unsigned long n = 0;
-    try {
-        n = std::stoul(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != v.size() || n == 0 || n > (1ul << 24)) {
-        throw std::invalid_argument(name + " must be a positive integer, got '" + v + "'");
-    }
-    return static_cast<uint32_t>(n);
+// A count option in [1, 2^24] (or `fallback`); the message names the option.
+uint32_t positive(const Args& args, const std::string& name, uint32_t fallback) {
+    return static_cast<uint32_t>(integer_option(args, name, fallback, 1, int64_t{1} << 24));
 }
 
 int bench_ops(const Args& args) {
     args.allow_only({"--device", "--repeat", "--ncols", "--types", "--shapes", "--out"});
     bench::OpsBenchOptions o;
     o.device = args.get_or("--device", "");
-    o.repeat = static_cast<int>(positive(args, "--repeat", "20"));
-    o.ncols = positive(args, "--ncols", "1");
+    o.repeat = static_cast<int>(positive(args, "--repeat", 20));
+    o.ncols = positive(args, "--ncols", 1);
     if (o.ncols > 8) throw std::invalid_argument("--ncols must be 1..8");
     o.types = split_list(args.get_or("--types", ""));
     o.shapes = split_list(args.get_or("--shapes", ""));
@@ -62,8 +53,8 @@ int bench_model(const Args& args) {
     o.model = args.get_or("-m", args.get_or("--model", ""));
     if (o.model.empty()) throw std::invalid_argument("bench model needs -m MODEL");
     o.device = args.get_or("--device", "");
-    o.prompt_tokens = positive(args, "--prompt", "128");
-    o.gen_tokens = positive(args, "--gen", "32");
+    o.prompt_tokens = positive(args, "--prompt", 128);
+    o.gen_tokens = positive(args, "--gen", 32);
     if (o.gen_tokens < 2) throw std::invalid_argument("--gen must be at least 2");
     o.batches.clear();
     for (const std::string& b : split_list(args.get_or("--batches", "1,2,4,8"))) {
@@ -72,11 +63,11 @@ int bench_model(const Args& args) {
             throw std::invalid_argument("--batches sizes must be 1..64, got " + b);
         }
     }
-    if (args.get("--ctx")) o.n_ctx = positive(args, "--ctx", "0");
-    o.prefill_chunk = positive(args, "--chunk", "512");
+    if (args.get("--ctx")) o.n_ctx = positive(args, "--ctx", 0);
+    o.prefill_chunk = positive(args, "--chunk", 512);
     o.kv_k = parse_kv_type(args.get_or("--kv-k", "f16"));
     o.kv_v = parse_kv_type(args.get_or("--kv-v", "f16"));
-    o.repeat = static_cast<int>(positive(args, "--repeat", "5"));
+    o.repeat = static_cast<int>(positive(args, "--repeat", 5));
     o.out_dir = args.get_or("--out", "bench-results");
     o.command_line = args.command_line();
     return bench::run_model_bench(o);

@@ -10,6 +10,7 @@
 #include "loader/gguf_file.h"
 #include "runtime/model/gemma4_config.h"
 #include "runtime/model/gemma4_model.h"
+#include "tools/cli_generation.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -71,20 +72,6 @@ void print_tensors(const GgufFile& f, bool all) {
     }
 }
 
-uint32_t parse_count(const std::string& v, const char* name) {
-    size_t used = 0;
-    unsigned long n = 0;
-    try {
-        n = std::stoul(v, &used);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != v.size() || n > (1ul << 26)) {
-        throw std::invalid_argument(std::string(name) + " must be a count, got '" + v + "'");
-    }
-    return static_cast<uint32_t>(n);
-}
-
 void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     const Gemma4Config c = Gemma4Config::from_gguf(f);
     std::printf(
@@ -126,8 +113,8 @@ int cmd_info(const Args& args) {
     print_tensors(f, args.has("--tensors"));
     if (f.find_string("general.architecture") == "gemma4") {
         ModelOptions o;
-        o.n_ctx = parse_count(args.get_or("--ctx", "0"), "--ctx");
-        o.n_seq = std::max(1u, parse_count(args.get_or("--parallel", "1"), "--parallel"));
+        o.n_ctx = static_cast<uint32_t>(integer_option(args, "--ctx", 0, 0, int64_t{1} << 26));
+        o.n_seq = static_cast<uint32_t>(integer_option(args, "--parallel", 1, 1, 1024));
         o.kv_k = parse_kv_type(args.get_or("--kv-k", "f16"));
         o.kv_v = parse_kv_type(args.get_or("--kv-v", "f16"));
         print_gemma4(f, o);

@@ -15,5 +15,6 @@ int cmd_template(const Args& args);
 int cmd_run(const Args& args);
 int cmd_chat(const Args& args);
 int cmd_score(const Args& args);
+int cmd_serve(const Args& args);
 
 }  // namespace vkllm::cli

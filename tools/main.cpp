@@ -29,6 +29,10 @@ void usage() {
         "  run -m MODEL -p TEXT [-n N] [--chat] [--think] [sampling] [model]   one generation\n"
         "  chat -m MODEL [--system TEXT] [--think] [sampling] [model]   interactive, KV reused\n"
         "  score -m MODEL --tokens ID,ID,.. [--top K] [--json] [model]   top-K logprobs\n"
+        "  serve -m MODEL [--host H] [--port P] [--parallel N] [--api-key K] [--queue N]\n"
+        "        [--max-body-bytes B] [--max-tokens-limit N] [--max-connections N]\n"
+        "        [--read-timeout S] [--idle-timeout S] [--prefill-chunk N] [--alias ID] [model]\n"
+        "                                OpenAI-compatible HTTP server, continuous batching\n"
         "    sampling: --temp T --top-k K --top-p P --min-p P --repeat-penalty R\n"
         "              --repeat-last-n N --presence-penalty X --frequency-penalty X --seed S\n"
         "              --stop STR.. --ignore-eos\n"
@@ -59,6 +63,7 @@ int main(int argc, char** argv) {
         }
         if (cmd == "chat") return cmd_chat(Args(argc, argv, 2, {"--think", "--ignore-eos"}));
         if (cmd == "score") return cmd_score(Args(argc, argv, 2, {"--json"}));
+        if (cmd == "serve") return cmd_serve(Args(argc, argv, 2, {}));
         if (cmd == "--help" || cmd == "-h" || cmd == "help") {
             usage();
             return 0;
