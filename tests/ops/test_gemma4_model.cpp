@@ -192,7 +192,10 @@ INSTANTIATE_TEST_SUITE_P(
         // this MoE model (expert flips from llama.cpp's 8-bit activations); q8_0 K/V rounding
         // flips a few more experts (p95 0.63 observed), so this bound is looser than the README's.
         TfCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m-kvq8", GgmlType::Q8_0, 0.75, 4.0, 1},
-        TfCase{"tiny-ple-q8_0", "tiny-ple-q8_0", GgmlType::F16, 0.25, 0.5, 1}),
+        TfCase{"tiny-ple-q8_0", "tiny-ple-q8_0", GgmlType::F16, 0.25, 0.5, 1},
+        TfCase{"tiny-dense-q4_0", "tiny-dense-q4_0", GgmlType::F16, 0.5, 1.0, 1},
+        TfCase{"tiny-dense-q5_k_m", "tiny-dense-q5_k_m", GgmlType::F16, 0.5, 1.0, 1},
+        TfCase{"tiny-ple-q4_k_m", "tiny-ple-q4_k_m", GgmlType::F16, 0.5, 1.0, 1}),
     [](const ::testing::TestParamInfo<TfCase>& p) {
         std::string s = p.param.json;
         std::replace(s.begin(), s.end(), '-', '_');
