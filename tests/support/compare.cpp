@@ -1,5 +1,6 @@
 #include "tests/support/compare.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -42,6 +43,17 @@ namespace vkllm::test {
                                      Tolerance tol) {
     std::vector<double> w(want.begin(), want.end());
     return all_close(got, std::span<const double>(w), tol);
+}
+
+std::vector<double> log_softmax(const float* z, size_t n) {
+    double m = -std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < n; ++i) m = std::max(m, double{z[i]});
+    double s = 0;
+    for (size_t i = 0; i < n; ++i) s += std::exp(double{z[i]} - m);
+    const double lse = m + std::log(s);
+    std::vector<double> out(n);
+    for (size_t i = 0; i < n; ++i) out[i] = double{z[i]} - lse;
+    return out;
 }
 
 }  // namespace vkllm::test

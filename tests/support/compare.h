@@ -7,6 +7,7 @@
 
 #include <span>
 #include <string>
+#include <vector>
 
 namespace vkllm::test {
 
@@ -19,5 +20,8 @@ struct Tolerance {
                                      Tolerance tol);
 ::testing::AssertionResult all_close(std::span<const float> got, std::span<const float> want,
                                      Tolerance tol);
+
+// fp64 log-softmax of one logit column (what the llama.cpp reference log-probs are).
+std::vector<double> log_softmax(const float* z, size_t n);
 
 }  // namespace vkllm::test

@@ -15,9 +15,12 @@
 
 #include "loader/gguf_file.h"
 #include "reference/gemma4_forward.h"
+#include "tests/support/compare.h"
 
 namespace vkllm {
 namespace {
+
+using test::log_softmax;
 
 using reference::Gemma4Reference;
 
@@ -43,18 +46,6 @@ struct Case {
 };
 
 void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
-
-// log-softmax of one logit column, in fp64.
-std::vector<double> log_softmax(const float* z, size_t n) {
-    double m = -std::numeric_limits<double>::infinity();
-    for (size_t i = 0; i < n; ++i) m = std::max(m, double{z[i]});
-    double s = 0;
-    for (size_t i = 0; i < n; ++i) s += std::exp(double{z[i]} - m);
-    const double lse = m + std::log(s);
-    std::vector<double> out(n);
-    for (size_t i = 0; i < n; ++i) out[i] = double{z[i]} - lse;
-    return out;
-}
 
 nlohmann::json load_json(const std::string& name) {
     std::ifstream in(k_fixtures + "/reference/generation/" + name + ".json");
