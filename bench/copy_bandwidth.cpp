@@ -34,7 +34,8 @@ Stats time_copies(vk::Context& ctx, uint64_t bytes, int repeat,
 
 CopyBandwidth measure_copy_bandwidth(vk::Context& ctx, int repeat) {
     // Large enough to defeat caches (H100 L2 is 50 MB), small enough for one binding anywhere.
-    const uint64_t bytes = std::min<uint64_t>(512ull << 20, ctx.device().limits().max_binding_bytes) / 16 * 16;
+    const uint64_t bytes =
+        std::min<uint64_t>(512ull << 20, ctx.device().limits().max_binding_bytes) / 16 * 16;
     vk::Arena arena(ctx.device(), vk::MemoryIntent::DeviceLocal, bytes);
     const vk::BufferSpan src = arena.allocate(bytes);
     const vk::BufferSpan dst = arena.allocate(bytes);
@@ -46,7 +47,8 @@ CopyBandwidth measure_copy_bandwidth(vk::Context& ctx, int repeat) {
     const uint32_t groups = std::min<uint32_t>(vk::groups_for(count, k_workgroup), 65535);
     const vk::Pipeline& p = ctx.pipelines().get({"copy_vec4", {k_workgroup}, sizeof(CopyPush), 2});
     r.shader = time_copies(ctx, bytes, repeat, [&](vk::CommandStream& cs) {
-        cs.dispatch(p, {vk::reads(src), vk::writes(dst)}, CopyPush{count, groups * k_workgroup}, {groups});
+        cs.dispatch(p, {vk::reads(src), vk::writes(dst)}, CopyPush{count, groups * k_workgroup},
+                    {groups});
     });
     return r;
 }

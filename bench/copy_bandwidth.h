@@ -12,7 +12,9 @@ namespace vkllm::bench {
 struct CopyBandwidth {
     Stats transfer;  // vkCmdCopyBuffer
     Stats shader;    // copy_vec4.comp
-    double best_median() const { return transfer.median > shader.median ? transfer.median : shader.median; }
+    double best_median() const {
+        return transfer.median > shader.median ? transfer.median : shader.median;
+    }
 };
 
 CopyBandwidth measure_copy_bandwidth(vk::Context& ctx, int repeat);

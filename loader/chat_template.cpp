@@ -32,7 +32,8 @@ const std::string& role_of(const json& messages, size_t i) {
 
 // Checks the shape every later step relies on: each message is an object with a known role.
 void validate_messages(const json& messages) {
-    static const char* const roles[] = {"system", "developer", "user", "assistant", "model", "tool"};
+    static const char* const roles[] = {"system",    "developer", "user",
+                                        "assistant", "model",     "tool"};
     for (size_t i = 0; i < messages.size(); ++i) {
         const json& m = messages[i];
         if (!m.is_object()) {
@@ -40,7 +41,8 @@ void validate_messages(const json& messages) {
                  "expected an object, got " + std::string(m.type_name()));
         }
         const json* role = member(&m, "role");
-        if (role == nullptr || !role->is_string()) fail(message_field(i, "role"), "expected a string");
+        if (role == nullptr || !role->is_string())
+            fail(message_field(i, "role"), "expected a string");
         bool known = false;
         for (const char* r : roles) known = known || *role == r;
         if (!known) {
@@ -90,7 +92,8 @@ void render_tool_calls(const json& calls, size_t i, std::string& out) {
         const json* fn = member(&calls[k], "function");
         if (fn == nullptr || !fn->is_object()) fail(field + ".function", "expected an object");
         const json* name = member(fn, "name");
-        if (name == nullptr || !name->is_string()) fail(field + ".function.name", "expected a string");
+        if (name == nullptr || !name->is_string())
+            fail(field + ".function.name", "expected a string");
         out += "<|tool_call>call:" + name->get<std::string>() + "{";
         const json* args = member(fn, "arguments");
         if (args != nullptr && args->is_object()) {
@@ -132,7 +135,8 @@ bool render_following_tool_results(const json& messages, size_t i, std::string& 
             std::string text;
             for (size_t p = 0; p < body->size(); ++p) {
                 const json& part = (*body)[p];
-                const std::string field = message_field(k, "content") + "[" + std::to_string(p) + "]";
+                const std::string field =
+                    message_field(k, "content") + "[" + std::to_string(p) + "]";
                 if (!part.is_object()) fail(field, "expected an object");
                 const json* type = member(&part, "type");
                 if (type == nullptr || *type != "text") continue;
@@ -155,7 +159,8 @@ bool render_following_tool_results(const json& messages, size_t i, std::string& 
 void render_tool_responses(const json& responses, size_t i, std::string& out) {
     if (!responses.is_array()) fail(message_field(i, "tool_responses"), "expected a list");
     for (size_t k = 0; k < responses.size(); ++k) {
-        const std::string field = message_field(i, "tool_responses") + "[" + std::to_string(k) + "]";
+        const std::string field =
+            message_field(i, "tool_responses") + "[" + std::to_string(k) + "]";
         const json* name = member(&responses[k], "name");
         if (name != nullptr && !name->is_string()) fail(field + ".name", "expected a string");
         const json* response = member(&responses[k], "response");
@@ -183,7 +188,8 @@ std::string render_gemma4_chat(const json& conversation) {
     std::string out = "<bos>";
     Prev prev = Prev::None;
     size_t begin = 0;  // loop_messages = messages[begin:]
-    const bool system_first = role_of(messages, 0) == "system" || role_of(messages, 0) == "developer";
+    const bool system_first =
+        role_of(messages, 0) == "system" || role_of(messages, 0) == "developer";
     if (thinking || truthy(tools) || system_first) {
         out += "<|turn>system\n";
         if (thinking) {

@@ -23,9 +23,8 @@
 // (e.g. "messages[2].role"), for an unknown role, a wrong type, or an input on which the Jinja
 // template itself would fail (e.g. a tool result that cannot be matched to a function name).
 
-#include <string>
-
 #include <nlohmann/json_fwd.hpp>
+#include <string>
 
 namespace vkllm {
 

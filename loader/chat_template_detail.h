@@ -2,12 +2,11 @@
 // Internals of the Gemma 4 chat renderer: the Jinja/Python value semantics the template relies on
 // (truthiness, str(), dictsort, trim, upper) and its formatting macros. Not a public API.
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace vkllm::chat_detail {
 

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 
 #include "loader/chat_template_detail.h"
@@ -281,7 +281,8 @@ static std::string format_items(const json& items, const std::string& field) {
             out += "required:[" + quoted_list(*value, sub) + "]";
         } else if (key == "type") {
             if (value->is_string()) {
-                out += "type:" + format_argument(json(ascii_upper(value->get<std::string>())), true);
+                out +=
+                    "type:" + format_argument(json(ascii_upper(value->get<std::string>())), true);
             } else {
                 json upper = json::array();
                 for (const json& t : iterate(*value, sub)) upper.push_back(ascii_upper(py_str(&t)));
@@ -359,8 +360,8 @@ std::string format_function_declaration(const json& tool, const std::string& fie
     if (fn == nullptr || !fn->is_object()) fail(field + ".function", "expected an object");
     const json* name = member(fn, "name");
     if (name == nullptr || !name->is_string()) fail(field + ".function.name", "expected a string");
-    std::string out = "declaration:" + name->get<std::string>() + "{description:" +
-                      quoted(py_str(member(fn, "description")));
+    std::string out = "declaration:" + name->get<std::string>() +
+                      "{description:" + quoted(py_str(member(fn, "description")));
     const json* params = member(fn, "parameters");
     if (truthy(params)) {
         const std::string pfield = field + ".function.parameters";

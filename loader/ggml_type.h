@@ -52,10 +52,10 @@ enum class GgmlType : uint32_t {
 };
 
 struct GgmlTypeTraits {
-    std::string_view name;    // ggml_type_name spelling, e.g. "q4_K"
-    uint32_t block_elems;     // elements per block
-    uint32_t block_bytes;     // bytes per block
-    bool dequantizable;       // the CPU reference (and the kernels) can decode it
+    std::string_view name;  // ggml_type_name spelling, e.g. "q4_K"
+    uint32_t block_elems;   // elements per block
+    uint32_t block_bytes;   // bytes per block
+    bool dequantizable;     // the CPU reference (and the kernels) can decode it
 };
 
 // Traits for a type id read from a file; std::nullopt for ids that are unknown or were removed

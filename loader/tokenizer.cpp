@@ -108,7 +108,8 @@ void Tokenizer::load_vocab(const GgufFile& file) {
     const GgufValue* tokens = file.find(k_key_tokens);
     if (tokens == nullptr) fail_key(file, k_key_tokens, "required array of string key is missing");
     if (!tokens->is_array() || tokens->elem_type != GgufValueType::STRING) {
-        fail_key(file, k_key_tokens, "expected array of string, found " + tokens->type_description());
+        fail_key(file, k_key_tokens,
+                 "expected array of string, found " + tokens->type_description());
     }
     const std::vector<std::string_view>& texts = tokens->strings;
     const size_t n = texts.size();
@@ -175,7 +176,8 @@ void Tokenizer::load_merges(const GgufFile& file) {
     const GgufValue* merges = file.find(k_key_merges);
     if (merges == nullptr) fail_key(file, k_key_merges, "required array of string key is missing");
     if (!merges->is_array() || merges->elem_type != GgufValueType::STRING) {
-        fail_key(file, k_key_merges, "expected array of string, found " + merges->type_description());
+        fail_key(file, k_key_merges,
+                 "expected array of string, found " + merges->type_description());
     }
     const std::vector<std::string_view>& list = merges->strings;
     merges_.reserve(list.size());

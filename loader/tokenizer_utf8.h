@@ -53,7 +53,9 @@ inline ScanResult scan(std::string_view s, size_t pos) {
 
 // The code point of a Valid scan of `length` bytes at s[pos].
 inline uint32_t decode(std::string_view s, size_t pos, size_t length) {
-    const auto byte = [&](size_t i) { return static_cast<uint32_t>(static_cast<uint8_t>(s[pos + i])); };
+    const auto byte = [&](size_t i) {
+        return static_cast<uint32_t>(static_cast<uint8_t>(s[pos + i]));
+    };
     switch (length) {
         case 1:
             return byte(0);

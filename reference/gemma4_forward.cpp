@@ -23,7 +23,8 @@ Act to_f32(const std::vector<double>& x) {
 }
 
 std::span<const float> f32_data(const GgufFile& file, const TensorInfo& t) {
-    if (t.type != GgmlType::F32) throw std::logic_error("gemma4 reference: '" + t.name + "' not f32");
+    if (t.type != GgmlType::F32)
+        throw std::logic_error("gemma4 reference: '" + t.name + "' not f32");
     const std::span<const std::byte> bytes = file.data(t);
     // GGUF data is aligned to general.alignment (>= 8 in practice, checked at parse): the cast is
     // to a float view of properly aligned little-endian f32 values.

@@ -17,8 +17,8 @@ Act norm_rope(const Model& m, const Gemma4LayerConfig& L, const Act& x, uint32_t
     const Act normed = rms(m, x, L.head_dim, &norm);
     std::span<const float> freqs;
     if (L.rope_uses_freqs) freqs = f32_data(m.file, *m.w.rope_freqs).first(L.n_rot / 2);
-    return to_f32(ref::rope_neox(normed, L.head_dim, n_heads, L.n_rot, double{L.rope_base}, pos,
-                                 freqs));
+    return to_f32(
+        ref::rope_neox(normed, L.head_dim, n_heads, L.n_rot, double{L.rope_base}, pos, freqs));
 }
 
 }  // namespace
@@ -50,8 +50,8 @@ Act attention_block(const Model& m, uint32_t l, const Act& h, std::span<const in
 Act dense_ffn_block(const Model& m, uint32_t l, const Act& a, size_t n_tokens) {
     const Gemma4LayerWeights& w = m.w.layers[l];
     const Act x = rms(m, a, m.cfg.n_embd, w.ffn_norm);
-    const Act act = to_f32(ref::gelu_glu(linear(m, *w.ffn_gate, x, n_tokens),
-                                         linear(m, *w.ffn_up, x, n_tokens)));
+    const Act act = to_f32(
+        ref::gelu_glu(linear(m, *w.ffn_gate, x, n_tokens), linear(m, *w.ffn_up, x, n_tokens)));
     const Act y = linear(m, *w.ffn_down, act, n_tokens);
     return rms(m, y, m.cfg.n_embd, w.post_ffw_norm, a);
 }

@@ -15,9 +15,9 @@ namespace {
 Act experts(const Model& m, const TensorInfo& w, const std::vector<uint32_t>& ids, size_t k,
             size_t n_tokens, std::span<const float> x, bool x_per_slot) {
     const size_t in = w.ne[0], out = w.ne[1], n_expert = w.ne[2];
-    return to_f32(matvec_id(w.type, m.file.data(w), in, out, n_expert, ids, k, k, n_tokens, x, in,
-                            x_per_slot)
-                      .value);
+    return to_f32(
+        matvec_id(w.type, m.file.data(w), in, out, n_expert, ids, k, k, n_tokens, x, in, x_per_slot)
+            .value);
 }
 
 }  // namespace
@@ -45,8 +45,8 @@ Act moe_ffn_block(const Model& m, uint32_t l, const Act& a, size_t n_tokens) {
     const Act u = rms(m, a, n, w.pre_ffw_norm_2);
     Act act;
     if (w.ffn_gate_up_exps != nullptr) {  // fused: rows 0..F-1 gate, F..2F-1 up
-        act = to_f32(ref::gelu_glu_fused(
-            experts(m, *w.ffn_gate_up_exps, route.ids, k, T, u, false), F));
+        act = to_f32(
+            ref::gelu_glu_fused(experts(m, *w.ffn_gate_up_exps, route.ids, k, T, u, false), F));
     } else {
         act = to_f32(ref::gelu_glu(experts(m, *w.ffn_gate_exps, route.ids, k, T, u, false),
                                    experts(m, *w.ffn_up_exps, route.ids, k, T, u, false)));

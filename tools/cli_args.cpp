@@ -38,7 +38,9 @@ std::string Args::get_or(const std::string& name, const std::string& fallback) c
     return get(name).value_or(fallback);
 }
 
-bool Args::has(const std::string& name) const { return values_.count(name) != 0; }
+bool Args::has(const std::string& name) const {
+    return values_.count(name) != 0;
+}
 
 std::vector<std::string> Args::get_all(const std::string& name) const {
     std::vector<std::string> out;

@@ -10,7 +10,7 @@
 namespace vkllm::cli {
 
 class Args {
-public:
+  public:
     // `flags` lists the options that take no value (e.g. "--json").
     Args(int argc, char** argv, int first, std::vector<std::string> flags);
 
@@ -25,7 +25,7 @@ public:
     // Throws std::invalid_argument naming the first option not in `known`.
     void allow_only(const std::vector<std::string>& known) const;
 
-private:
+  private:
     std::map<std::string, std::string> values_;  // last value of each option
     std::vector<std::pair<std::string, std::string>> all_values_;
     std::vector<std::string> positional_;

@@ -92,9 +92,9 @@ void Gemma4Model::Impl::record_forward(const Step& step) {
     r.n = n;
     r.eps = cfg.rms_eps;
     r.weight = w.output_norm;
-    ops::record_rms_norm(ctx, cs, cols_of(col_span(buf.h, n, step.logit_col, step.n_logits), n,
-                                          step.n_logits),
-                         cols_of(buf.y, n, step.n_logits), r);
+    ops::record_rms_norm(
+        ctx, cs, cols_of(col_span(buf.h, n, step.logit_col, step.n_logits), n, step.n_logits),
+        cols_of(buf.y, n, step.n_logits), r);
 }
 
 // §3.2: π = (RMS_{proj_norm}(proj · e / √n) + per_layer_token_embd[x] · √P) / √2, [P·L, T].
@@ -255,8 +255,8 @@ void Gemma4Model::Impl::record_dense_ffn(uint32_t T, uint32_t l) {
 // §3.6.
 void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     const DeviceLayerWeights& lw = w.layers[l];
-    const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff, E = cfg.n_expert,
-                   k = cfg.n_expert_used, F = cfg.n_ff_expert;
+    const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff, E = cfg.n_expert, k = cfg.n_expert_used,
+                   F = cfg.n_ff_expert;
     const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
     ops::RmsNormArgs norm;
     norm.n = n;
@@ -340,8 +340,8 @@ void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
     const DeviceLayerWeights& lw = w.layers[l];
     const uint32_t n = cfg.n_embd, P = cfg.n_embd_per_layer;
     // Gather slice l of every token's π (rows t·L + l of π viewed as [P, L·T]) into [P, T].
-    const vk::TensorSpans pi_rows = ops::rows_of(buf.pi, uint64_t{P} * 4,
-                                                 uint64_t{layout.cols} * cfg.n_layer);
+    const vk::TensorSpans pi_rows =
+        ops::rows_of(buf.pi, uint64_t{P} * 4, uint64_t{layout.cols} * cfg.n_layer);
     ops::GetRowsArgs g;
     g.table = {&pi_rows, GgmlType::F32, P, layout.cols * cfg.n_layer};
     g.ids = buf.ple_ids.sub(uint64_t{l} * buf.ple_ids_stride * 4, uint64_t{T} * 4);

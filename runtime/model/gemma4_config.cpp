@@ -41,8 +41,9 @@ void check_architecture(const GgufFile& f) {
     if (arch == "gemma4-assistant") {
         hint = "this is a Gemma 4 MTP assistant (drafter) file; load it as a drafter, not a target";
     } else if (arch == "gemma4_assistant") {
-        hint = "this is an old-layout Gemma 4 assistant (underscore name, mtp.* tensors) that "
-               "current llama.cpp also rejects; re-convert it";
+        hint =
+            "this is an old-layout Gemma 4 assistant (underscore name, mtp.* tensors) that "
+            "current llama.cpp also rejects; re-convert it";
     }
     throw ModelFileError(f.name(), "general.architecture is \"" + std::string(arch) +
                                        "\": unsupported architecture; " + hint);
@@ -99,7 +100,8 @@ void derive_layers(const KeyReader& k, const GgufFile& f, Gemma4Config& c) {
     const std::vector<uint32_t> n_head = k.per_layer("attention.head_count", n);
     const std::vector<uint32_t> n_head_kv =
         f.find_per_layer<uint32_t>(k.key("attention.head_count_kv"), n).value_or(n_head);
-    const std::vector<bool> swa = f.get_bool_per_layer(k.key("attention.sliding_window_pattern"), n);
+    const std::vector<bool> swa =
+        f.get_bool_per_layer(k.key("attention.sliding_window_pattern"), n);
     read_head_dims(k, n_head[0], c);
 
     c.n_kv_start = c.n_layer - c.n_shared_kv_layers;
@@ -179,8 +181,8 @@ void read_vocab(const GgufFile& f, Gemma4Config& c) {
                                            std::to_string(c.n_vocab) +
                                            " rows: the vocabulary and the embedding disagree");
     }
-    c.suppress_tokens = f.find_array<int32_t>("tokenizer.ggml.suppress_tokens")
-                            .value_or(std::vector<int32_t>{});
+    c.suppress_tokens =
+        f.find_array<int32_t>("tokenizer.ggml.suppress_tokens").value_or(std::vector<int32_t>{});
     for (int32_t id : c.suppress_tokens) {
         if (id < 0 || static_cast<uint32_t>(id) >= c.n_vocab) {
             throw ModelFileError(f.name(), "tokenizer.ggml.suppress_tokens holds id " +

@@ -19,7 +19,9 @@
 namespace vkllm {
 namespace {
 
-uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+uint64_t align_up(uint64_t x, uint64_t a) {
+    return (x + a - 1) / a * a;
+}
 
 }  // namespace
 
@@ -51,8 +53,9 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     for (const Gemma4LayerConfig& L : cfg.layers) {
         if ((uint64_t{L.q_dim()} * 4) % align || (uint64_t{L.kv_dim()} * 4) % align ||
             (uint64_t{cfg.n_embd} * 4) % align) {
-            throw std::runtime_error("[Gemma4Model] activation widths are not multiples of the "
-                                     "device's storage buffer alignment");
+            throw std::runtime_error(
+                "[Gemma4Model] activation widths are not multiples of the "
+                "device's storage buffer alignment");
         }
     }
     // Shrink the prefill chunk until one column-batch of the widest buffer fits a binding.
@@ -101,10 +104,10 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
             const Gemma4LayerConfig& L = cfg.layers[l];
             if (L.kv_source != l) continue;
             const uint32_t cap = L.is_sliding ? geom.swa_capacity : geom.n_ctx;
-            st.k[l] = ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim,
-                                             L.n_kv_heads, cap);
-            st.v[l] = ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim,
-                                             L.n_kv_heads, cap);
+            st.k[l] =
+                ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap);
+            st.v[l] =
+                ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap);
         }
         seqs.push_back(std::move(st));
     }
@@ -116,11 +119,11 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
         ops::AttentionParams p;
         p.window = L.window;
         ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads, 1, kc.capacity};
-        decode_need = std::max(decode_need,
-                               ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
+        decode_need =
+            std::max(decode_need, ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
         sh.n_q = std::min(opt.prefill_chunk, kc.capacity);
-        prefill_need = std::max(prefill_need,
-                                ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
+        prefill_need =
+            std::max(prefill_need, ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
     }
     decode_need = align_up(decode_need, align);
     layout.attn_decode = decode_need;
@@ -135,7 +138,9 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
 
     // Scratch activations.
     const uint64_t B = layout.cols;
-    auto act = [&](uint32_t width) { return scratch_arena.allocate(std::max<uint64_t>(4ull * width * B, 16)); };
+    auto act = [&](uint32_t width) {
+        return scratch_arena.allocate(std::max<uint64_t>(4ull * width * B, 16));
+    };
     buf.h = act(layout.n);
     buf.x = act(layout.n);
     buf.p = act(layout.n);
@@ -166,7 +171,8 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     const uint64_t logit_bytes = uint64_t{cfg.n_vocab} * 4 * layout.logit_cols;
     buf.logits = scratch_arena.allocate(logit_bytes);
     buf.readback = readback_arena.allocate(logit_bytes);
-    if (buf.readback.mapped == nullptr) throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
+    if (buf.readback.mapped == nullptr)
+        throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
 
     // Constant inputs and the per-step pool, in host-visible memory.
     std::vector<int32_t> gpos(opt.n_ctx);
@@ -241,11 +247,21 @@ Gemma4Model::Gemma4Model(vk::Context& ctx, const GgufFile& file, const ModelOpti
 
 Gemma4Model::~Gemma4Model() = default;
 
-const Gemma4Config& Gemma4Model::config() const { return impl_->cfg; }
-const MemoryPlan& Gemma4Model::memory_plan() const { return impl_->plan; }
-uint32_t Gemma4Model::n_ctx() const { return impl_->opt.n_ctx; }
-uint32_t Gemma4Model::n_seq() const { return impl_->opt.n_seq; }
-uint32_t Gemma4Model::n_vocab() const { return impl_->cfg.n_vocab; }
+const Gemma4Config& Gemma4Model::config() const {
+    return impl_->cfg;
+}
+const MemoryPlan& Gemma4Model::memory_plan() const {
+    return impl_->plan;
+}
+uint32_t Gemma4Model::n_ctx() const {
+    return impl_->opt.n_ctx;
+}
+uint32_t Gemma4Model::n_seq() const {
+    return impl_->opt.n_seq;
+}
+uint32_t Gemma4Model::n_vocab() const {
+    return impl_->cfg.n_vocab;
+}
 
 uint32_t Gemma4Model::seq_length(uint32_t seq) const {
     impl_->check_seq(seq);
@@ -260,12 +276,11 @@ std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> t
     for (size_t i = 0; i < tokens.size(); ++i) m.check_token(tokens[i], i);
     const uint64_t len = m.seqs[seq].length();
     if (len + tokens.size() > m.opt.n_ctx) {
-        throw ContextOverflowError("sequence " + std::to_string(seq) + " holds " +
-                                   std::to_string(len) + " tokens; adding " +
-                                   std::to_string(tokens.size()) + " would make " +
-                                   std::to_string(len + tokens.size()) +
-                                   ", more than the context size of " +
-                                   std::to_string(m.opt.n_ctx) + " tokens");
+        throw ContextOverflowError(
+            "sequence " + std::to_string(seq) + " holds " + std::to_string(len) +
+            " tokens; adding " + std::to_string(tokens.size()) + " would make " +
+            std::to_string(len + tokens.size()) + ", more than the context size of " +
+            std::to_string(m.opt.n_ctx) + " tokens");
     }
     std::vector<float> logits;
     const auto T_all = static_cast<uint32_t>(tokens.size());
@@ -295,7 +310,8 @@ std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> t
         s.pos0 = st.length();
         s.swa_slots = m.pool.put(std::span<const uint32_t>(slots));
         s.global_slots = m.pool.put(std::span<const uint32_t>(gslots));
-        if (m.geom.swa_capacity) s.ring = m.pool.put(std::span<const int32_t>(next.ring_positions()));
+        if (m.geom.swa_capacity)
+            s.ring = m.pool.put(std::span<const int32_t>(next.ring_positions()));
         s.attn_scratch = m.buf.attn;
         step.seqs.push_back(s);
         if (all_logits) {
@@ -316,8 +332,9 @@ std::vector<float> Gemma4Model::decode(std::span<const SeqToken> batch) {
     Impl& m = *impl_;
     if (batch.empty()) throw std::invalid_argument("[Gemma4Model] decode of an empty batch");
     if (batch.size() > m.opt.n_seq) {
-        throw std::invalid_argument("[Gemma4Model] decode batch of " + std::to_string(batch.size()) +
-                                    " exceeds n_seq " + std::to_string(m.opt.n_seq));
+        throw std::invalid_argument("[Gemma4Model] decode batch of " +
+                                    std::to_string(batch.size()) + " exceeds n_seq " +
+                                    std::to_string(m.opt.n_seq));
     }
     std::vector<bool> seen(m.opt.n_seq, false);
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -330,10 +347,10 @@ std::vector<float> Gemma4Model::decode(std::span<const SeqToken> batch) {
         m.check_token(batch[i].token, i);
         const uint32_t len = m.seqs[batch[i].seq].length();
         if (len + 1 > m.opt.n_ctx) {
-            throw ContextOverflowError("sequence " + std::to_string(batch[i].seq) + " holds " +
-                                       std::to_string(len) + " tokens; one more would make " +
-                                       std::to_string(len + 1) + ", more than the context size of " +
-                                       std::to_string(m.opt.n_ctx) + " tokens");
+            throw ContextOverflowError(
+                "sequence " + std::to_string(batch[i].seq) + " holds " + std::to_string(len) +
+                " tokens; one more would make " + std::to_string(len + 1) +
+                ", more than the context size of " + std::to_string(m.opt.n_ctx) + " tokens");
         }
     }
     const auto T = static_cast<uint32_t>(batch.size());

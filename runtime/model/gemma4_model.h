@@ -6,8 +6,8 @@
 // cache: global layers hold the whole context, sliding-window layers a ring of
 // min(n_ctx, n_swa + prefill_chunk) cells (padded) with the rollback-safe overwrite rule of §3.9.
 //
-// Borrows the vk::Context and the GgufFile (weights are uploaded in the constructor; the file may be
-// closed afterwards only if nothing else needs it).
+// Borrows the vk::Context and the GgufFile (weights are uploaded in the constructor; the file may
+// be closed afterwards only if nothing else needs it).
 
 #include <cstdint>
 #include <memory>
@@ -28,15 +28,15 @@ struct ModelOptions {
     uint32_t n_seq = 1;             // independent sequences (server slots)
     GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
     GgmlType kv_v = GgmlType::F16;
-    uint32_t prefill_chunk = 512;   // tokens per prefill batch (>= 1)
-    bool progress = false;          // upload progress bar and memory plan on stderr
+    uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
+    bool progress = false;         // upload progress bar and memory plan on stderr
 };
 
 // Device bytes by kind, printed at load and by `vkllm info`.
 struct MemoryPlan {
     uint64_t weights = 0;
     uint64_t kv = 0;
-    uint64_t scratch = 0;    // activations, logits, attention split scratch
+    uint64_t scratch = 0;      // activations, logits, attention split scratch
     uint64_t device_heap = 0;  // size of the largest device-local heap, for the fit check
     uint64_t total() const { return weights + kv + scratch; }
 };
@@ -78,7 +78,8 @@ class Gemma4Model {
     // when all_logits, else 1 (the last position). Throws ContextOverflowError when the sequence
     // would exceed n_ctx (nothing is changed), std::invalid_argument for an empty span, a bad
     // sequence index or a token id outside the vocabulary.
-    std::vector<float> prefill(uint32_t seq, std::span<const int32_t> tokens, bool all_logits = false);
+    std::vector<float> prefill(uint32_t seq, std::span<const int32_t> tokens,
+                               bool all_logits = false);
 
     // One decode step for several distinct sequences, one token each, in one batch: returns
     // [n_vocab, batch.size()]. Same errors as prefill; a repeated sequence is invalid_argument.

@@ -18,11 +18,11 @@ namespace vkllm {
 
 // Bytes per activation column (one token) of every scratch buffer, and the fixed extras.
 struct ScratchLayout {
-    uint32_t cols = 0;         // B: max tokens per step (max(prefill chunk, n_seq))
-    uint32_t logit_cols = 0;   // columns of the LM head per group
-    uint64_t attn_scratch = 0; // split-K scratch, one binding
-    uint64_t attn_decode = 0;  // split-K scratch one decoding sequence needs (aligned)
-    uint64_t pool = 0;         // per-step upload pool
+    uint32_t cols = 0;          // B: max tokens per step (max(prefill chunk, n_seq))
+    uint32_t logit_cols = 0;    // columns of the LM head per group
+    uint64_t attn_scratch = 0;  // split-K scratch, one binding
+    uint64_t attn_decode = 0;   // split-K scratch one decoding sequence needs (aligned)
+    uint64_t pool = 0;          // per-step upload pool
     // floats per column
     uint32_t n = 0, q = 0, kv = 0, ff = 0, experts_gu = 0, experts_act = 0, experts_up = 0,
              experts_dn = 0, router = 0, route_k = 0, ple = 0, ple_l = 0;

@@ -113,8 +113,7 @@ void bind_ffn(const Binder& b, const std::string& p, const Gemma4Config& c,
     w.ffn_down_exps_scale = b.opt(p + "ffn_down_exps.scale", {E}, Kind::Vector, "{n_expert}");
 }
 
-void bind_ple(const Binder& b, const std::string& p, const Gemma4Config& c,
-              Gemma4LayerWeights& w) {
+void bind_ple(const Binder& b, const std::string& p, const Gemma4Config& c, Gemma4LayerWeights& w) {
     const uint64_t n = c.n_embd, P = c.n_embd_per_layer;
     w.inp_gate = b.req(p + "inp_gate.weight", {n, P}, Kind::Matrix, "{n_embd, n_embd_per_layer}");
     w.proj = b.req(p + "proj.weight", {P, n}, Kind::Matrix, "{n_embd_per_layer, n_embd}");

@@ -15,16 +15,21 @@ namespace {
 
 constexpr uint64_t k_mib = 1ull << 20;
 
-uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+uint64_t align_up(uint64_t x, uint64_t a) {
+    return (x + a - 1) / a * a;
+}
 
-std::string mib(uint64_t b) { return std::to_string((b + k_mib / 2) / k_mib) + " MiB"; }
+std::string mib(uint64_t b) {
+    return std::to_string((b + k_mib / 2) / k_mib) + " MiB";
+}
 
 }  // namespace
 
 ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
     if (o.n_ctx == 0) o.n_ctx = std::min<uint32_t>(cfg.n_ctx_train ? cfg.n_ctx_train : 8192, 8192);
     if (o.n_seq == 0) throw std::invalid_argument("[Gemma4Model] n_seq must be at least 1");
-    if (o.prefill_chunk == 0) throw std::invalid_argument("[Gemma4Model] prefill_chunk must be >= 1");
+    if (o.prefill_chunk == 0)
+        throw std::invalid_argument("[Gemma4Model] prefill_chunk must be >= 1");
     for (GgmlType t : {o.kv_k, o.kv_v}) {
         if (t != GgmlType::F16 && t != GgmlType::Q8_0) {
             throw std::invalid_argument("[Gemma4Model] KV cache type must be f16 or q8_0");
@@ -34,7 +39,9 @@ ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
     return o;
 }
 
-ops::KvType kv_type(GgmlType t) { return t == GgmlType::Q8_0 ? ops::KvType::Q8_0 : ops::KvType::F16; }
+ops::KvType kv_type(GgmlType t) {
+    return t == GgmlType::Q8_0 ? ops::KvType::Q8_0 : ops::KvType::F16;
+}
 
 ScratchLayout make_layout(const Gemma4Config& c, const ModelOptions& o) {
     ScratchLayout s;
@@ -64,8 +71,8 @@ uint64_t pool_bytes(const ScratchLayout& s, const ModelOptions& o, uint32_t swa_
                     uint64_t align) {
     // ids + pos, per sequence 2 slot arrays + ring, and up to `cols` query-position sub-batches
     // per layer type.
-    const uint64_t entries = 2ull * s.cols + 2ull * s.cols + uint64_t{o.n_seq} * swa_capacity +
-                             4ull * s.cols;
+    const uint64_t entries =
+        2ull * s.cols + 2ull * s.cols + uint64_t{o.n_seq} * swa_capacity + 4ull * s.cols;
     const uint64_t allocations = 2 + 3ull * o.n_seq + 4ull * s.cols + 8;
     return align_up(entries * 4 + allocations * align, 4096);
 }
@@ -106,8 +113,9 @@ uint64_t ScratchLayout::column_bytes_max() const {
 }
 
 uint64_t ScratchLayout::total() const {
-    const uint64_t per_col = 4ull * n + 4ull * q * 2 + 4ull * kv * 2 + 4ull * n * 2 + 4ull * ff * 2 +
-                             (router ? 4ull * n * 2 : 0) + 4ull * router + 8ull * route_k +
+    const uint64_t per_col = 4ull * n + 4ull * q * 2 + 4ull * kv * 2 + 4ull * n * 2 +
+                             4ull * ff * 2 + (router ? 4ull * n * 2 : 0) + 4ull * router +
+                             8ull * route_k +
                              4ull * (experts_gu + experts_act + experts_up + experts_dn) +
                              8ull * ple + 4ull * ple_l + 4ull * n;
     return per_col * cols;
@@ -129,8 +137,8 @@ MemoryPlan Gemma4Model::plan(const GgufFile& file, const ModelOptions& options) 
     // slots of the largest cache for every decoding sequence.
     uint64_t dec = 0;
     for (const Gemma4LayerConfig& L : cfg.layers) {
-        dec = std::max<uint64_t>(dec, uint64_t{(opt.n_ctx + 255) / 256} * L.n_heads *
-                                          (L.head_dim + 2) * 4);
+        dec = std::max<uint64_t>(
+            dec, uint64_t{(opt.n_ctx + 255) / 256} * L.n_heads * (L.head_dim + 2) * 4);
     }
     layout.attn_scratch = dec * opt.n_seq;
     MemoryPlan p;

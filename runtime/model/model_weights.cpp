@@ -2,6 +2,8 @@
 // parts), filled from the mapped GGUF through vk::Transfer.
 #include "runtime/model/model_weights.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -9,28 +11,47 @@
 #include <stdexcept>
 #include <string>
 
-#include <unistd.h>
-
 namespace vkllm {
 namespace {
 
-uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
+uint64_t align_up(uint64_t x, uint64_t a) {
+    return (x + a - 1) / a * a;
+}
 
 // Every tensor of the view, in upload order.
 void for_each_tensor(const Gemma4WeightsView& v, const std::function<void(const TensorInfo*)>& f) {
-    for (const TensorInfo* t : {v.token_embd, v.output, v.output_norm, v.rope_freqs,
-                                v.per_layer_token_embd, v.per_layer_model_proj,
-                                v.per_layer_proj_norm}) {
+    for (const TensorInfo* t :
+         {v.token_embd, v.output, v.output_norm, v.rope_freqs, v.per_layer_token_embd,
+          v.per_layer_model_proj, v.per_layer_proj_norm}) {
         f(t);
     }
     for (const Gemma4LayerWeights& l : v.layers) {
-        for (const TensorInfo* t :
-             {l.attn_norm, l.attn_q, l.attn_k, l.attn_v, l.attn_output, l.attn_q_norm,
-              l.attn_k_norm, l.post_attention_norm, l.ffn_norm, l.ffn_gate, l.ffn_up, l.ffn_down,
-              l.post_ffw_norm, l.ffn_gate_inp, l.ffn_gate_inp_scale, l.pre_ffw_norm_2,
-              l.post_ffw_norm_1, l.post_ffw_norm_2, l.ffn_gate_up_exps, l.ffn_gate_exps,
-              l.ffn_up_exps, l.ffn_down_exps, l.ffn_down_exps_scale, l.inp_gate, l.proj,
-              l.post_norm}) {
+        for (const TensorInfo* t : {l.attn_norm,
+                                    l.attn_q,
+                                    l.attn_k,
+                                    l.attn_v,
+                                    l.attn_output,
+                                    l.attn_q_norm,
+                                    l.attn_k_norm,
+                                    l.post_attention_norm,
+                                    l.ffn_norm,
+                                    l.ffn_gate,
+                                    l.ffn_up,
+                                    l.ffn_down,
+                                    l.post_ffw_norm,
+                                    l.ffn_gate_inp,
+                                    l.ffn_gate_inp_scale,
+                                    l.pre_ffw_norm_2,
+                                    l.post_ffw_norm_1,
+                                    l.post_ffw_norm_2,
+                                    l.ffn_gate_up_exps,
+                                    l.ffn_gate_exps,
+                                    l.ffn_up_exps,
+                                    l.ffn_down_exps,
+                                    l.ffn_down_exps_scale,
+                                    l.inp_gate,
+                                    l.proj,
+                                    l.post_norm}) {
             f(t);
         }
     }
@@ -90,8 +111,7 @@ class Uploader {
         const int width = 40;
         const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
         std::fprintf(stderr, "\rloading weights [%-*s] %3d%% %llu/%llu MiB", width,
-                     std::string(static_cast<size_t>(filled), '#').c_str(),
-                     pct,
+                     std::string(static_cast<size_t>(filled), '#').c_str(), pct,
                      static_cast<unsigned long long>(done_ >> 20),
                      static_cast<unsigned long long>(total_ >> 20));
         std::fflush(stderr);

@@ -10,7 +10,7 @@
 
 namespace vkllm::ops {
 
-void record_fill(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSpan& out,
-                 uint32_t count, float value);
+void record_fill(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSpan& out, uint32_t count,
+                 float value);
 
 }  // namespace vkllm::ops

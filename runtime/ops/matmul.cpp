@@ -20,9 +20,13 @@ static_assert(sizeof(MatMulPush) == 24);
 constexpr uint32_t k_bindings = 3;  // weight, x, y
 constexpr uint32_t k_window = 32;   // WIN in the shader: K elements staged per step
 
-uint32_t threads(const MatMulTile& t) { return (t.bm / t.tm) * (t.bn / t.tn); }
+uint32_t threads(const MatMulTile& t) {
+    return (t.bm / t.tm) * (t.bn / t.tn);
+}
 // a_tile + b_tile in the shader: 32 k-rows of BM + 1 and BN + 1 floats.
-uint32_t shared_bytes(const MatMulTile& t) { return k_window * (t.bm + 1 + t.bn + 1) * 4; }
+uint32_t shared_bytes(const MatMulTile& t) {
+    return k_window * (t.bm + 1 + t.bn + 1) * 4;
+}
 
 bool fits(const vk::DeviceInfo& info, const MatMulTile& t) {
     return shared_bytes(t) <= info.max_shared_memory_bytes &&
@@ -84,17 +88,18 @@ void record_matmul(vk::Context& ctx, vk::CommandStream& cs, const MatMulArgs& a)
         t = tile_for(info, a.M);
     } else if (t.tm == 0 || t.tn == 0 || t.bm < t.tm || t.bn < t.tn || t.bm % t.tm != 0 ||
                t.bn % t.tn != 0 || !fits(info, t)) {
-        throw std::invalid_argument("[matmul] expected a tile with bm % tm == bn % tn == 0 that "
-                                    "fits the device, got " +
-                                    std::to_string(t.bm) + "x" + std::to_string(t.bn) + " / " +
-                                    std::to_string(t.tm) + "x" + std::to_string(t.tn));
+        throw std::invalid_argument(
+            "[matmul] expected a tile with bm % tm == bn % tn == 0 that "
+            "fits the device, got " +
+            std::to_string(t.bm) + "x" + std::to_string(t.bn) + " / " + std::to_string(t.tm) + "x" +
+            std::to_string(t.tn));
     }
     const bool vec4 = K % 4 == 0 && (a.M == 1 || x_stride % 4 == 0);
-    const vk::Pipeline& p = ctx.pipelines().get(
-        {std::string("matmul_") + weight_type_suffix(a.weight.type),
-         {threads(t), t.bm, t.bn, t.tm, t.tn, vec4 ? 1u : 0u},
-         sizeof(MatMulPush),
-         k_bindings});
+    const vk::Pipeline& p =
+        ctx.pipelines().get({std::string("matmul_") + weight_type_suffix(a.weight.type),
+                             {threads(t), t.bm, t.bn, t.tm, t.tn, vec4 ? 1u : 0u},
+                             sizeof(MatMulPush),
+                             k_bindings});
 
     const uint32_t col_tiles = vk::groups_for(a.M, t.bn);
     if (col_tiles > info.max_workgroup_count[1]) {
@@ -113,12 +118,12 @@ void record_matmul(vk::Context& ctx, vk::CommandStream& cs, const MatMulArgs& a)
         const uint32_t gx = std::min(row_tiles, max_x);
         const uint32_t gz = vk::groups_for(row_tiles, gx);
         if (gz > info.max_workgroup_count[2]) {
-            throw std::invalid_argument("[matmul] expected at most " +
-                                        std::to_string(uint64_t{max_x} *
-                                                       info.max_workgroup_count[2]) +
-                                        " row tiles per part, got " + std::to_string(row_tiles));
+            throw std::invalid_argument(
+                "[matmul] expected at most " +
+                std::to_string(uint64_t{max_x} * info.max_workgroup_count[2]) +
+                " row tiles per part, got " + std::to_string(row_tiles));
         }
-        const MatMulPush push{K,        a.M,      rows, static_cast<uint32_t>(w.first_row(part)),
+        const MatMulPush push{K,        a.M,     rows, static_cast<uint32_t>(w.first_row(part)),
                               x_stride, y_stride};
         cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(a.y)}, push,
                     {gx, col_tiles, gz});

@@ -57,8 +57,8 @@ vk::Groups fold(const vk::Device& device, uint64_t groups, uint32_t max_x_overri
     const uint64_t gy = (groups + gx - 1) / gx;
     if (gy > lim[1]) {
         throw std::invalid_argument(std::string("[") + op + "] expected at most " +
-                                    std::to_string(uint64_t{max_x} * lim[1]) +
-                                    " workgroups, got " + std::to_string(groups));
+                                    std::to_string(uint64_t{max_x} * lim[1]) + " workgroups, got " +
+                                    std::to_string(groups));
     }
     return {static_cast<uint32_t>(gx), static_cast<uint32_t>(gy), 1};
 }
@@ -71,20 +71,34 @@ bool x_vec4_ok(GgmlType type, uint64_t x_stride, bool single_column) {
 
 const char* weight_type_suffix(GgmlType type) {
     switch (type) {
-        case GgmlType::F32: return "f32";
-        case GgmlType::F16: return "f16";
-        case GgmlType::BF16: return "bf16";
-        case GgmlType::Q4_0: return "q4_0";
-        case GgmlType::Q4_1: return "q4_1";
-        case GgmlType::Q5_0: return "q5_0";
-        case GgmlType::Q5_1: return "q5_1";
-        case GgmlType::Q8_0: return "q8_0";
-        case GgmlType::Q2_K: return "q2_k";
-        case GgmlType::Q3_K: return "q3_k";
-        case GgmlType::Q4_K: return "q4_k";
-        case GgmlType::Q5_K: return "q5_k";
-        case GgmlType::Q6_K: return "q6_k";
-        default: break;
+        case GgmlType::F32:
+            return "f32";
+        case GgmlType::F16:
+            return "f16";
+        case GgmlType::BF16:
+            return "bf16";
+        case GgmlType::Q4_0:
+            return "q4_0";
+        case GgmlType::Q4_1:
+            return "q4_1";
+        case GgmlType::Q5_0:
+            return "q5_0";
+        case GgmlType::Q5_1:
+            return "q5_1";
+        case GgmlType::Q8_0:
+            return "q8_0";
+        case GgmlType::Q2_K:
+            return "q2_k";
+        case GgmlType::Q3_K:
+            return "q3_k";
+        case GgmlType::Q4_K:
+            return "q4_k";
+        case GgmlType::Q5_K:
+            return "q5_k";
+        case GgmlType::Q6_K:
+            return "q6_k";
+        default:
+            break;
     }
     throw std::invalid_argument("[matvec] expected a type in VKLLM_WEIGHT_TYPES, got " +
                                 std::string(traits_of(type).name));
@@ -99,16 +113,16 @@ void check_weight(const WeightView& w, const char* op) {
     const GgmlTypeTraits t = traits_of(w.type);
     if (w.K == 0 || w.K % t.block_elems != 0) {
         throw std::invalid_argument(p + "expected K a positive multiple of " +
-                                    std::to_string(t.block_elems) + " for " +
-                                    std::string(t.name) + ", got " + std::to_string(w.K));
+                                    std::to_string(t.block_elems) + " for " + std::string(t.name) +
+                                    ", got " + std::to_string(w.K));
     }
     if (w.data->row_bytes != row_bytes(w.type, w.K) || w.data->rows != w.rows ||
         w.data->parts.empty()) {
-        throw std::invalid_argument(
-            p + "expected weight spans of " + std::to_string(w.rows) + " rows x " +
-            std::to_string(row_bytes(w.type, w.K)) + " bytes, got " +
-            std::to_string(w.data->rows) + " rows x " + std::to_string(w.data->row_bytes) +
-            " bytes in " + std::to_string(w.data->parts.size()) + " parts");
+        throw std::invalid_argument(p + "expected weight spans of " + std::to_string(w.rows) +
+                                    " rows x " + std::to_string(row_bytes(w.type, w.K)) +
+                                    " bytes, got " + std::to_string(w.data->rows) + " rows x " +
+                                    std::to_string(w.data->row_bytes) + " bytes in " +
+                                    std::to_string(w.data->parts.size()) + " parts");
     }
 }
 
@@ -150,9 +164,10 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     const Layout lay = layout_for(ctx.device());
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
     const vk::Pipeline& p = ctx.pipelines().get(
-        {name("matvec", a.weight.type), {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg,
-                                         a.ncols, vec4 ? 1u : 0u},
-         sizeof(MatVecPush), k_bindings});
+        {name("matvec", a.weight.type),
+         {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg, a.ncols, vec4 ? 1u : 0u},
+         sizeof(MatVecPush),
+         k_bindings});
     const uint64_t align = std::max<uint64_t>(1, ctx.device().limits().binding_alignment);
     const vk::TensorSpans& w = *a.weight.data;
     for (size_t part = 0; part < w.parts.size(); ++part) {
@@ -167,8 +182,8 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
             y = a.y.sub(uint64_t{first} * 4, uint64_t{rows} * 4);
             push.y_first = 0;
         }
-        const vk::Groups g = fold(ctx.device(), vk::groups_for(rows, lay.rows_per_wg),
-                                  a.max_groups_x, op);
+        const vk::Groups g =
+            fold(ctx.device(), vk::groups_for(rows, lay.rows_per_wg), a.max_groups_x, op);
         cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(y)}, push, g);
     }
 }
@@ -180,8 +195,7 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     if (a.n_rows == 0 || a.n_experts == 0 || uint64_t{a.n_rows} * a.n_experts != a.weight.rows) {
         throw std::invalid_argument("[matvec_id] expected weight rows = n_rows * n_experts, got " +
                                     std::to_string(a.weight.rows) + " != " +
-                                    std::to_string(a.n_rows) + " * " +
-                                    std::to_string(a.n_experts));
+                                    std::to_string(a.n_rows) + " * " + std::to_string(a.n_experts));
     }
     const auto& lim = ctx.device().info().max_workgroup_count;
     const uint64_t pairs = uint64_t{a.n_tokens} * a.n_used;
@@ -195,11 +209,11 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     const uint32_t y_stride = pairs == 1 ? std::max(a.y_stride, a.n_rows) : a.y_stride;
     const uint32_t ids_stride = a.n_tokens == 1 ? std::max(a.ids_stride, a.n_used) : a.ids_stride;
     if (x_stride < K || y_stride < a.n_rows || ids_stride < a.n_used) {
-        throw std::invalid_argument("[matvec_id] expected x_stride >= K, y_stride >= N and "
-                                    "ids_stride >= n_used, got " +
-                                    std::to_string(a.x_stride) + ", " +
-                                    std::to_string(a.y_stride) + ", " +
-                                    std::to_string(a.ids_stride));
+        throw std::invalid_argument(
+            "[matvec_id] expected x_stride >= K, y_stride >= N and "
+            "ids_stride >= n_used, got " +
+            std::to_string(a.x_stride) + ", " + std::to_string(a.y_stride) + ", " +
+            std::to_string(a.ids_stride));
     }
     detail::check_floats(a.x, (n_x - 1) * x_stride + K, op, "x");
     detail::check_floats(a.y, (pairs - 1) * y_stride + a.n_rows, op, "y");
@@ -210,19 +224,27 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     const vk::Pipeline& p = ctx.pipelines().get(
         {name("matvec_id", a.weight.type),
          {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg, 1u, vec4 ? 1u : 0u},
-         sizeof(MatVecPush), k_bindings_id});
+         sizeof(MatVecPush),
+         k_bindings_id});
     vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_wg), 0, op);
     g.z = static_cast<uint32_t>(pairs);
     const vk::TensorSpans& w = *a.weight.data;
     for (size_t part = 0; part < w.parts.size(); ++part) {
         const auto rows = static_cast<uint32_t>(w.rows_in(part));
         if (rows == 0) continue;
-        const MatVecPush push{K,         rows,          static_cast<uint32_t>(w.first_row(part)),
-                              0,         x_stride,      y_stride,
-                              a.n_rows,  a.n_experts,   a.n_used,
-                              ids_stride, a.x_per_slot ? 1u : 0u};
-        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(a.y),
-                        vk::reads(a.ids)},
+        const MatVecPush push{K,
+                              rows,
+                              static_cast<uint32_t>(w.first_row(part)),
+                              0,
+                              x_stride,
+                              y_stride,
+                              a.n_rows,
+                              a.n_experts,
+                              a.n_used,
+                              ids_stride,
+                              a.x_per_slot ? 1u : 0u};
+        cs.dispatch(p,
+                    {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(a.y), vk::reads(a.ids)},
                     push, g);
     }
 }

@@ -17,8 +17,8 @@ static_assert(sizeof(MoeCombinePush) == 12);
 
 void need(const vk::BufferSpan& s, uint64_t floats, const char* what) {
     if (s.size < floats * 4) {
-        throw std::invalid_argument(std::string("[moe_combine] expected ") + what + " of at least " +
-                                    std::to_string(floats * 4) + " bytes, got " +
+        throw std::invalid_argument(std::string("[moe_combine] expected ") + what +
+                                    " of at least " + std::to_string(floats * 4) + " bytes, got " +
                                     std::to_string(s.size));
     }
 }

@@ -12,12 +12,12 @@
 namespace vkllm::ops {
 
 struct MoeCombineArgs {
-    uint32_t n = 0;         // row length (n_embd)
-    uint32_t k = 0;         // experts per token
+    uint32_t n = 0;  // row length (n_embd)
+    uint32_t k = 0;  // experts per token
     uint32_t n_tokens = 0;
-    vk::BufferSpan x;       // f32 [n, k, n_tokens]
-    vk::BufferSpan weights; // f32 [k, n_tokens]
-    vk::BufferSpan out;     // f32 [n, n_tokens]
+    vk::BufferSpan x;        // f32 [n, k, n_tokens]
+    vk::BufferSpan weights;  // f32 [k, n_tokens]
+    vk::BufferSpan out;      // f32 [n, n_tokens]
 };
 
 void record_moe_combine(vk::Context& ctx, vk::CommandStream& cs, const MoeCombineArgs& args);

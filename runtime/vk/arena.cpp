@@ -9,7 +9,9 @@
 namespace vkllm::vk {
 namespace {
 
-uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+uint64_t align_up(uint64_t v, uint64_t a) {
+    return (v + a - 1) / a * a;
+}
 
 // Preferred property sets per intent, best first. DeviceLocal avoids host-visible VRAM (a small
 // BAR window is slow, vulkan-notes.md §2.2) but accepts it (UMA, lavapipe).
@@ -19,9 +21,12 @@ std::vector<std::pair<VkMemoryPropertyFlags, VkMemoryPropertyFlags>> preferences
     constexpr auto HC = VK_MEMORY_PROPERTY_HOST_COHERENT_BIT;
     constexpr auto CA = VK_MEMORY_PROPERTY_HOST_CACHED_BIT;
     switch (i) {
-        case MemoryIntent::DeviceLocal: return {{DL, HV}, {DL, 0}, {0, 0}};
-        case MemoryIntent::Upload: return {{HV | HC, DL}, {HV | HC, 0}};
-        case MemoryIntent::Readback: return {{HV | HC | CA, 0}, {HV | HC, 0}};
+        case MemoryIntent::DeviceLocal:
+            return {{DL, HV}, {DL, 0}, {0, 0}};
+        case MemoryIntent::Upload:
+            return {{HV | HC, DL}, {HV | HC, 0}};
+        case MemoryIntent::Readback:
+            return {{HV | HC | CA, 0}, {HV | HC, 0}};
     }
     return {};
 }
@@ -71,8 +76,10 @@ Arena::Chunk Arena::create_chunk(uint64_t bytes) {
             alloc.allocationSize = req.size;
             alloc.memoryTypeIndex = t;
             last = vkAllocateMemory(device_.get(), &alloc, nullptr, &c.memory);
-            if (last == VK_SUCCESS) memory_type_ = t;
-            else c.memory = VK_NULL_HANDLE;  // out of memory in this heap: try the next type
+            if (last == VK_SUCCESS)
+                memory_type_ = t;
+            else
+                c.memory = VK_NULL_HANDLE;  // out of memory in this heap: try the next type
         }
         if (c.memory) break;
     }
@@ -94,7 +101,8 @@ Arena::Chunk& Arena::chunk_with_room(uint64_t bytes) {
     for (Chunk& c : chunks_) {
         if (align_up(c.used, align) + bytes <= c.size) return c;
     }
-    const uint64_t size = std::min(std::max(chunk_bytes_, bytes), device_.limits().max_allocation_bytes);
+    const uint64_t size =
+        std::min(std::max(chunk_bytes_, bytes), device_.limits().max_allocation_bytes);
     chunks_.push_back(create_chunk(size));
     return chunks_.back();
 }
@@ -103,9 +111,9 @@ BufferSpan Arena::allocate(uint64_t bytes) {
     const auto& lim = device_.limits();
     if (bytes == 0) bytes = 4;  // zero-size bindings are invalid; keep a valid dummy range
     if (bytes > lim.max_binding_bytes) {
-        throw std::length_error("allocation of " + std::to_string(bytes) +
-                                " bytes exceeds one binding (" + std::to_string(lim.max_binding_bytes) +
-                                " bytes); use allocate_rows to split it");
+        throw std::length_error(
+            "allocation of " + std::to_string(bytes) + " bytes exceeds one binding (" +
+            std::to_string(lim.max_binding_bytes) + " bytes); use allocate_rows to split it");
     }
     Chunk& c = chunk_with_room(bytes);
     const uint64_t offset = align_up(c.used, lim.binding_alignment);

@@ -46,7 +46,7 @@ struct TensorSpans {
 };
 
 class Arena {
-public:
+  public:
     Arena(const Device& device, MemoryIntent intent, uint64_t chunk_bytes = 256ull << 20);
     ~Arena();
     Arena(const Arena&) = delete;
@@ -64,7 +64,7 @@ public:
     MemoryIntent intent() const { return intent_; }
     bool host_visible() const;
 
-private:
+  private:
     struct Chunk {
         VkBuffer buffer = VK_NULL_HANDLE;
         VkDeviceMemory memory = VK_NULL_HANDLE;

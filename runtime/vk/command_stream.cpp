@@ -91,7 +91,8 @@ void CommandStream::barrier() {
 void CommandStream::before_access(std::span<const Range> reads, std::span<const Range> writes) {
     if (!recording_) throw std::logic_error("CommandStream: record after begin()");
     bool hazard = false;
-    for (const Range& r : reads) hazard = hazard || overlaps(r.buffer, r.begin, r.end, pending_writes_);
+    for (const Range& r : reads)
+        hazard = hazard || overlaps(r.buffer, r.begin, r.end, pending_writes_);
     for (const Range& w : writes) {
         hazard = hazard || overlaps(w.buffer, w.begin, w.end, pending_writes_) ||
                  overlaps(w.buffer, w.begin, w.end, pending_reads_);
@@ -106,8 +107,9 @@ void CommandStream::dispatch(const Pipeline& pipeline, std::span<const Binding> 
     const PipelineDesc& d = pipeline.desc();
     if (bindings.size() != d.bindings || push_bytes != d.push_bytes) {
         throw std::logic_error("dispatch of " + d.module + ": " + std::to_string(bindings.size()) +
-                               " bindings / " + std::to_string(push_bytes) + " push bytes, expected " +
-                               std::to_string(d.bindings) + " / " + std::to_string(d.push_bytes));
+                               " bindings / " + std::to_string(push_bytes) +
+                               " push bytes, expected " + std::to_string(d.bindings) + " / " +
+                               std::to_string(d.push_bytes));
     }
     const auto& wg = device_.info().max_workgroup_count;
     if (groups.x == 0 || groups.y == 0 || groups.z == 0) return;  // empty work
@@ -135,7 +137,8 @@ void CommandStream::dispatch(const Pipeline& pipeline, std::span<const Binding> 
     device_.push_descriptor_fn()(cmd_, VK_PIPELINE_BIND_POINT_COMPUTE, pipeline.layout(), 0,
                                  static_cast<uint32_t>(sets.size()), sets.data());
     if (push_bytes) {
-        vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes, push);
+        vkCmdPushConstants(cmd_, pipeline.layout(), VK_SHADER_STAGE_COMPUTE_BIT, 0, push_bytes,
+                           push);
     }
     vkCmdDispatch(cmd_, groups.x, groups.y, groups.z);
 }
@@ -152,7 +155,8 @@ void CommandStream::copy(const BufferSpan& src, const BufferSpan& dst) {
 void CommandStream::fill_zero(const BufferSpan& dst) {
     const Range w{dst.buffer, dst.offset, dst.offset + dst.size};
     before_access({}, {&w, 1});
-    if (dst.size % 4 != 0) throw std::logic_error("CommandStream::fill_zero needs a multiple of 4 bytes");
+    if (dst.size % 4 != 0)
+        throw std::logic_error("CommandStream::fill_zero needs a multiple of 4 bytes");
     vkCmdFillBuffer(cmd_, dst.buffer, dst.offset, dst.size, 0);
 }
 

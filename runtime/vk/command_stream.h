@@ -23,16 +23,22 @@ struct Binding {
     Access access = Access::Read;
 };
 
-inline Binding reads(const BufferSpan& s) { return {s, Access::Read}; }
-inline Binding writes(const BufferSpan& s) { return {s, Access::Write}; }
-inline Binding reads_writes(const BufferSpan& s) { return {s, Access::ReadWrite}; }
+inline Binding reads(const BufferSpan& s) {
+    return {s, Access::Read};
+}
+inline Binding writes(const BufferSpan& s) {
+    return {s, Access::Write};
+}
+inline Binding reads_writes(const BufferSpan& s) {
+    return {s, Access::ReadWrite};
+}
 
 struct Groups {
     uint32_t x = 1, y = 1, z = 1;
 };
 
 class CommandStream {
-public:
+  public:
     explicit CommandStream(const Device& device, uint32_t max_timestamps = 256);
     ~CommandStream();
     CommandStream(const CommandStream&) = delete;
@@ -58,7 +64,7 @@ public:
     double elapsed_ns(uint32_t a, uint32_t b) const;
     uint32_t barrier_count() const { return barriers_; }
 
-private:
+  private:
     struct Range {
         VkBuffer buffer;
         uint64_t begin, end;

@@ -23,7 +23,7 @@ struct ContextOptions {
 };
 
 class Context {
-public:
+  public:
     explicit Context(ContextOptions options);
 
     const Device& device() const { return device_; }
@@ -32,7 +32,7 @@ public:
     // Long-lived device memory (weights, KV cache).
     Arena& device_arena() { return device_arena_; }
 
-private:
+  private:
     Instance instance_;
     Device device_;
     PipelineCache pipelines_;

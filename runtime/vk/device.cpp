@@ -18,11 +18,16 @@ std::string lower(std::string_view s) {
 
 int type_rank(VkPhysicalDeviceType t) {
     switch (t) {
-        case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU: return 4;
-        case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU: return 3;
-        case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU: return 2;
-        case VK_PHYSICAL_DEVICE_TYPE_CPU: return 1;
-        default: return 0;
+        case VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU:
+            return 4;
+        case VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU:
+            return 3;
+        case VK_PHYSICAL_DEVICE_TYPE_VIRTUAL_GPU:
+            return 2;
+        case VK_PHYSICAL_DEVICE_TYPE_CPU:
+            return 1;
+        default:
+            return 0;
     }
 }
 
@@ -66,8 +71,9 @@ DeviceInfo select_device(const Instance& instance, std::string_view spec) {
         if (!best) require_supported(devices.front());
         return *best;
     }
-    const bool numeric = std::all_of(spec.begin(), spec.end(),
-                                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+    const bool numeric = std::all_of(spec.begin(), spec.end(), [](char c) {
+        return std::isdigit(static_cast<unsigned char>(c));
+    });
     for (const auto& d : devices) {
         const bool match = numeric ? std::to_string(d.index) == spec
                                    : lower(d.name).find(lower(spec)) != std::string::npos;
@@ -130,7 +136,8 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
     limits_.max_binding_bytes = info_.max_storage_buffer_range;
     limits_.max_allocation_bytes = info_.max_memory_allocation_size;
     if (overrides.max_binding_bytes) {
-        limits_.max_binding_bytes = std::min(limits_.max_binding_bytes, overrides.max_binding_bytes);
+        limits_.max_binding_bytes =
+            std::min(limits_.max_binding_bytes, overrides.max_binding_bytes);
     }
     if (overrides.max_allocation_bytes) {
         limits_.max_allocation_bytes =
@@ -146,6 +153,8 @@ Device::~Device() {
     }
 }
 
-void Device::wait_idle() const { check(vkDeviceWaitIdle(device_), "vkDeviceWaitIdle"); }
+void Device::wait_idle() const {
+    check(vkDeviceWaitIdle(device_), "vkDeviceWaitIdle");
+}
 
 }  // namespace vkllm::vk

@@ -28,7 +28,7 @@ struct EffectiveLimits {
 };
 
 class Device {
-public:
+  public:
     Device(const Instance& instance, const DeviceInfo& info, LimitOverrides overrides = {});
     ~Device();
     Device(const Device&) = delete;
@@ -44,7 +44,7 @@ public:
     PFN_vkCmdPushDescriptorSetKHR push_descriptor_fn() const { return push_descriptor_; }
     void wait_idle() const;
 
-private:
+  private:
     DeviceInfo info_;
     EffectiveLimits limits_;
     VkPhysicalDeviceMemoryProperties memory_{};

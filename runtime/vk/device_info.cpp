@@ -7,14 +7,22 @@ namespace {
 
 std::string vendor_name(uint32_t vendor_id, const std::string& driver_name) {
     switch (vendor_id) {
-        case 0x10DE: return "NVIDIA";
-        case 0x1002: return "AMD";
-        case 0x8086: return "Intel";
-        case 0x13B5: return "ARM";
-        case 0x5143: return "Qualcomm";
-        case 0x106B: return "Apple";
-        case 0x10005: return "Mesa (" + driver_name + ")";
-        default: return "vendor 0x" + std::to_string(vendor_id);
+        case 0x10DE:
+            return "NVIDIA";
+        case 0x1002:
+            return "AMD";
+        case 0x8086:
+            return "Intel";
+        case 0x13B5:
+            return "ARM";
+        case 0x5143:
+            return "Qualcomm";
+        case 0x106B:
+            return "Apple";
+        case 0x10005:
+            return "Mesa (" + driver_name + ")";
+        default:
+            return "vendor 0x" + std::to_string(vendor_id);
     }
 }
 

@@ -40,9 +40,9 @@ VulkanError::VulkanError(std::string_view call, VkResult result)
                          (result == VK_ERROR_OUT_OF_DEVICE_MEMORY
                               ? " (the GPU ran out of memory: use a smaller model, context or "
                                 "quantized KV cache)"
-                              : result == VK_ERROR_DEVICE_LOST
-                                    ? " (the driver reset the GPU: a kernel ran too long or faulted)"
-                                    : "")),
+                          : result == VK_ERROR_DEVICE_LOST
+                              ? " (the driver reset the GPU: a kernel ran too long or faulted)"
+                              : "")),
       result_(result) {}
 
 }  // namespace vkllm::vk

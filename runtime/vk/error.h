@@ -14,17 +14,17 @@ std::string_view result_name(VkResult result);
 
 // A Vulkan call failed: carries the call and the result name.
 class VulkanError : public std::runtime_error {
-public:
+  public:
     VulkanError(std::string_view call, VkResult result);
     VkResult result() const { return result_; }
 
-private:
+  private:
     VkResult result_;
 };
 
 // The device lacks something vkllm needs: names the feature, the device and the driver.
 class UnsupportedDeviceError : public std::runtime_error {
-public:
+  public:
     using std::runtime_error::runtime_error;
 };
 

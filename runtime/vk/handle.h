@@ -11,7 +11,7 @@ namespace vkllm::vk {
 
 template <typename Handle, typename Deleter>
 class UniqueHandle {
-public:
+  public:
     UniqueHandle() = default;
     UniqueHandle(Handle handle, Deleter deleter) : handle_(handle), deleter_(std::move(deleter)) {}
     UniqueHandle(const UniqueHandle&) = delete;
@@ -34,7 +34,7 @@ public:
         if (handle_ != Handle{}) deleter_(std::exchange(handle_, Handle{}));
     }
 
-private:
+  private:
     Handle handle_{};
     Deleter deleter_{};
 };

@@ -26,11 +26,10 @@ VKAPI_ATTR VkBool32 VKAPI_CALL on_message(VkDebugUtilsMessageSeverityFlagBitsEXT
                                           const VkDebugUtilsMessengerCallbackDataEXT* data,
                                           void* user) {
     const auto* sink = static_cast<const MessageSink*>(user);
-    const MessageSeverity s = (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)
-                                  ? MessageSeverity::Error
-                              : (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT)
-                                  ? MessageSeverity::Warning
-                                  : MessageSeverity::Info;
+    const MessageSeverity s =
+        (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_ERROR_BIT_EXT)     ? MessageSeverity::Error
+        : (severity & VK_DEBUG_UTILS_MESSAGE_SEVERITY_WARNING_BIT_EXT) ? MessageSeverity::Warning
+                                                                       : MessageSeverity::Info;
     (*sink)(s, data->pMessage ? data->pMessage : "(no message)");
     return VK_FALSE;
 }
@@ -55,8 +54,9 @@ Instance::Instance(InstanceOptions options) {
     if (vkEnumerateInstanceVersion(&loader_version) != VK_SUCCESS ||
         loader_version < VK_API_VERSION_1_2) {
         throw UnsupportedDeviceError(
-            "the Vulkan loader supports only API " + std::to_string(VK_API_VERSION_MAJOR(loader_version)) +
-            "." + std::to_string(VK_API_VERSION_MINOR(loader_version)) +
+            "the Vulkan loader supports only API " +
+            std::to_string(VK_API_VERSION_MAJOR(loader_version)) + "." +
+            std::to_string(VK_API_VERSION_MINOR(loader_version)) +
             "; vkllm needs Vulkan 1.2 (update the Vulkan loader / GPU driver)");
     }
     VkApplicationInfo app{};

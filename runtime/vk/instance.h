@@ -20,7 +20,7 @@ struct InstanceOptions {
 };
 
 class Instance {
-public:
+  public:
     explicit Instance(InstanceOptions options);
     ~Instance();
     Instance(const Instance&) = delete;
@@ -30,7 +30,7 @@ public:
     std::vector<VkPhysicalDevice> physical_devices() const;
     bool validation_enabled() const { return messenger_ != VK_NULL_HANDLE; }
 
-private:
+  private:
     // Owned. The sink lives on the heap so the messenger's user-data pointer stays valid.
     VkInstance instance_ = VK_NULL_HANDLE;
     VkDebugUtilsMessengerEXT messenger_ = VK_NULL_HANDLE;

@@ -13,8 +13,10 @@ namespace {
 
 std::filesystem::path default_cache_dir() {
     if (const char* d = std::getenv("VKLLM_CACHE_DIR")) return d;
-    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) return std::filesystem::path(x) / "vkllm";
-    if (const char* h = std::getenv("HOME"); h && *h) return std::filesystem::path(h) / ".cache/vkllm";
+    if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x)
+        return std::filesystem::path(x) / "vkllm";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return std::filesystem::path(h) / ".cache/vkllm";
     return {};
 }
 
@@ -43,7 +45,8 @@ Pipeline::Pipeline(const Device& device, VkPipelineCache cache, const PipelineDe
 
     std::vector<VkDescriptorSetLayoutBinding> bindings(desc.bindings);
     for (uint32_t i = 0; i < desc.bindings; ++i) {
-        bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT, nullptr};
+        bindings[i] = {i, VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 1, VK_SHADER_STAGE_COMPUTE_BIT,
+                       nullptr};
     }
     VkDescriptorSetLayoutCreateInfo set_info{};
     set_info.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO;
@@ -121,7 +124,8 @@ PipelineCache::PipelineCache(const Device& device, std::filesystem::path dir) : 
         info.initialDataSize = 0;
         info.pInitialData = nullptr;
         data.clear();
-        check(vkCreatePipelineCache(device.get(), &info, nullptr, &cache_), "vkCreatePipelineCache");
+        check(vkCreatePipelineCache(device.get(), &info, nullptr, &cache_),
+              "vkCreatePipelineCache");
     }
     loaded_bytes_ = data.size();
 }
@@ -135,7 +139,8 @@ PipelineCache::~PipelineCache() {
 void PipelineCache::save() const {
     if (path_.empty()) return;
     size_t size = 0;
-    if (vkGetPipelineCacheData(device_.get(), cache_, &size, nullptr) != VK_SUCCESS || size == 0) return;
+    if (vkGetPipelineCacheData(device_.get(), cache_, &size, nullptr) != VK_SUCCESS || size == 0)
+        return;
     std::vector<char> data(size);
     if (vkGetPipelineCacheData(device_.get(), cache_, &size, data.data()) != VK_SUCCESS) return;
     std::error_code ec;

@@ -26,7 +26,7 @@ struct PipelineDesc {
 };
 
 class Pipeline {
-public:
+  public:
     Pipeline(const Device& device, VkPipelineCache cache, const PipelineDesc& desc);
     ~Pipeline();
     Pipeline(const Pipeline&) = delete;
@@ -36,7 +36,7 @@ public:
     VkPipelineLayout layout() const { return layout_; }
     const PipelineDesc& desc() const { return desc_; }
 
-private:
+  private:
     const Device& device_;  // borrowed
     PipelineDesc desc_;
     // Owned, destroyed in reverse order.
@@ -48,7 +48,7 @@ private:
 // VkPipelineCache persisted to disk, so a second start does not recompile every kernel. The file
 // is named by vendor, device, driver and pipelineCacheUUID, so a driver update starts clean.
 class PipelineCache {
-public:
+  public:
     // `dir` empty: $VKLLM_CACHE_DIR, else $XDG_CACHE_HOME/vkllm, else ~/.cache/vkllm; "none"
     // disables persistence.
     PipelineCache(const Device& device, std::filesystem::path dir);
@@ -65,11 +65,11 @@ public:
     const Pipeline& get(const PipelineDesc& desc);
     size_t pipeline_count() const { return pipelines_.size(); }
 
-private:
+  private:
     const Device& device_;  // borrowed
     std::filesystem::path path_;
     size_t loaded_bytes_ = 0;
-    VkPipelineCache cache_ = VK_NULL_HANDLE;                        // owned
+    VkPipelineCache cache_ = VK_NULL_HANDLE;                      // owned
     std::map<std::string, std::unique_ptr<Pipeline>> pipelines_;  // owned, destroyed first
 };
 

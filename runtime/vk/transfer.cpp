@@ -9,7 +9,8 @@ namespace vkllm::vk {
 Transfer::Transfer(const Device& device, uint64_t staging_bytes)
     : upload_arena_(device, MemoryIntent::Upload, staging_bytes),
       readback_arena_(device, MemoryIntent::Readback, staging_bytes),
-      upload_staging_(upload_arena_.allocate(std::min(staging_bytes, device.limits().max_binding_bytes))),
+      upload_staging_(
+          upload_arena_.allocate(std::min(staging_bytes, device.limits().max_binding_bytes))),
       readback_staging_(
           readback_arena_.allocate(std::min(staging_bytes, device.limits().max_binding_bytes))),
       stream_(device, 0) {}
@@ -47,7 +48,8 @@ void Transfer::download(const BufferSpan& src, std::span<std::byte> dst) {
 }
 
 void Transfer::upload(const TensorSpans& dst, std::span<const std::byte> src) {
-    if (src.size() != dst.total_bytes()) throw std::invalid_argument("Transfer::upload: tensor size mismatch");
+    if (src.size() != dst.total_bytes())
+        throw std::invalid_argument("Transfer::upload: tensor size mismatch");
     for (size_t p = 0; p < dst.parts.size(); ++p) {
         const uint64_t off = dst.first_row(p) * dst.row_bytes;
         upload(dst.parts[p], src.subspan(off, dst.rows_in(p) * dst.row_bytes));
@@ -55,7 +57,8 @@ void Transfer::upload(const TensorSpans& dst, std::span<const std::byte> src) {
 }
 
 void Transfer::download(const TensorSpans& src, std::span<std::byte> dst) {
-    if (dst.size() != src.total_bytes()) throw std::invalid_argument("Transfer::download: tensor size mismatch");
+    if (dst.size() != src.total_bytes())
+        throw std::invalid_argument("Transfer::download: tensor size mismatch");
     for (size_t p = 0; p < src.parts.size(); ++p) {
         const uint64_t off = src.first_row(p) * src.row_bytes;
         download(src.parts[p], dst.subspan(off, src.rows_in(p) * src.row_bytes));

@@ -13,7 +13,7 @@
 namespace vkllm::vk {
 
 class Transfer {
-public:
+  public:
     explicit Transfer(const Device& device, uint64_t staging_bytes = 64ull << 20);
 
     void upload(const BufferSpan& dst, std::span<const std::byte> src);
@@ -22,7 +22,7 @@ public:
     void upload(const TensorSpans& dst, std::span<const std::byte> src);
     void download(const TensorSpans& src, std::span<std::byte> dst);
 
-private:
+  private:
     // Owned: the stream is declared after the arenas so it is destroyed (and waits) first.
     Arena upload_arena_;
     Arena readback_arena_;

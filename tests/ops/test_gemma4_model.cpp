@@ -8,8 +8,8 @@
 
 #include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <cmath>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <limits>
@@ -20,8 +20,8 @@
 #include "loader/gguf_file.h"
 #include "reference/gemma4_forward.h"
 #include "runtime/model/gemma4_model.h"
-#include "tests/support/compare.h"
 #include "synth/synth_model.h"
+#include "tests/support/compare.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -98,7 +98,6 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, Gemma4ModelVsReference,
                              return s;
                          });
 
-
 // ---- Teacher forcing vs llama.cpp (fixtures README "How to compare") ----------------------------
 // The prompt is prefilled (chunks of 32), then the 31 reference tokens are fed one decode step at
 // a time, so both paths are checked. Bounds as in tests/unit/test_gemma4_reference.cpp: the README
@@ -113,7 +112,9 @@ struct TfCase {
     size_t first_prompt = 0;  // prompts first_prompt..1 (prompt 1: 130 tokens, wraps the ring)
 };
 
-void PrintTo(const TfCase& c, std::ostream* os) { *os << c.json; }
+void PrintTo(const TfCase& c, std::ostream* os) {
+    *os << c.json;
+}
 
 class Gemma4ModelTeacherForcing : public VkTest, public ::testing::WithParamInterface<TfCase> {};
 
@@ -176,8 +177,8 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         TfCase{"tiny-dense-q8_0", "tiny-dense-q8_0"},
         TfCase{"tiny-dense-q4_k_m", "tiny-dense-q4_k_m", GgmlType::F16, 0.5, 1.0, 1},
-        TfCase{"tiny-dense-q4_k_m", "llamacpp-vulkan-tiny-dense-q4_k_m", GgmlType::F16, 0.05,
-               0.15, 1},
+        TfCase{"tiny-dense-q4_k_m", "llamacpp-vulkan-tiny-dense-q4_k_m", GgmlType::F16, 0.05, 0.15,
+               1},
         TfCase{"tiny-dense-q4_k_m", "tiny-dense-q4_k_m-kvq8", GgmlType::Q8_0, 0.5, 1.0, 1},
         TfCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m", GgmlType::F16, 0.5, 4.0},
         // The exact-math CPU reference is itself at p95 0.44 / max 2.6 from the f16-KV run of
@@ -193,7 +194,6 @@ INSTANTIATE_TEST_SUITE_P(
         std::replace(s.begin(), s.end(), '-', '_');
         return s;
     });
-
 
 TEST_F(VkTest, Gemma4ModelMemoryPlanAndRefusal) {
     const GgufFile file = open_model("tiny-dense-q8_0");
@@ -476,8 +476,8 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
         got.insert(got.end(), z.begin(), z.end());
     }
     const double d = max_abs_diff(got, ref.forward(tokens));
-    std::cout << "[ info     ] synth tiny-moe q4_k_m, split bindings: max |logit diff| vs CPU "
-              << d << "\n";
+    std::cout << "[ info     ] synth tiny-moe q4_k_m, split bindings: max |logit diff| vs CPU " << d
+              << "\n";
     EXPECT_LE(d, k_ref_atol);
     EXPECT_TRUE(small->log.take().empty());
 }
@@ -486,8 +486,8 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
 // --gtest_also_run_disabled_tests --gtest_filter='*Gemma4ModelThroughput*'.
 TEST_F(VkTest, DISABLED_Gemma4ModelThroughput) {
     using clock = std::chrono::steady_clock;
-    for (const char* name : {"tiny-dense-q8_0", "tiny-dense-q4_k_m", "tiny-moe-q4_k_m",
-                             "tiny-ple-q8_0"}) {
+    for (const char* name :
+         {"tiny-dense-q8_0", "tiny-dense-q4_k_m", "tiny-moe-q4_k_m", "tiny-ple-q8_0"}) {
         const GgufFile file = open_model(name);
         ModelOptions o;
         o.n_ctx = 512;

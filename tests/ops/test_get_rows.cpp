@@ -24,8 +24,8 @@ namespace {
 
 void run_get_rows(vk::Context& ctx, GgmlType type, uint32_t K, uint32_t V,
                   std::vector<uint32_t> ids, float scale, std::mt19937_64& rng) {
-    SCOPED_TRACE(std::string(traits_of(type).name) + " K=" + std::to_string(K) + " V=" +
-                 std::to_string(V) + " tokens=" + std::to_string(ids.size()));
+    SCOPED_TRACE(std::string(traits_of(type).name) + " K=" + std::to_string(K) +
+                 " V=" + std::to_string(V) + " tokens=" + std::to_string(ids.size()));
     const std::vector<std::byte> table = random_quantized(type, size_t{K} * V, rng);
     vk::Arena arena(ctx.device(), vk::MemoryIntent::DeviceLocal, 8 << 20);
     vk::TensorSpans t = arena.allocate_rows(row_bytes(type, K), V);
@@ -47,9 +47,11 @@ void run_get_rows(vk::Context& ctx, GgmlType type, uint32_t K, uint32_t V,
 
     std::vector<float> got(size_t{K} * n);
     for (uint32_t i = 0; i < n; ++i) {
-        for (uint32_t k = 0; k < K; ++k) got[size_t{i} * K + k] = got_all[size_t{i} * out_stride + k];
+        for (uint32_t k = 0; k < K; ++k)
+            got[size_t{i} * K + k] = got_all[size_t{i} * out_stride + k];
         for (uint32_t k = K; k < out_stride; ++k) {
-            ASSERT_EQ(got_all[size_t{i} * out_stride + k], -12345.0f) << "wrote past K, token " << i;
+            ASSERT_EQ(got_all[size_t{i} * out_stride + k], -12345.0f)
+                << "wrote past K, token " << i;
         }
     }
     const std::vector<double> want = reference::get_rows(type, table, K, ids, scale);

@@ -76,7 +76,8 @@ void run_matmul(vk::Context& ctx, const MatMulCase& mc, std::mt19937_64& rng) {
     EXPECT_TRUE(dot_close(got, y_stride, want, mc.N));
     for (uint32_t m = 0; m < mc.M; ++m) {
         for (uint32_t n = mc.N; n < y_stride; ++n) {
-            ASSERT_EQ(got[size_t{m} * y_stride + n], k_sentinel) << "wrote past row N, column " << m;
+            ASSERT_EQ(got[size_t{m} * y_stride + n], k_sentinel)
+                << "wrote past row N, column " << m;
         }
     }
 }
@@ -85,9 +86,12 @@ void run_matmul(vk::Context& ctx, const MatMulCase& mc, std::mt19937_64& rng) {
 // K-quants; float types take a K that is not a multiple of 4 (scalar loads) and one that is.
 std::pair<uint32_t, uint32_t> small_and_big_k(GgmlType type) {
     switch (traits_of(type).block_elems) {
-        case 1: return {97, 356};
-        case 32: return {32 * 3, 32 * 9};
-        default: return {256, 768};
+        case 1:
+            return {97, 356};
+        case 32:
+            return {32 * 3, 32 * 9};
+        default:
+            return {256, 768};
     }
 }
 
@@ -115,8 +119,8 @@ using MatMulTiles = VkTest;
 // 128x128) otherwise only run on GPUs. Shapes straddle each tile's edges.
 TEST_F(MatMulTiles, EveryTileConfigurationMatchesReference) {
     VKLLM_SEEDED_RNG(rng);
-    const ops::MatMulTile tiles[] = {{32, 32, 4, 4}, {64, 32, 4, 4}, {64, 64, 4, 4},
-                                     {128, 128, 8, 8}, {16, 48, 2, 3}};
+    const ops::MatMulTile tiles[] = {
+        {32, 32, 4, 4}, {64, 32, 4, 4}, {64, 64, 4, 4}, {128, 128, 8, 8}, {16, 48, 2, 3}};
     const vk::DeviceInfo& info = ctx().device().info();
     for (const ops::MatMulTile& t : tiles) {
         const uint32_t shared = 32 * (t.bm + 1 + t.bn + 1) * 4;
@@ -227,17 +231,17 @@ TEST_F(MatMulTiles, PrintsPrefillThroughput) {
     };
     const vk::DeviceInfo& info = ctx().device().info();
     for (int pass = 0; pass < 2; ++pass) {  // the first pass wakes the clocks up
-    for (const GgmlType type : k_weight_types) {
-        const std::vector<std::byte> w = random_quantized(type, size_t{K} * N, rng);
-        const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, K), N);
-        ctx().transfer().upload(wt, w);
-        time_one(type, wt, {}, pass == 1);
-        if (type != GgmlType::Q4_K || info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) continue;
-        const ops::MatMulTile tiles[] = {{32, 32, 4, 4},   {64, 32, 4, 4},  {64, 64, 4, 4},
-                                         {64, 64, 8, 8},   {128, 64, 8, 4}, {64, 128, 4, 8},
-                                         {128, 128, 8, 8}, {64, 64, 4, 8},  {32, 64, 4, 4}};
-        for (const ops::MatMulTile& t : tiles) time_one(type, wt, t, pass == 1);
-    }
+        for (const GgmlType type : k_weight_types) {
+            const std::vector<std::byte> w = random_quantized(type, size_t{K} * N, rng);
+            const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, K), N);
+            ctx().transfer().upload(wt, w);
+            time_one(type, wt, {}, pass == 1);
+            if (type != GgmlType::Q4_K || info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) continue;
+            const ops::MatMulTile tiles[] = {{32, 32, 4, 4},   {64, 32, 4, 4},  {64, 64, 4, 4},
+                                             {64, 64, 8, 8},   {128, 64, 8, 4}, {64, 128, 4, 8},
+                                             {128, 128, 8, 8}, {64, 64, 4, 8},  {32, 64, 4, 4}};
+            for (const ops::MatMulTile& t : tiles) time_one(type, wt, t, pass == 1);
+        }
     }
 }
 

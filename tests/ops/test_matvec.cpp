@@ -33,8 +33,8 @@ struct MatVecCase {
 };
 
 void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
-    SCOPED_TRACE(std::string(traits_of(mc.type).name) + " K=" + std::to_string(mc.K) + " N=" +
-                 std::to_string(mc.N) + " ncols=" + std::to_string(mc.ncols));
+    SCOPED_TRACE(std::string(traits_of(mc.type).name) + " K=" + std::to_string(mc.K) +
+                 " N=" + std::to_string(mc.N) + " ncols=" + std::to_string(mc.ncols));
     // Odd strides (ncols 3) take the scalar x path; multiples of 4 take the vec4 path.
     const uint32_t x_stride = mc.K + (mc.ncols == 3 ? 1 : 4);
     const uint32_t y_stride = mc.N + 3;
@@ -68,13 +68,17 @@ void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
 // K not a multiple of 256 where the block size allows it: 32 * odd, 256 * odd, odd.
 std::pair<uint32_t, uint32_t> small_and_big_k(GgmlType type) {
     switch (traits_of(type).block_elems) {
-        case 1: return {97, 1031};
-        case 32: return {32 * 7, 32 * 33};
-        default: return {256, 256 * 5};
+        case 1:
+            return {97, 1031};
+        case 32:
+            return {32 * 7, 32 * 33};
+        default:
+            return {256, 256 * 5};
     }
 }
 
-class MatVec : public VkTest, public ::testing::WithParamInterface<std::tuple<GgmlType, uint32_t>> {};
+class MatVec : public VkTest,
+               public ::testing::WithParamInterface<std::tuple<GgmlType, uint32_t>> {};
 
 TEST_P(MatVec, MatchesReferenceOnRaggedShapes) {
     const auto [type, ncols] = GetParam();
@@ -85,13 +89,13 @@ TEST_P(MatVec, MatchesReferenceOnRaggedShapes) {
     for (const auto& [K, N] : shapes) run_matvec(ctx(), {type, K, N, ncols}, rng);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AllTypes, MatVec,
-    ::testing::Combine(::testing::ValuesIn(k_weight_types), ::testing::Values(1u, 3u, 8u)),
-    [](const ::testing::TestParamInfo<MatVec::ParamType>& p) {
-        return std::string(ops::weight_type_suffix(std::get<0>(p.param))) + "_cols" +
-               std::to_string(std::get<1>(p.param));
-    });
+INSTANTIATE_TEST_SUITE_P(AllTypes, MatVec,
+                         ::testing::Combine(::testing::ValuesIn(k_weight_types),
+                                            ::testing::Values(1u, 3u, 8u)),
+                         [](const ::testing::TestParamInfo<MatVec::ParamType>& p) {
+                             return std::string(ops::weight_type_suffix(std::get<0>(p.param))) +
+                                    "_cols" + std::to_string(std::get<1>(p.param));
+                         });
 
 using MatVecGrid = VkTest;
 
@@ -154,9 +158,9 @@ struct IdCase {
 };
 
 void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
-    SCOPED_TRACE(std::string(traits_of(ic.type).name) + " K=" + std::to_string(ic.K) + " N=" +
-                 std::to_string(ic.N) + " E=" + std::to_string(ic.n_experts) + " used=" +
-                 std::to_string(ic.n_used) + " tokens=" + std::to_string(ic.n_tokens) +
+    SCOPED_TRACE(std::string(traits_of(ic.type).name) + " K=" + std::to_string(ic.K) +
+                 " N=" + std::to_string(ic.N) + " E=" + std::to_string(ic.n_experts) +
+                 " used=" + std::to_string(ic.n_used) + " tokens=" + std::to_string(ic.n_tokens) +
                  (ic.x_per_slot ? " x per slot" : " shared x"));
     const uint32_t pairs = ic.n_used * ic.n_tokens;
     const uint32_t ids_stride = ic.n_used + 1;
@@ -165,8 +169,8 @@ void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
     for (uint32_t t = 0; t < ic.n_tokens; ++t) {
         for (uint32_t s = 0; s < ic.n_used; ++s) ids[t * ids_stride + s] = pick(rng);
     }
-    ids[0] = ic.n_experts - 1;  // the last expert
-    if (ic.n_used > 1) ids[1] = ids[0];  // a repeated id within a token
+    ids[0] = ic.n_experts - 1;                      // the last expert
+    if (ic.n_used > 1) ids[1] = ids[0];             // a repeated id within a token
     if (ic.n_tokens > 1) ids[ids_stride] = ids[0];  // and across tokens
     const uint32_t x_stride = ic.K + 4;
     const uint32_t y_stride = ic.N + 1;

@@ -93,9 +93,10 @@ TEST(VkCoreLimits, LargeTensorIsSplitIntoBindingSizedPartsOfWholeRows) {
 TEST(VkCorePipelineCache, SecondStartLoadsTheCacheFromDisk) {
     std::string reason;
     if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
-    const auto dir = std::filesystem::temp_directory_path() /
-                     ("vkllm-pcache-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-                      "-" + std::to_string(std::random_device{}()));
+    const auto dir =
+        std::filesystem::temp_directory_path() /
+        ("vkllm-pcache-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+         std::to_string(std::random_device{}()));
     for (int run = 0; run < 2; ++run) {
         vk::ContextOptions o;
         o.pipeline_cache_dir = dir;
@@ -134,7 +135,8 @@ TEST(VkCoreValidation, InvalidUsageReachesTheLog) {
         vkDestroyBuffer(dev, buffer, nullptr);
     }
     const auto messages = env->log.take();
-    ASSERT_FALSE(messages.empty()) << "the validation layer reported nothing for a zero-size buffer";
+    ASSERT_FALSE(messages.empty())
+        << "the validation layer reported nothing for a zero-size buffer";
     EXPECT_NE(messages.front().find("size"), std::string::npos) << messages.front();
 }
 

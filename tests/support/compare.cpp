@@ -18,8 +18,8 @@ namespace vkllm::test {
     double worst_excess = -1, max_abs = 0, max_rel = 0;
     for (size_t i = 0; i < got.size(); ++i) {
         const double g = got[i], w = want[i];
-        const double err =
-            std::isnan(g) != std::isnan(w) ? std::numeric_limits<double>::infinity() : std::fabs(g - w);
+        const double err = std::isnan(g) != std::isnan(w) ? std::numeric_limits<double>::infinity()
+                                                          : std::fabs(g - w);
         const double limit = tol.atol + tol.rtol * std::fabs(w);
         max_abs = std::max(max_abs, err);
         if (std::fabs(w) > 0) max_rel = std::max(max_rel, err / std::fabs(w));

@@ -18,7 +18,7 @@ std::vector<float> random_uniform(std::mt19937_64& rng, size_t n, float lo, floa
 }  // namespace vkllm::test
 
 // Declares `rng` seeded by test_seed() and traces the seed for failure messages.
-#define VKLLM_SEEDED_RNG(rng)                                                        \
-    const uint64_t rng##_seed = ::vkllm::test::test_seed();                          \
+#define VKLLM_SEEDED_RNG(rng)                                                          \
+    const uint64_t rng##_seed = ::vkllm::test::test_seed();                            \
     SCOPED_TRACE("seed " + std::to_string(rng##_seed) + " (replay: VKLLM_TEST_SEED)"); \
     std::mt19937_64 rng(rng##_seed)

@@ -18,11 +18,11 @@
 namespace vkllm::test {
 
 class ValidationLog {
-public:
+  public:
     void add(const std::string& message);
     std::vector<std::string> take();
 
-private:
+  private:
     std::mutex mutex_;
     std::vector<std::string> messages_;
 };
@@ -41,7 +41,7 @@ std::unique_ptr<VkEnv> make_vk_env(vk::LimitOverrides limits);
 // Base fixture: skips with the reason when there is no usable device, and fails the test when the
 // validation layer said anything during it.
 class VkTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override;
     void TearDown() override;
     vk::Context& ctx() { return *env_->context; }

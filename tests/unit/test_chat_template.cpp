@@ -49,20 +49,21 @@ TEST(ChatTemplateGemma4, MatchesExtraJinjaRenders) {
 }
 
 TEST(ChatTemplateGemma4, RendersTheSpecExample) {
-    const json conv = {{"messages",
-                        {{{"role", "system"}, {"content", "S"}}, {{"role", "user"}, {"content", "Hi"}}}}};
+    const json conv = {
+        {"messages",
+         {{{"role", "system"}, {"content", "S"}}, {{"role", "user"}, {"content", "Hi"}}}}};
     EXPECT_EQ(render_gemma4_chat(conv),
               "<bos><|turn>system\nS<turn|>\n<|turn>user\nHi<turn|>\n<|turn>model\n"
               "<|channel>thought\n<channel|>");
 }
 
 TEST(ChatTemplateGemma4, RenderedPromptTokenizesWithExactlyOneBos) {
-    const GgufFile file =
-        GgufFile::open(std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" /
-                       "tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" /
+                                         "tiny-dense-q8_0.gguf");
     const Tokenizer tok = Tokenizer::from_gguf(file);
     const json conv = {{"messages", {{{"role", "user"}, {"content", "Hello"}}}}};
-    const auto ids = tok.encode(render_gemma4_chat(conv), /*add_bos=*/false, /*parse_special=*/true);
+    const auto ids =
+        tok.encode(render_gemma4_chat(conv), /*add_bos=*/false, /*parse_special=*/true);
     ASSERT_FALSE(ids.empty());
     EXPECT_EQ(ids.front(), tok.bos());
     EXPECT_EQ(std::count(ids.begin(), ids.end(), tok.bos()), 1);
@@ -80,9 +81,10 @@ void expect_invalid(const json& conv, const std::string& needle) {
 }
 
 TEST(ChatTemplateGemma4, RejectsUnknownRolesNamingTheField) {
-    expect_invalid({{"messages",
-                     {{{"role", "user"}, {"content", "a"}}, {{"role", "robot"}, {"content", "b"}}}}},
-                   "messages[1].role: unknown role \"robot\"");
+    expect_invalid(
+        {{"messages",
+          {{{"role", "user"}, {"content", "a"}}, {{"role", "robot"}, {"content", "b"}}}}},
+        "messages[1].role: unknown role \"robot\"");
     expect_invalid({{"messages", {{{"content", "no role"}}}}}, "messages[0].role");
     expect_invalid({{"messages", {{{"role", 7}, {"content", "x"}}}}}, "messages[0].role");
 }
@@ -101,14 +103,14 @@ TEST(ChatTemplateGemma4, RejectsWrongTypesNamingTheField) {
     expect_invalid({{"messages", {user}}, {"enable_thinking", "yes"}}, "enable_thinking");
     expect_invalid({{"messages", {user}}, {"add_generation_prompt", 1}}, "add_generation_prompt");
     expect_invalid({{"messages", {user}}, {"tools", {{"a", 1}}}}, "tools: expected a list");
-    expect_invalid({{"messages", {user}}, {"tools", {{{"type", "function"}}}}}, "tools[0].function");
+    expect_invalid({{"messages", {user}}, {"tools", {{{"type", "function"}}}}},
+                   "tools[0].function");
     expect_invalid({{"messages", {user}}, {"tools", {{{"function", {{"description", "d"}}}}}}},
                    "tools[0].function.name");
-    expect_invalid({{"messages", {user}},
-                    {"tools",
-                     {{{"function",
-                        {{"name", "f"}, {"parameters", {{"properties", {1, 2}}}}}}}}}},
-                   "tools[0].function.parameters.properties");
+    expect_invalid(
+        {{"messages", {user}},
+         {"tools", {{{"function", {{"name", "f"}, {"parameters", {{"properties", {1, 2}}}}}}}}}},
+        "tools[0].function.parameters.properties");
     const json call = {{"role", "assistant"},
                        {"tool_calls", {{{"id", "a"}, {"function", {{"name", "f"}}}}}}};
     expect_invalid({{"messages", {user, {{"role", "assistant"}, {"tool_calls", {{{"id", "a"}}}}}}}},

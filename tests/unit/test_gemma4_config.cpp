@@ -180,8 +180,8 @@ TEST(Gemma4Config, AppliesDefaultsForAbsentKeys) {
     EXPECT_EQ(c.final_softcap, 30.0f);  // absent softcap means 30, not disabled
     EXPECT_EQ(c.rope_base_full, 10000.0f);
     EXPECT_EQ(c.rope_base_swa, 10000.0f);
-    EXPECT_EQ(c.head_dim_full, 8u);  // n_embd / head_count
-    EXPECT_EQ(c.n_rot_full, 8u);     // key_length
+    EXPECT_EQ(c.head_dim_full, 8u);         // n_embd / head_count
+    EXPECT_EQ(c.n_rot_full, 8u);            // key_length
     EXPECT_EQ(c.layers[0].n_kv_heads, 2u);  // head_count
     EXPECT_EQ(c.n_shared_kv_layers, 0u);
     EXPECT_EQ(c.n_expert, 0u);

@@ -8,8 +8,8 @@
 #include <fstream>
 #include <iostream>
 #include <limits>
-#include <stdexcept>
 #include <nlohmann/json.hpp>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -45,7 +45,9 @@ struct Case {
     std::vector<RefCheck> refs;
 };
 
-void PrintTo(const Case& c, std::ostream* os) { *os << c.model; }
+void PrintTo(const Case& c, std::ostream* os) {
+    *os << c.model;
+}
 
 nlohmann::json load_json(const std::string& name) {
     std::ifstream in(k_fixtures + "/reference/generation/" + name + ".json");
@@ -85,8 +87,8 @@ TEST_P(Gemma4ReferenceTeacherForcing, MatchesLlamaCpp) {
             for (size_t i = 0; i < steps.size(); ++i) {
                 const std::vector<double> lp = log_softmax(&logits[(n_prompt - 1 + i) * V], V);
                 const nlohmann::json& top = steps[i].at("top");
-                const auto argmax = static_cast<size_t>(std::max_element(lp.begin(), lp.end()) -
-                                                        lp.begin());
+                const auto argmax =
+                    static_cast<size_t>(std::max_element(lp.begin(), lp.end()) - lp.begin());
                 const auto ref_top1 = top[0][0].get<size_t>();
                 if (argmax != ref_top1 && greedy_match == steps.size()) greedy_match = i;
                 const double gap = top[0][1].get<double>() - top[1][1].get<double>();
@@ -119,13 +121,13 @@ TEST_P(Gemma4ReferenceTeacherForcing, MatchesLlamaCpp) {
 
 INSTANTIATE_TEST_SUITE_P(
     TinyModels, Gemma4ReferenceTeacherForcing,
-    ::testing::Values(
-        Case{"tiny-dense-q8_0", {{"tiny-dense-q8_0", 0.25, 0.5}}},
-        // The Vulkan run keeps f32 activations: this is the tight check of the math.
-        Case{"tiny-dense-q4_k_m",
-             {{"tiny-dense-q4_k_m", 0.5, 1.0}, {"llamacpp-vulkan-tiny-dense-q4_k_m", 0.05, 0.15}}},
-        Case{"tiny-moe-q4_k_m", {{"tiny-moe-q4_k_m", 0.5, 4.0}}},
-        Case{"tiny-ple-q8_0", {{"tiny-ple-q8_0", 0.25, 0.5}}}),
+    ::testing::Values(Case{"tiny-dense-q8_0", {{"tiny-dense-q8_0", 0.25, 0.5}}},
+                      // The Vulkan run keeps f32 activations: this is the tight check of the math.
+                      Case{"tiny-dense-q4_k_m",
+                           {{"tiny-dense-q4_k_m", 0.5, 1.0},
+                            {"llamacpp-vulkan-tiny-dense-q4_k_m", 0.05, 0.15}}},
+                      Case{"tiny-moe-q4_k_m", {{"tiny-moe-q4_k_m", 0.5, 4.0}}},
+                      Case{"tiny-ple-q8_0", {{"tiny-ple-q8_0", 0.25, 0.5}}}),
     [](const ::testing::TestParamInfo<Case>& param_info) {
         std::string name = param_info.param.model;
         std::replace(name.begin(), name.end(), '-', '_');

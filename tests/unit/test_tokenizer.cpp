@@ -42,8 +42,8 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 class TokenizerGemma4 : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        file_ = std::make_unique<GgufFile>(
-            GgufFile::open(k_fixtures / "models" / "vocab-gemma4.gguf"));
+        file_ =
+            std::make_unique<GgufFile>(GgufFile::open(k_fixtures / "models" / "vocab-gemma4.gguf"));
         const auto t0 = std::chrono::steady_clock::now();
         tok_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*file_));
         load_seconds_ = seconds_since(t0);
@@ -71,7 +71,8 @@ TEST_F(TokenizerGemma4, LoadsVocabularyAndSpecialIds) {
     EXPECT_EQ(tok().unk(), 3);
     EXPECT_EQ(tok().start_of_turn(), 105);
     EXPECT_EQ(tok().end_of_turn(), 106);
-    EXPECT_EQ(tok().eog_ids(), (std::vector<int32_t>{1, 50, 106}));  // <eos>, <|tool_response>, <turn|>
+    EXPECT_EQ(tok().eog_ids(),
+              (std::vector<int32_t>{1, 50, 106}));  // <eos>, <|tool_response>, <turn|>
     EXPECT_TRUE(tok().is_eog(106));
     EXPECT_FALSE(tok().is_eog(105));
     EXPECT_EQ(tok().token_text(107), "\n");
@@ -93,8 +94,8 @@ TEST_F(TokenizerGemma4, MatchesReferenceIdsUnderAllSettings) {
         const std::string text = c.at("text").get<std::string>();
         for (const bool bos : {true, false}) {
             for (const bool special : {true, false}) {
-                const std::string key = std::string("bos=") + (bos ? "1" : "0") +
-                                        ",special=" + (special ? "1" : "0");
+                const std::string key =
+                    std::string("bos=") + (bos ? "1" : "0") + ",special=" + (special ? "1" : "0");
                 const auto want = c.at(key).get<std::vector<int32_t>>();
                 const auto got = tok().encode(text, bos, special);
                 EXPECT_EQ(got, want) << "text: \"" << text << "\" " << key << "\n got "
@@ -183,7 +184,8 @@ TEST_F(TokenizerGemma4, DetokenizerFlushReplacesATruncatedCharacter) {
     EXPECT_EQ(detok.pending_bytes(), 0u);
     // A held-back lead byte followed by ASCII is invalid: U+FFFD, then the ASCII.
     EXPECT_EQ(detok.push(*e4), "");
-    EXPECT_EQ(detok.push(tok().encode("a", false, false).at(0)), std::string(utf8::k_replacement) + "a");
+    EXPECT_EQ(detok.push(tok().encode("a", false, false).at(0)),
+              std::string(utf8::k_replacement) + "a");
 }
 
 TEST_F(TokenizerGemma4, LongInputsEncodeQuickly) {
@@ -302,7 +304,8 @@ TEST(TokenizerErrors, RejectsANonGemma4TokenizerModel) {
         (void)Tokenizer::from_gguf(*m.file);
         FAIL() << "no ModelFileError";
     } catch (const ModelFileError& e) {
-        EXPECT_NE(std::string(e.what()).find("tokenizer.ggml.model"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("tokenizer.ggml.model"), std::string::npos)
+            << e.what();
         EXPECT_NE(std::string(e.what()).find("llama"), std::string::npos) << e.what();
     }
 }
