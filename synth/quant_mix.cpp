@@ -31,7 +31,18 @@ const MixInfo& info(QuantMix mix) {
     throw std::invalid_argument("[synth] unknown quant mix");
 }
 
-enum class Category { TokenEmbd, AttnV, AttnK, AttnQ, AttnOutput, FfnUp, FfnGate, FfnDown, Other };
+enum class Category {
+    Output,
+    TokenEmbd,
+    AttnV,
+    AttnK,
+    AttnQ,
+    AttnOutput,
+    FfnUp,
+    FfnGate,
+    FfnDown,
+    Other
+};
 
 bool contains(const std::string& s, std::string_view part) {
     return s.find(part) != std::string::npos;
@@ -39,6 +50,7 @@ bool contains(const std::string& s, std::string_view part) {
 
 // Substring tests in llama.cpp's order (tensor_get_category); "ffn_gate_up_exps" is FfnGate.
 Category category_of(const std::string& name) {
+    if (name == "output.weight") return Category::Output;
     if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") {
         return Category::TokenEmbd;
     }
@@ -96,11 +108,18 @@ GgmlType fallback(const PlannedTensor& t, GgmlType type) {
     return fits(alt, t.ne[0]) ? alt : GgmlType::F16;
 }
 
-// Counters that llama.cpp keeps across tensors.
+// Counters and flags that llama.cpp sets in a pass over all tensors before choosing types.
 struct RuleState {
     int n_attn_v = 0;
     int i_attn_v = 0;
+    bool tied_head = true;  // until an `output` tensor is seen
 };
+
+// The LM head's type: more bits than the mix, since every logit goes through it.
+GgmlType head_type(GgmlType type, uint64_t ne0) {
+    if (!fits(type, ne0)) return GgmlType::Q8_0;
+    return type == GgmlType::Q8_0 ? type : GgmlType::Q6_K;
+}
 
 // llama_tensor_get_type_impl restricted to the mixes and tensor names synth produces.
 GgmlType choose(const MixInfo& mix, const Gemma4Shape& s, const PlannedTensor& t, RuleState& st) {
@@ -108,12 +127,11 @@ GgmlType choose(const MixInfo& mix, const Gemma4Shape& s, const PlannedTensor& t
     const bool q4_k_m = mix.mix == QuantMix::Q4_K_M;
     const bool eight_experts = s.n_expert == 8;
     switch (category_of(t.name)) {
-        case Category::TokenEmbd:  // tied head: quantized like `output`
-            if (!fits(type, t.ne[0])) {
-                type = GgmlType::Q8_0;
-            } else if (type != GgmlType::Q8_0) {
-                type = GgmlType::Q6_K;
-            }
+        case Category::Output:
+            type = head_type(type, t.ne[0]);
+            break;
+        case Category::TokenEmbd:  // a tied head is quantized like `output`
+            if (st.tied_head) type = head_type(type, t.ne[0]);
             break;
         case Category::AttnV:
             if (q4_k_m && use_more_bits(st.i_attn_v, st.n_attn_v)) type = GgmlType::Q6_K;
@@ -164,7 +182,9 @@ void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTen
     const MixInfo& m = info(mix);
     RuleState st;
     for (const PlannedTensor& t : plan) {
-        if (category_of(t.name) == Category::AttnV) ++st.n_attn_v;
+        const Category c = category_of(t.name);
+        if (c == Category::AttnV) ++st.n_attn_v;
+        if (c == Category::Output) st.tied_head = false;
     }
     for (PlannedTensor& t : plan) {
         if (!allows_quantization(t)) continue;  // keeps the source type

@@ -7,8 +7,11 @@
 // * Only tensors with >= 2 dims whose name ends in "weight" are quantized, except *_norm.weight,
 //   ffn_gate_inp.weight (router) and per_layer_model_proj.weight, which keep the source type
 //   (F16; F32 in the "f32" mix). Vectors stay F32.
-// * token_embd and per_layer_token_embd (the head is tied): Q8_0 in the q8_0 mix or when ne[0] is
-//   not a multiple of the mix's block size, else Q6_K (q4_0 and q4_k_m mixes).
+// * The LM head: `output` if the file has one, else (tied head) token_embd and also
+//   per_layer_token_embd (llama.cpp's token-embedding category covers both names): Q8_0 in the
+//   q8_0 mix or when ne[0] is not a multiple of the mix's block size, else Q6_K (q4_0 and q4_k_m
+//   mixes). With an `output` tensor the embeddings take the mix's default type (then fallback).
+// * ffn_gate_exps / ffn_up_exps / ffn_gate_up_exps (gate and up categories): the default type.
 // * 8-expert models (exactly 8): attn_v and attn_k Q8_0; for q4_k_m also attn_output Q5_K.
 // * q4_k_m: attn_v gets Q6_K when use_more_bits(i, n) with i its index among the file's attn_v
 //   tensors and n their count; ffn_down / ffn_down_exps get Q6_K when use_more_bits(layer,

@@ -53,7 +53,13 @@ std::optional<GgufFile> open_vocab(const SynthSpec& spec) {
 SynthPlan make_plan(const SynthSpec& spec, const GgufFile* vocab) {
     SynthPlan p;
     p.shape = resolve_shape(spec, vocab);
-    p.tensors = plan_tensors(p.shape, spec.quant == QuantMix::F32);
+    if (spec.split_expert_gate_up && !p.shape.is_moe()) {
+        throw std::invalid_argument("[synth] split expert gate/up tensors need an MoE preset " +
+                                    std::string("(tiny-moe, 26b-a4b); '") + spec.preset +
+                                    "' has no experts");
+    }
+    const TensorLayout layout{spec.split_expert_gate_up, spec.untied_head};
+    p.tensors = plan_tensors(p.shape, layout, spec.quant == QuantMix::F32);
     assign_types(spec.quant, p.shape, p.tensors);
     return p;
 }

@@ -34,6 +34,10 @@ struct SynthSpec {
     // minimal byte-level vocabulary (synth_vocab.h).
     std::filesystem::path vocab_file;
     unsigned n_threads = 0;  // 0: std::thread::hardware_concurrency(); at most 256
+    // The layouts released files do not use but §2 allows (tensor_plan.h): separate expert
+    // gate/up tensors (same values as the fused ones) and an untied `output` head.
+    bool split_expert_gate_up = false;
+    bool untied_head = false;
 };
 
 struct SynthPlan {

@@ -12,15 +12,16 @@ class Planner {
   public:
     explicit Planner(bool all_f32) : matrix_type_(all_f32 ? GgmlType::F32 : GgmlType::F16) {}
 
-    void matrix(std::string name, std::vector<uint64_t> ne) {
+    PlannedTensor& matrix(std::string name, std::vector<uint64_t> ne) {
         const float std_dev = 1.0f / std::sqrt(static_cast<float>(ne[0]));
-        matrix(std::move(name), std::move(ne), {InitKind::Normal, 0.0f, std_dev});
+        return matrix(std::move(name), std::move(ne), {InitKind::Normal, 0.0f, std_dev});
     }
-    void matrix(std::string name, std::vector<uint64_t> ne, WeightInit init) {
-        out_.push_back({std::move(name), std::move(ne), init, matrix_type_, false});
+    PlannedTensor& matrix(std::string name, std::vector<uint64_t> ne, WeightInit init) {
+        return out_.emplace_back(
+            PlannedTensor{std::move(name), std::move(ne), init, matrix_type_, false, {}});
     }
     void vector(std::string name, uint64_t n, WeightInit init) {
-        out_.push_back({std::move(name), {n}, init, GgmlType::F32, true});
+        out_.push_back({std::move(name), {n}, init, GgmlType::F32, true, {}});
     }
     void pre_norm(std::string name, uint64_t n) {
         vector(std::move(name), n, {InitKind::Normal, 1.0f, 0.2f});
@@ -54,7 +55,8 @@ void plan_attention(Planner& p, const std::string& b, const Gemma4Shape& s, uint
     if (s.has_v(l)) p.matrix(b + "attn_v.weight", {n, kv});
 }
 
-void plan_ffn(Planner& p, const std::string& b, const Gemma4Shape& s, uint32_t l) {
+void plan_ffn(Planner& p, const std::string& b, const Gemma4Shape& s, const TensorLayout& layout,
+              uint32_t l) {
     const uint64_t n = s.n_embd, f = s.ff(l);
     p.pre_norm(b + "ffn_norm.weight", n);
     p.matrix(b + "ffn_gate.weight", {n, f});
@@ -69,7 +71,15 @@ void plan_ffn(Planner& p, const std::string& b, const Gemma4Shape& s, uint32_t l
     p.pre_norm(b + "pre_ffw_norm_2.weight", n);
     p.post_norm(b + "post_ffw_norm_1.weight", n);
     p.post_norm(b + "post_ffw_norm_2.weight", n);
-    p.matrix(b + "ffn_gate_up_exps.weight", {n, 2 * F, E});
+    const std::string fused = b + "ffn_gate_up_exps.weight";
+    if (layout.split_expert_gate_up) {
+        // §2.3: of expert e's 2F fused rows, 0..F-1 are gate and F..2F-1 are up. No per-expert
+        // .scale: the fused tensor has none either (only ffn_down_exps.scale is semantic).
+        p.matrix(b + "ffn_gate_exps.weight", {n, F, E}).source = {fused, F, 2 * F, 0};
+        p.matrix(b + "ffn_up_exps.weight", {n, F, E}).source = {fused, F, 2 * F, F};
+    } else {
+        p.matrix(fused, {n, 2 * F, E});
+    }
     p.matrix(b + "ffn_down_exps.weight", {F, n, E});
     p.vector(b + "ffn_down_exps.scale", E, {InitKind::Uniform, 0.5f, 1.5f});
 }
@@ -81,9 +91,10 @@ void plan_ple_layer(Planner& p, const std::string& b, const Gemma4Shape& s) {
     p.post_norm(b + "post_norm.weight", n);
 }
 
-void plan_globals(Planner& p, const Gemma4Shape& s) {
+void plan_globals(Planner& p, const Gemma4Shape& s, const TensorLayout& layout) {
     const uint64_t n = s.n_embd, V = s.n_vocab;
     p.matrix("token_embd.weight", {n, V});
+    if (layout.untied_head) p.matrix("output.weight", {n, V});
     p.vector("output_norm.weight", n, {InitKind::Normal, 3.0f, 0.6f});
     // §2.2: m = int(D_full * partial_rotary_factor / 2) pairs rotate.
     const auto rotating = static_cast<float>(
@@ -116,13 +127,14 @@ bool tensor_order_less(const std::string& a, const std::string& b) {
     return la != lb ? la < lb : a < b;
 }
 
-std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& s, bool all_f32) {
+std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& s, const TensorLayout& layout,
+                                        bool all_f32) {
     Planner p(all_f32);
-    plan_globals(p, s);
+    plan_globals(p, s, layout);
     for (uint32_t l = 0; l < s.n_layer; ++l) {
         const std::string b = "blk." + std::to_string(l) + ".";
         plan_attention(p, b, s, l);
-        plan_ffn(p, b, s, l);
+        plan_ffn(p, b, s, layout, l);
         if (s.n_embd_per_layer != 0) plan_ple_layer(p, b, s);
     }
     std::vector<PlannedTensor> out = p.take();

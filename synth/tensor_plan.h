@@ -12,6 +12,12 @@
 // (N(5, 1), as in the fixtures, makes the tied head echo the input token with entropy ~0.05);
 // layer_output_scale U(0.8, 1.2); router N(0, 2^2) (logit spread ~2 over the experts); per-expert
 // output scale U(0.5, 1.5); PLE table N(0, 1/P) so sqrt(P)·row has unit RMS like the projection.
+//
+// Layout (TensorLayout): released files fuse the expert gate/up matrices and tie the LM head to
+// token_embd; §2 also allows separate ffn_gate_exps/ffn_up_exps and an `output` head, which the
+// runtime must handle too. Split expert tensors take their rows from the fused tensor's value
+// stream (RowSource), so a split file and a fused file of one seed hold the same model and must
+// give the same logits. An untied head has its own stream: it differs from token_embd.
 
 #include <cstdint>
 #include <string>
@@ -34,6 +40,26 @@ struct WeightInit {
     float b = 0.0f;
 };
 
+// Which value stream row r of a tensor is drawn from (weight_gen.h): by default row r of the
+// tensor's own stream; otherwise row (r / block_rows) * block_stride + offset + r % block_rows of
+// `tensor`'s stream (a split expert tensor reading its half of each expert's fused rows).
+struct RowSource {
+    std::string tensor;  // empty: the tensor's own name
+    uint64_t block_rows = 0;
+    uint64_t block_stride = 0;
+    uint64_t offset = 0;
+
+    uint64_t row(uint64_t r) const {
+        if (tensor.empty()) return r;
+        return r / block_rows * block_stride + offset + r % block_rows;
+    }
+};
+
+struct TensorLayout {
+    bool split_expert_gate_up = false;  // ffn_gate_exps + ffn_up_exps, not ffn_gate_up_exps
+    bool untied_head = false;           // an `output` LM head, not the tied token_embd
+};
+
 struct PlannedTensor {
     std::string name;
     std::vector<uint64_t> ne;  // GGUF order
@@ -42,13 +68,15 @@ struct PlannedTensor {
     // everything when `all_f32`). After: the stored type.
     GgmlType type = GgmlType::F32;
     bool is_vector = false;  // 1-D: never quantized
+    RowSource source;
 
     uint64_t n_elements() const;
     uint64_t n_rows() const { return n_elements() / ne[0]; }
 };
 
-// Every tensor the shape needs, in file order (see above).
-std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& shape, bool all_f32);
+// Every tensor the shape needs in `layout`, in file order (see above).
+std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& shape, const TensorLayout& layout,
+                                        bool all_f32);
 
 // llama.cpp's tensor order: layer index first (non-layer tensors before blk.0), then name.
 bool tensor_order_less(const std::string& a, const std::string& b);

@@ -25,7 +25,7 @@ void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first
     std::vector<float> row(t.ne[0]);
     const size_t rb = row_bytes(t.type, t.ne[0]);
     for (uint64_t r = first; r < last; ++r) {
-        gen.fill(r, row);
+        gen.fill(t.source.row(r), row);
         const std::vector<std::byte> q = quantize_row(t.type, row);
         std::memcpy(dst + (r - first) * rb, q.data(), rb);
     }
@@ -60,7 +60,7 @@ void encode_parallel(const PlannedTensor& t, const RowGenerator& gen, uint64_t f
 
 void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, TensorSink& sink,
                    const std::ostream& out) {
-    const RowGenerator gen(seed, t.name, t.init);
+    const RowGenerator gen(seed, t.source.tensor.empty() ? t.name : t.source.tensor, t.init);
     const uint64_t rows = t.n_rows();
     const size_t rb = row_bytes(t.type, t.ne[0]);
     const uint64_t batch_bytes = std::min(k_batch_bytes_per_thread * n_threads, k_max_batch_bytes);

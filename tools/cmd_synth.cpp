@@ -53,6 +53,8 @@ synth::SynthSpec spec_from(const Args& args) {
     spec.n_vocab = opt_u32(args, "--vocab-size");
     spec.vocab_file = args.get_or("--vocab", "");
     if (const auto t = opt_u32(args, "--threads")) spec.n_threads = *t;
+    spec.split_expert_gate_up = args.has("--split-experts");
+    spec.untied_head = args.has("--untied-head");
     return spec;
 }
 
@@ -62,9 +64,11 @@ double mib(uint64_t b) {
 
 void print_summary(const synth::SynthSpec& spec, const std::string& path,
                    const synth::SynthSummary& s) {
-    std::printf("%s: preset %s, %s, seed %llu\n", path.c_str(), spec.preset.c_str(),
+    std::printf("%s: preset %s, %s, seed %llu%s%s\n", path.c_str(), spec.preset.c_str(),
                 std::string(synth::quant_mix_name(spec.quant)).c_str(),
-                static_cast<unsigned long long>(spec.seed));
+                static_cast<unsigned long long>(spec.seed),
+                spec.split_expert_gate_up ? ", split expert gate/up" : "",
+                spec.untied_head ? ", untied output head" : "");
     std::printf("  %zu tensors, %.3f G parameters, %.2f MiB of tensor data, file %.2f MiB\n",
                 s.n_tensors, static_cast<double>(s.n_params) / 1e9, mib(s.tensor_bytes),
                 mib(s.file_bytes));
@@ -82,7 +86,7 @@ void print_summary(const synth::SynthSpec& spec, const std::string& path,
 
 int cmd_synth(const Args& args) {
     args.allow_only({"--preset", "--quant", "-o", "--seed", "--layers", "--ctx", "--vocab",
-                     "--vocab-size", "--threads"});
+                     "--vocab-size", "--threads", "--split-experts", "--untied-head"});
     const std::string out = args.get_or("-o", "");
     if (out.empty()) throw std::invalid_argument("-o FILE is required");
     if (!args.positional().empty()) {

@@ -14,10 +14,13 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "loader/gguf_file.h"
+#include "loader/quant_blocks.h"
 #include "reference/gemma4_forward.h"
 #include "runtime/model/gemma4_model.h"
 #include "synth/synth_model.h"
@@ -446,6 +449,133 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
               << "\n";
     EXPECT_LE(d, k_ref_atol);
     EXPECT_TRUE(small->log.take().empty());
+}
+
+// The two §2 layouts no llama.cpp fixture has: separate expert gate/up tensors and an untied
+// `output` head (`vkllm synth --split-experts --untied-head`), on Vulkan against the CPU
+// reference, bound k_ref_atol as above (test_synth.cpp checks that the reference gives a split
+// file the fused file's logits). So that the comparison can fail, the likely bugs are shown to
+// move the logits by more than k_layout_gap (> 2 · k_ref_atol): the tied head instead of
+// `output` (token_embd · ȳ, softcapped, from the reference's final hidden) and gate swapped with
+// up (the reference on a copy of the file with the two tensors' bytes exchanged).
+constexpr double k_layout_gap = 1.0;
+
+std::filesystem::path unique_temp_gguf(const std::string& tag, const void* owner) {
+    return std::filesystem::temp_directory_path() /
+           ("vkllm-" + tag + "-" +
+            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+            std::to_string(reinterpret_cast<uintptr_t>(owner)) + ".gguf");
+}
+
+struct RemoveOnExit {
+    std::vector<std::filesystem::path> paths;
+    ~RemoveOnExit() {
+        std::error_code ec;
+        for (const auto& p : paths) std::filesystem::remove(p, ec);
+    }
+};
+
+// A copy of `src` with the data of each pair of tensors (same type and shape) exchanged.
+void write_swapped_copy(const GgufFile& src,
+                        const std::vector<std::pair<std::string, std::string>>& pairs,
+                        const std::filesystem::path& dst) {
+    std::vector<std::byte> bytes(src.bytes().begin(), src.bytes().end());
+    const auto at = [&](const TensorInfo& t, uint64_t extra) {
+        return bytes.begin() + static_cast<std::ptrdiff_t>(src.data_offset() + t.offset + extra);
+    };
+    for (const auto& [a, b] : pairs) {
+        const TensorInfo& ta = *src.find_tensor(a);
+        const TensorInfo& tb = *src.find_tensor(b);
+        ASSERT_EQ(ta.type, tb.type);
+        ASSERT_EQ(ta.size_bytes, tb.size_bytes);
+        std::swap_ranges(at(ta, 0), at(ta, ta.size_bytes), at(tb, 0));
+    }
+    std::ofstream out(dst, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(bytes.data()),
+              static_cast<std::streamsize>(bytes.size()));
+    ASSERT_TRUE(out.good());
+}
+
+// What a runtime that ignored `output` would return: softcap(token_embd · ȳ), suppressed ids -inf.
+std::vector<float> tied_head_logits(const GgufFile& f, const reference::Gemma4Reference& ref,
+                                    std::span<const int32_t> tokens) {
+    const Gemma4Config& c = ref.config();
+    const std::vector<float> y = ref.forward_hidden(tokens);
+    const TensorInfo& te = *f.find_tensor("token_embd.weight");
+    const size_t n = c.n_embd, V = c.n_vocab, T = tokens.size(), rb = row_bytes(te.type, n);
+    std::vector<float> z(V * T), row(n);
+    for (size_t v = 0; v < V; ++v) {
+        dequantize_row(te.type, f.data(te).subspan(v * rb, rb), row);
+        for (size_t t = 0; t < T; ++t) {
+            double acc = 0;
+            for (size_t i = 0; i < n; ++i) acc += double{row[i]} * double{y[t * n + i]};
+            const auto cap = double{c.final_softcap};
+            z[t * V + v] = static_cast<float>(cap != 0 ? cap * std::tanh(acc / cap) : acc);
+        }
+    }
+    for (int32_t id : c.suppress_tokens) {
+        for (size_t t = 0; t < T; ++t) {
+            z[t * V + static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+        }
+    }
+    return z;
+}
+
+TEST_F(VkTest, Gemma4ModelSynthSplitExpertsUntiedHeadMatchCpuReference) {
+    const std::vector<int32_t> tokens = test_tokens(18, 13);
+    for (const synth::QuantMix mix : {synth::QuantMix::Q4_K_M, synth::QuantMix::Q8_0}) {
+        const std::string mix_name(synth::quant_mix_name(mix));
+        SCOPED_TRACE(mix_name);
+        synth::SynthSpec spec;
+        spec.preset = "tiny-moe";
+        spec.quant = mix;
+        spec.seed = 11;
+        spec.n_threads = 1;
+        spec.split_expert_gate_up = true;
+        spec.untied_head = true;
+        const std::filesystem::path path = unique_temp_gguf("synth-layout-" + mix_name, this);
+        RemoveOnExit cleanup{{path}};
+        synth::write_synthetic_gemma4(spec, path);
+        const GgufFile file = GgufFile::open(path);
+        ASSERT_NE(file.find_tensor("output.weight"), nullptr);
+        ASSERT_NE(file.find_tensor("blk.0.ffn_gate_exps.weight"), nullptr);
+        ASSERT_EQ(file.find_tensor("blk.0.ffn_gate_up_exps.weight"), nullptr);
+        const reference::Gemma4Reference ref(file);
+        const std::vector<float> want = ref.forward(tokens);
+
+        ModelOptions o;
+        o.n_ctx = 32;
+        o.prefill_chunk = 8;  // two prefill chunks, then decode: both expert paths (T > 1, T = 1)
+        Gemma4Model model(ctx(), file, o);
+        const size_t n_pre = 14;
+        std::vector<float> got = model.prefill(0, std::span(tokens).first(n_pre), true);
+        for (size_t i = n_pre; i < tokens.size(); ++i) {
+            const std::vector<float> z = decode_one(model, 0, tokens[i]);
+            got.insert(got.end(), z.begin(), z.end());
+        }
+        const double d = max_abs_diff(got, want);
+        std::cout << "[ info     ] synth tiny-moe " << mix_name
+                  << " split experts + untied head: max |logit diff| vs CPU " << d << "\n";
+        EXPECT_LE(d, k_ref_atol);
+        if (mix != synth::QuantMix::Q4_K_M) continue;  // the failure checks once is enough
+
+        const double tied = max_abs_diff(got, tied_head_logits(file, ref, tokens));
+        const std::filesystem::path swapped = unique_temp_gguf("synth-layout-swapped", this);
+        cleanup.paths.push_back(swapped);
+        std::vector<std::pair<std::string, std::string>> pairs;
+        for (uint32_t l = 0; l < ref.config().n_layer; ++l) {
+            const std::string b = "blk." + std::to_string(l) + ".";
+            pairs.emplace_back(b + "ffn_gate_exps.weight", b + "ffn_up_exps.weight");
+        }
+        write_swapped_copy(file, pairs, swapped);
+        const GgufFile swapped_file = GgufFile::open(swapped);
+        const double swap =
+            max_abs_diff(reference::Gemma4Reference(swapped_file).forward(tokens), want);
+        std::cout << "[ info     ] tied head instead: max |logit diff| " << tied
+                  << "; gate and up swapped: " << swap << "\n";
+        EXPECT_GT(tied, k_layout_gap);
+        EXPECT_GT(swap, k_layout_gap);
+    }
 }
 
 // Throughput print (not a check; disabled so the suite stays fast). Run with

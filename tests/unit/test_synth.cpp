@@ -1,6 +1,7 @@
 // vkllm synth: synthetic Gemma 4 files load and bind, follow llama.cpp's Q4_K_M type rules (the
 // whole tensor table equals the committed llama.cpp-quantized fixtures), run through the CPU
-// reference forward without degenerate logits, and are reproducible byte for byte.
+// reference forward without degenerate logits, and are reproducible byte for byte. The layout
+// variants (split expert gate/up, untied head) get llama.cpp's types and the fused model's values.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <iterator>
 #include <stdexcept>
 #include <string>
@@ -365,6 +367,137 @@ INSTANTIATE_TEST_SUITE_P(TinyPresets, SynthForward,
                              return n;
                          });
 
+// ---- layout variants: split expert gate/up, untied head -----------------------------------------
+
+SynthSpec layout_spec(const std::string& preset, QuantMix mix, bool split, bool untied) {
+    SynthSpec s = spec_of(preset, mix, 5);
+    s.split_expert_gate_up = split;
+    s.untied_head = untied;
+    return s;
+}
+
+bool has(const synth::SynthPlan& plan, const std::string& name) {
+    return std::any_of(plan.tensors.begin(), plan.tensors.end(),
+                       [&](const synth::PlannedTensor& t) { return t.name == name; });
+}
+
+TEST(SynthLayout, SplitExpertsAndUntiedHeadTensorTables) {
+    const auto base =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-moe", QuantMix::Q4_K_M, false, false));
+    const auto var =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-moe", QuantMix::Q4_K_M, true, true));
+    // Six MoE layers each trade one fused tensor for two; plus the head.
+    EXPECT_EQ(var.tensors.size(), base.tensors.size() + 6 + 1);
+    for (int l = 0; l < 6; ++l) {
+        const std::string b = "blk." + std::to_string(l) + ".";
+        SCOPED_TRACE(b);
+        EXPECT_TRUE(has(base, b + "ffn_gate_up_exps.weight"));
+        EXPECT_FALSE(has(var, b + "ffn_gate_up_exps.weight"));
+        for (const char* part : {"ffn_gate_exps", "ffn_up_exps"}) {
+            const synth::PlannedTensor& t = find(var, b + part + ".weight");
+            EXPECT_EQ(t.ne, (std::vector<uint64_t>{256, 192, 8}));
+            EXPECT_EQ(t.type, GgmlType::Q4_K);            // gate/up categories: the default type
+            EXPECT_FALSE(has(var, b + part + ".scale"));  // the fused tensor has none either
+        }
+        EXPECT_TRUE(has(var, b + "ffn_down_exps.scale"));
+    }
+    const synth::PlannedTensor& head = find(var, "output.weight");
+    EXPECT_EQ(head.ne, (std::vector<uint64_t>{256, 4096}));
+    EXPECT_EQ(head.type, GgmlType::Q6_K);
+    EXPECT_EQ(type_of(base, "token_embd.weight"), GgmlType::Q6_K);  // tied: the head's type
+    EXPECT_EQ(type_of(var, "token_embd.weight"), GgmlType::Q4_K);   // untied: the default
+    // llama.cpp's order: non-layer tensors by name, so output.weight precedes output_norm.
+    EXPECT_EQ(var.tensors[0].name, "output.weight");
+    // Every other tensor keeps its name, shape and type.
+    for (const synth::PlannedTensor& t : base.tensors) {
+        if (t.name == "token_embd.weight" || t.name.find("gate_up_exps") != std::string::npos) {
+            continue;
+        }
+        EXPECT_EQ(find(var, t.name).type, t.type) << t.name;
+        EXPECT_EQ(find(var, t.name).ne, t.ne) << t.name;
+    }
+
+    // The head rule in the other mixes; per_layer_token_embd leaves the head category too.
+    const auto q8 =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-moe", QuantMix::Q8_0, true, true));
+    EXPECT_EQ(type_of(q8, "output.weight"), GgmlType::Q8_0);
+    EXPECT_EQ(type_of(q8, "token_embd.weight"), GgmlType::Q8_0);
+    EXPECT_EQ(type_of(q8, "blk.0.ffn_up_exps.weight"), GgmlType::Q8_0);
+    const auto f16 =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-moe", QuantMix::F16, true, true));
+    EXPECT_EQ(type_of(f16, "output.weight"), GgmlType::F16);
+    const auto ple =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-ple", QuantMix::Q4_0, false, true));
+    EXPECT_EQ(type_of(ple, "output.weight"), GgmlType::Q6_K);
+    EXPECT_EQ(type_of(ple, "token_embd.weight"), GgmlType::Q4_0);
+    EXPECT_EQ(type_of(ple, "per_layer_token_embd.weight"), GgmlType::Q4_0);  // 192 fits Q4_0
+    const auto ple_k =
+        synth::plan_synthetic_gemma4(layout_spec("tiny-ple", QuantMix::Q4_K_M, false, true));
+    EXPECT_EQ(type_of(ple_k, "per_layer_token_embd.weight"), GgmlType::Q5_0);  // Q4_K -> Q5_0
+    const auto b26 =
+        synth::plan_synthetic_gemma4(layout_spec("26b-a4b", QuantMix::Q4_K_M, true, true));
+    EXPECT_EQ(find(b26, "blk.3.ffn_up_exps.weight").ne, (std::vector<uint64_t>{2816, 704, 128}));
+    EXPECT_EQ(type_of(b26, "blk.3.ffn_up_exps.weight"), GgmlType::Q4_K);
+    EXPECT_EQ(type_of(b26, "output.weight"), GgmlType::Q6_K);
+    EXPECT_EQ(type_of(b26, "token_embd.weight"), GgmlType::Q4_K);
+}
+
+// A split file holds exactly the fused file's expert rows (gate = rows 0..F-1 of each expert, up =
+// F..2F-1), binds the separate tensors and the head, and the CPU reference gives it the fused
+// file's logits: its split path agrees with the fused path that matches llama.cpp.
+TEST(SynthLayout, SplitFileIsTheFusedModel) {
+    const auto fused_path = temp_path("layout_fused");
+    const auto split_path = temp_path("layout_split");
+    SynthSpec fs = layout_spec("tiny-moe", QuantMix::Q8_0, false, true);
+    fs.n_layer = 2;
+    SynthSpec ss = fs;
+    ss.split_expert_gate_up = true;
+    synth::write_synthetic_gemma4(fs, fused_path);
+    synth::write_synthetic_gemma4(ss, split_path);
+    const GgufFile fused = GgufFile::open(fused_path);
+    const GgufFile split = GgufFile::open(split_path);
+    const Gemma4Config cfg = Gemma4Config::from_gguf(split);
+    EXPECT_FALSE(cfg.tied_output);
+    const Gemma4WeightsView w = Gemma4WeightsView::bind(split, cfg);
+    ASSERT_NE(w.output, nullptr);
+    EXPECT_EQ(&w.lm_head(), w.output);
+
+    const uint64_t F = cfg.n_ff_expert, E = cfg.n_expert;
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        SCOPED_TRACE("layer " + std::to_string(l));
+        ASSERT_EQ(w.layers[l].ffn_gate_up_exps, nullptr);
+        ASSERT_NE(w.layers[l].ffn_gate_exps, nullptr);
+        ASSERT_NE(w.layers[l].ffn_up_exps, nullptr);
+        const std::string b = "blk." + std::to_string(l) + ".";
+        const TensorInfo& gu = *fused.find_tensor(b + "ffn_gate_up_exps.weight");
+        const std::span<const std::byte> gu_bytes = fused.data(gu);
+        const size_t rb = row_bytes(gu.type, gu.ne[0]);
+        for (const auto& [part, offset] :
+             {std::pair{"ffn_gate_exps", uint64_t{0}}, std::pair{"ffn_up_exps", F}}) {
+            const TensorInfo& t = *split.find_tensor(b + part + ".weight");
+            ASSERT_EQ(t.type, gu.type);
+            const std::span<const std::byte> bytes = split.data(t);
+            for (uint64_t e = 0; e < E; ++e) {
+                const auto want = gu_bytes.subspan((e * 2 * F + offset) * rb, F * rb);
+                const auto got = bytes.subspan(e * F * rb, F * rb);
+                EXPECT_TRUE(std::equal(want.begin(), want.end(), got.begin()))
+                    << part << " expert " << e;
+            }
+        }
+    }
+
+    const std::vector<int32_t> tokens = {2, 400, 517, 402, 1200, 404, 88, 3000};
+    const std::vector<float> a = reference::Gemma4Reference(fused).forward(tokens);
+    const std::vector<float> b = reference::Gemma4Reference(split).forward(tokens);
+    ASSERT_EQ(a.size(), b.size());
+    double d = 0;
+    for (size_t i = 0; i < a.size(); ++i) d = std::max(d, std::fabs(double{a[i]} - double{b[i]}));
+    std::cout << "[ info     ] reference, split vs fused experts: max |logit diff| " << d << "\n";
+    EXPECT_LE(d, 1e-4);  // the same values; only the GLU's evaluation order may differ
+    std::filesystem::remove(fused_path);
+    std::filesystem::remove(split_path);
+}
+
 // ---- vocabulary and errors ----------------------------------------------------------------------
 
 TEST(SynthVocab, CopiesAFixtureVocabulary) {
@@ -417,6 +550,9 @@ TEST(SynthErrors, BadSpecsFailClearlyAndLeaveNoFile) {
     s.vocab_file = k_fixtures / "models" / "tiny-dense-q8_0.gguf";
     s.n_vocab = 5000;
     expect_error(s, "conflicts with the 4096 tokens");
+    s = spec_of("tiny-dense", QuantMix::F16);
+    s.split_expert_gate_up = true;
+    expect_error(s, "need an MoE preset (tiny-moe, 26b-a4b); 'tiny-dense' has no experts");
     // An output path that cannot be created.
     EXPECT_THROW(synth::write_synthetic_gemma4(spec_of("tiny-dense", QuantMix::F16),
                                                temp_path("no_dir") / "x.gguf"),
