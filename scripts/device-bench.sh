@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# GPU benchmarks in one prepared run, for a machine that has a GPU but no build tools (the device
+# machines lent to some sessions start bare). Build here first, then run this there:
+#
+#   here:   cmake -S . -B .devbuild -G Ninja -DCMAKE_BUILD_TYPE=Release -DVKLLM_BUILD_TESTS=OFF \
+#             && ninja -C .devbuild vkllm
+#           (and once: download the Vulkan loader .debs into .gl/, see the device tool's README)
+#   there:  bash scripts/device-bench.sh ops|all|PRESET OUT_DIR   (all = ops, 31b, 26b-a4b)
+#
+# `ops` runs the kernel roofline bench (copy bandwidth, mat-vec per type and shape); a preset such
+# as `31b` or `26b-a4b` writes a full-size synthetic Q4_K_M model of that shape to local disk (about 18 / 16 GB,
+# ~2-3 min on 16 cores) and run `vkllm bench model` on it: prefill and decode tok/s and decode
+# bandwidth as a fraction of the measured copy roofline. Results are JSON lines in OUT_DIR.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+usage="usage: device-bench.sh ops|all|PRESET OUT_DIR  (PRESET: a vkllm synth preset, e.g. 31b)"
+what=${1:?$usage}
+out=${2:?$usage}
+bin=${VKLLM_BIN:-.devbuild/vkllm}
+scratch=${VKLLM_SCRATCH:-/tmp/vkllm-bench}
+mkdir -p "$out" "$scratch"
+
+if [[ ! -x $bin ]]; then
+    echo "device-bench: no vkllm binary at $bin (build it here first, see the header)" >&2
+    exit 2
+fi
+# A bare machine has no Vulkan loader: unpack the carried packages when present.
+if ! ldconfig -p | grep -q libvulkan.so.1 && compgen -G ".gl/*.deb" > /dev/null; then
+    for f in .gl/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+fi
+nvidia_icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+if [[ -z ${VK_DRIVER_FILES:-} && -f $nvidia_icd ]]; then export VK_DRIVER_FILES=$nvidia_icd; fi
+
+"$bin" devices | tee "$out/devices.txt"
+
+bench_ops() {
+    "$bin" bench ops --repeat 10 --out "$out" | tee "$out/ops.txt"
+}
+
+bench_model() {
+    local preset=$1 model="$scratch/$1-q4_k_m.gguf"
+    local threads
+    threads=$(nproc)
+    time "$bin" synth --preset "$preset" --quant q4_k_m --threads "$threads" -o "$model"
+    "$bin" info "$model" --ctx 8192 | tail -n 20 | tee "$out/$preset-info.txt"
+    "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --out "$out" |
+        tee "$out/$preset-model.txt"
+    rm -f "$model"  # the disk holds one full-size model at a time
+}
+
+case $what in
+    ops) bench_ops ;;
+    all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
+    *) bench_model "$what" ;;  # any synth preset; synth names the valid ones
+esac
