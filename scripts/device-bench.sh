@@ -43,7 +43,12 @@ bench_model() {
     local preset=$1 model="$scratch/$1-q4_k_m.gguf"
     local threads
     threads=$(nproc)
-    time "$bin" synth --preset "$preset" --quant q4_k_m --threads "$threads" -o "$model"
+    # VKLLM_BENCH_LAYERS=N keeps N layers (same shapes, so the same GB/s per layer) when the
+    # device time does not allow writing the full model (~17 M parameters/s per 2 cores).
+    local layers=()
+    if [[ -n ${VKLLM_BENCH_LAYERS:-} ]]; then layers=(--layers "$VKLLM_BENCH_LAYERS"); fi
+    time "$bin" synth --preset "$preset" --quant q4_k_m --threads "$threads" "${layers[@]}" \
+        -o "$model"
     "$bin" info "$model" --ctx 8192 | tail -n 20 | tee "$out/$preset-info.txt"
     "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --out "$out" |
         tee "$out/$preset-model.txt"
