@@ -67,6 +67,28 @@ GgufWriteArray GgufWriteArray::of_arrays(std::span<const GgufWriteArray> values)
     return a;
 }
 
+GgufWriteArray GgufWriteArray::of_value(const GgufValue& value) {
+    if (!value.is_array()) {
+        throw std::invalid_argument("GgufWriteArray: a " + value.type_description() +
+                                    " value is not an array");
+    }
+    switch (value.elem_type) {
+        case GgufValueType::STRING:
+            return of_strings(std::span(value.strings));
+        case GgufValueType::ARRAY: {
+            std::vector<GgufWriteArray> items;
+            items.reserve(value.items.size());
+            for (const GgufValue& v : value.items) items.push_back(of_value(v));
+            return of_arrays(items);
+        }
+        default: {
+            GgufWriteArray a(value.elem_type, value.count);
+            a.append_raw(value.raw);
+            return a;
+        }
+    }
+}
+
 void GgufWriteArray::append_raw(std::span<const std::byte> b) {
     bytes_.append(reinterpret_cast<const char*>(b.data()), b.size());
 }
@@ -92,7 +114,6 @@ GgufWriter::GgufWriter(uint32_t alignment) : alignment_(alignment) {
         throw std::invalid_argument("GgufWriter: alignment " + std::to_string(alignment) +
                                     " is not a non-zero power of two");
     }
-    if (alignment != GgufFile::k_default_alignment) add_u32("general.alignment", alignment);
 }
 
 void GgufWriter::begin_kv(std::string_view key, GgufValueType type) {
@@ -122,6 +143,18 @@ void GgufWriter::add_u32(std::string_view key, uint32_t v) {
 void GgufWriter::add_bool(std::string_view key, bool v) {
     begin_kv(key, GgufValueType::BOOL);
     put<uint8_t>(kv_bytes_, v ? 1 : 0);
+}
+
+void GgufWriter::add_value(std::string_view key, const GgufValue& value) {
+    if (value.is_array()) return add_array(key, GgufWriteArray::of_value(value));
+    if (value.type == GgufValueType::STRING) return add_string(key, value.str);
+    if (key == "general.alignment" && value.type == GgufValueType::U32) {
+        uint32_t v = 0;
+        std::memcpy(&v, value.raw.data(), sizeof v);
+        return add_u32(key, v);  // checks it against the writer's alignment
+    }
+    begin_kv(key, value.type);
+    kv_bytes_.append(reinterpret_cast<const char*>(value.raw.data()), value.raw.size());
 }
 
 void GgufWriter::add_string(std::string_view key, std::string_view v) {
@@ -181,7 +214,12 @@ void GgufWriter::write(std::ostream& out) const {
     head.append("GGUF", 4);
     put<uint32_t>(head, 3);
     put<uint64_t>(head, tensors_.size());
-    put<uint64_t>(head, n_kv_);
+    put<uint64_t>(head, kv_count());
+    if (implicit_alignment_key()) {
+        put_string(head, "general.alignment");
+        put_type(head, GgufValueType::U32);
+        put<uint32_t>(head, alignment_);
+    }
     head += kv_bytes_;
     for (const PendingTensor& t : tensors_) {
         put_string(head, t.name);

@@ -65,6 +65,8 @@ class GgufWriteArray {
     static GgufWriteArray of_strings(std::span<const std::string_view> values);
     static GgufWriteArray of_strings(std::span<const std::string> values);
     static GgufWriteArray of_arrays(std::span<const GgufWriteArray> values);
+    // The array `value` (is_array()) as read from a GgufFile, element bytes unchanged.
+    static GgufWriteArray of_value(const GgufValue& value);
 
     GgufValueType elem_type() const { return elem_type_; }
     uint64_t count() const { return count_; }
@@ -97,8 +99,9 @@ using TensorProducer = std::function<void(TensorSink&)>;
 
 class GgufWriter {
   public:
-    // A non-default alignment is recorded as general.alignment (u32) before any other key, so
-    // readers see it before the tensor infos whose offsets depend on it.
+    // A non-default alignment is recorded as general.alignment (u32): where the caller adds that
+    // key, else before any other key, so readers see it before the tensor infos whose offsets
+    // depend on it.
     explicit GgufWriter(uint32_t alignment = GgufFile::k_default_alignment);
 
     void add_u8(std::string_view key, uint8_t v) { add_fixed(key, v); }
@@ -120,6 +123,9 @@ class GgufWriter {
     void add_array(std::string_view key, std::span<const T> values) {
         add_array(key, GgufWriteArray::of(values));
     }
+    // A value read from a GgufFile, re-encoded byte for byte (type, count and element bytes),
+    // so copying metadata between files changes nothing.
+    void add_value(std::string_view key, const GgufValue& value);
 
     // ne in GGUF order (ne[0] innermost), 1..4 dims. The data is copied.
     void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne,
@@ -128,7 +134,7 @@ class GgufWriter {
     void add_tensor(std::string name, GgmlType type, std::vector<uint64_t> ne,
                     TensorProducer produce);
 
-    size_t kv_count() const { return n_kv_; }
+    size_t kv_count() const { return n_kv_ + (implicit_alignment_key() ? 1 : 0); }
     size_t tensor_count() const { return tensors_.size(); }
 
     void write(std::ostream& out) const;
@@ -153,6 +159,9 @@ class GgufWriter {
         kv_bytes_.append(reinterpret_cast<const char*>(b.data()), b.size());
     }
     void begin_kv(std::string_view key, GgufValueType type);
+    bool implicit_alignment_key() const {
+        return alignment_ != GgufFile::k_default_alignment && !keys_.contains("general.alignment");
+    }
     uint64_t checked_tensor_size(const std::string& name, GgmlType type,
                                  const std::vector<uint64_t>& ne) const;
 

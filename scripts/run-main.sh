@@ -7,6 +7,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/build.sh
-model="${VKLLM_MODEL:-tests/fixtures/models/tiny-dense-q8_0.gguf}"
+model="${VKLLM_MODEL:-build/fixtures/models/tiny-dense-q8_0.gguf}"
 ./build/vkllm devices
 exec ./build/vkllm serve -m "$model" "$@"

@@ -1,7 +1,6 @@
 #include "synth/quant_mix.h"
 
 #include <array>
-#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
@@ -16,12 +15,13 @@ struct MixInfo {
     bool quantized;  // llama.cpp runs its per-tensor rules only for quantized default types
 };
 
-constexpr std::array<MixInfo, 5> k_mixes = {{
+constexpr std::array<MixInfo, 6> k_mixes = {{
     {QuantMix::F32, "f32", 0, GgmlType::F32, false},
     {QuantMix::F16, "f16", 1, GgmlType::F16, false},
     {QuantMix::Q8_0, "q8_0", 7, GgmlType::Q8_0, true},
     {QuantMix::Q4_0, "q4_0", 2, GgmlType::Q4_0, true},
     {QuantMix::Q4_K_M, "q4_k_m", 15, GgmlType::Q4_K, true},
+    {QuantMix::Q5_K_M, "q5_k_m", 17, GgmlType::Q5_K, true},
 }};
 
 const MixInfo& info(QuantMix mix) {
@@ -44,12 +44,12 @@ enum class Category {
     Other
 };
 
-bool contains(const std::string& s, std::string_view part) {
-    return s.find(part) != std::string::npos;
+bool contains(std::string_view s, std::string_view part) {
+    return s.find(part) != std::string_view::npos;
 }
 
 // Substring tests in llama.cpp's order (tensor_get_category); "ffn_gate_up_exps" is FfnGate.
-Category category_of(const std::string& name) {
+Category category_of(std::string_view name) {
     if (name == "output.weight") return Category::Output;
     if (name == "token_embd.weight" || name == "per_layer_token_embd.weight") {
         return Category::TokenEmbd;
@@ -64,10 +64,10 @@ Category category_of(const std::string& name) {
     return Category::Other;
 }
 
-bool allows_quantization(const PlannedTensor& t) {
-    const std::string& n = t.name;
-    const bool ends_weight = n.size() >= 6 && n.compare(n.size() - 6, 6, "weight") == 0;
-    return !t.is_vector && ends_weight && !contains(n, "_norm.weight") &&
+bool allows_quantization(const TypeRuleTensor& t) {
+    const std::string_view n = t.name;
+    const bool ends_weight = n.ends_with("weight");
+    return t.n_dims >= 2 && ends_weight && !contains(n, "_norm.weight") &&
            !contains(n, "ffn_gate_inp.weight") && !contains(n, "per_layer_model_proj");
 }
 
@@ -75,16 +75,27 @@ bool use_more_bits(int i, int n) {
     return i < n / 8 || i >= 7 * n / 8 || (i - n / 8) % 3 == 2;
 }
 
-int layer_of(const std::string& name) {
-    return static_cast<int>(std::strtol(name.c_str() + 4, nullptr, 10));  // "blk.N."
+// N of "blk.N.*".
+int layer_of(std::string_view name) {
+    int layer = 0;
+    size_t i = 4;
+    for (; name.starts_with("blk.") && i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) {
+        layer = layer * 10 + (name[i] - '0');
+        if (layer > 1'000'000) break;
+    }
+    if (i == 4 || i >= name.size() || name[i] != '.') {
+        throw std::invalid_argument("tensor '" + std::string(name) +
+                                    "': cannot read its layer index (expected blk.N.*)");
+    }
+    return layer;
 }
 
 bool fits(GgmlType type, uint64_t ne0) {
     return ne0 % traits_of(type).block_elems == 0;
 }
 
-GgmlType fallback(const PlannedTensor& t, GgmlType type) {
-    if (fits(type, t.ne[0])) return type;
+GgmlType fallback(const TypeRuleTensor& t, GgmlType type) {
+    if (fits(type, t.ne0)) return type;
     GgmlType alt = type;
     switch (type) {
         case GgmlType::Q2_K:
@@ -101,17 +112,18 @@ GgmlType fallback(const PlannedTensor& t, GgmlType type) {
             alt = GgmlType::Q8_0;
             break;
         default:
-            throw std::invalid_argument("[synth] tensor '" + t.name + "': row length " +
-                                        std::to_string(t.ne[0]) + " does not fit type " +
+            throw std::invalid_argument("tensor '" + std::string(t.name) + "': row length " +
+                                        std::to_string(t.ne0) + " does not fit type " +
                                         std::string(traits_of(type).name));
     }
-    return fits(alt, t.ne[0]) ? alt : GgmlType::F16;
+    return fits(alt, t.ne0) ? alt : GgmlType::F16;
 }
 
 // Counters and flags that llama.cpp sets in a pass over all tensors before choosing types.
 struct RuleState {
     int n_attn_v = 0;
     int i_attn_v = 0;
+    int i_ffn_down = 0;
     bool tied_head = true;  // until an `output` tensor is seen
 };
 
@@ -121,20 +133,22 @@ GgmlType head_type(GgmlType type, uint64_t ne0) {
     return type == GgmlType::Q8_0 ? type : GgmlType::Q6_K;
 }
 
-// llama_tensor_get_type_impl restricted to the mixes and tensor names synth produces.
-GgmlType choose(const MixInfo& mix, const Gemma4Shape& s, const PlannedTensor& t, RuleState& st) {
+// llama_tensor_get_type_impl restricted to these mixes and Gemma 4 tensor names.
+GgmlType choose(const MixInfo& mix, const TypeRuleModel& m, const TypeRuleTensor& t,
+                RuleState& st) {
     GgmlType type = mix.default_type;
     const bool q4_k_m = mix.mix == QuantMix::Q4_K_M;
-    const bool eight_experts = s.n_expert == 8;
+    const bool k_m = q4_k_m || mix.mix == QuantMix::Q5_K_M;  // the _M mixes' extra Q6_K
+    const bool eight_experts = m.n_expert == 8;
     switch (category_of(t.name)) {
         case Category::Output:
-            type = head_type(type, t.ne[0]);
+            type = head_type(type, t.ne0);
             break;
         case Category::TokenEmbd:  // a tied head is quantized like `output`
-            if (st.tied_head) type = head_type(type, t.ne[0]);
+            if (st.tied_head) type = head_type(type, t.ne0);
             break;
         case Category::AttnV:
-            if (q4_k_m && use_more_bits(st.i_attn_v, st.n_attn_v)) type = GgmlType::Q6_K;
+            if (k_m && use_more_bits(st.i_attn_v, st.n_attn_v)) type = GgmlType::Q6_K;
             if (eight_experts) type = GgmlType::Q8_0;
             ++st.i_attn_v;
             break;
@@ -142,14 +156,17 @@ GgmlType choose(const MixInfo& mix, const Gemma4Shape& s, const PlannedTensor& t
             if (eight_experts) type = GgmlType::Q8_0;
             break;
         case Category::FfnDown:
-            // llama.cpp counts ffn_down tensors for dense models and parses the layer for MoE;
-            // with one ffn_down per dense layer both are the layer index.
-            if (q4_k_m && use_more_bits(layer_of(t.name), static_cast<int>(s.n_layer))) {
+            // llama.cpp counts ffn_down tensors for dense models and parses the layer for MoE
+            // (whose expert tensors need not be in layer order); with one ffn_down per dense
+            // layer both are the layer index.
+            if (k_m && use_more_bits(m.n_expert > 1 ? layer_of(t.name) : st.i_ffn_down,
+                                     static_cast<int>(m.n_layer))) {
                 type = GgmlType::Q6_K;
             }
+            ++st.i_ffn_down;
             break;
         case Category::AttnOutput:
-            if (q4_k_m && eight_experts) type = GgmlType::Q5_K;
+            if (q4_k_m && eight_experts) type = GgmlType::Q5_K;  // q5_k_m: Q5_K already
             break;
         default:
             break;
@@ -171,25 +188,48 @@ std::string_view quant_mix_name(QuantMix mix) {
 }
 
 std::string_view quant_mix_names() {
-    return "f32, f16, q8_0, q4_0, q4_k_m";
+    return "f32, f16, q8_0, q4_0, q4_k_m, q5_k_m";
 }
 
 uint32_t file_type_of(QuantMix mix) {
     return info(mix).file_type;
 }
 
-void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan) {
+bool is_quantized_mix(QuantMix mix) {
+    return info(mix).quantized;
+}
+
+std::vector<GgmlType> choose_types(QuantMix mix, const TypeRuleModel& model,
+                                   std::span<const TypeRuleTensor> tensors) {
     const MixInfo& m = info(mix);
     RuleState st;
-    for (const PlannedTensor& t : plan) {
+    for (const TypeRuleTensor& t : tensors) {
         const Category c = category_of(t.name);
         if (c == Category::AttnV) ++st.n_attn_v;
         if (c == Category::Output) st.tied_head = false;
     }
-    for (PlannedTensor& t : plan) {
-        if (!allows_quantization(t)) continue;  // keeps the source type
-        t.type = m.quantized ? choose(m, shape, t, st) : m.default_type;
+    std::vector<GgmlType> types;
+    types.reserve(tensors.size());
+    for (const TypeRuleTensor& t : tensors) {
+        if (!allows_quantization(t)) {
+            types.push_back(t.source_type);
+        } else {
+            types.push_back(m.quantized ? choose(m, model, t, st) : m.default_type);
+        }
     }
+    return types;
+}
+
+void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan) {
+    std::vector<TypeRuleTensor> rule_tensors;
+    rule_tensors.reserve(plan.size());
+    for (const PlannedTensor& t : plan) {
+        rule_tensors.push_back(
+            {t.name, t.ne[0], t.is_vector ? 1u : static_cast<uint32_t>(t.ne.size()), t.type});
+    }
+    const std::vector<GgmlType> types =
+        choose_types(mix, {shape.n_layer, shape.n_expert}, rule_tensors);
+    for (size_t i = 0; i < plan.size(); ++i) plan[i].type = types[i];
 }
 
 }  // namespace vkllm::synth

@@ -7,18 +7,16 @@
 #include <fstream>
 #include <optional>
 #include <stdexcept>
-#include <thread>
 
 #include "loader/gguf_file.h"
 #include "loader/gguf_writer.h"
 #include "synth/gemma4_metadata.h"
+#include "synth/row_parallel.h"
 #include "synth/synth_vocab.h"
 #include "synth/tensor_stream.h"
 
 namespace vkllm::synth {
 namespace {
-
-constexpr unsigned k_max_threads = 256;
 
 Gemma4Shape resolve_shape(const SynthSpec& spec, const GgufFile* vocab) {
     Gemma4Shape s = preset_shape(spec.preset);
@@ -64,15 +62,6 @@ SynthPlan make_plan(const SynthSpec& spec, const GgufFile* vocab) {
     return p;
 }
 
-unsigned thread_count(const SynthSpec& spec) {
-    if (spec.n_threads > k_max_threads) {
-        throw std::invalid_argument("[synth] thread count " + std::to_string(spec.n_threads) +
-                                    " is above the limit of " + std::to_string(k_max_threads));
-    }
-    if (spec.n_threads != 0) return spec.n_threads;
-    return std::max(1u, std::thread::hardware_concurrency());
-}
-
 void check_output_path(const SynthSpec& spec, const std::filesystem::path& path) {
     std::error_code ec;
     if (!spec.vocab_file.empty() && std::filesystem::equivalent(path, spec.vocab_file, ec)) {
@@ -93,7 +82,7 @@ void write_model(const SynthSpec& spec, const SynthPlan& plan, const GgufFile* v
         add_generated_vocab(w, plan.shape.n_vocab);
     }
     add_quantization_metadata(w, spec.quant);
-    const unsigned n_threads = thread_count(spec);
+    const unsigned n_threads = thread_count(spec.n_threads);
     const size_t count = plan.tensors.size();
     for (size_t i = 0; i < count; ++i) {
         const PlannedTensor& t = plan.tensors[i];
@@ -118,7 +107,7 @@ SynthSummary write_synthetic_gemma4(const SynthSpec& spec, const std::filesystem
     check_output_path(spec, path);
     const std::optional<GgufFile> vocab = open_vocab(spec);
     const SynthPlan plan = make_plan(spec, vocab ? &*vocab : nullptr);
-    (void)thread_count(spec);  // reject a bad count before the output is created
+    (void)thread_count(spec.n_threads);  // reject a bad count before the output is created
 
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) {

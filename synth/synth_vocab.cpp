@@ -1,7 +1,6 @@
 #include "synth/synth_vocab.h"
 
 #include <cstdio>
-#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -77,95 +76,6 @@ class VocabBuilder {
     std::vector<std::string> merges_;
 };
 
-template <typename T>
-std::vector<T> decode_array(const GgufValue& v) {
-    std::vector<T> out(v.count);
-    if (!out.empty()) std::memcpy(out.data(), v.raw.data(), out.size() * sizeof(T));
-    return out;
-}
-
-template <typename T>
-T decode_scalar(const GgufValue& v) {
-    T x;
-    std::memcpy(&x, v.raw.data(), sizeof(T));
-    return x;
-}
-
-template <typename T>
-void add_numbers(GgufWriter& w, std::string_view key, const GgufValue& v) {
-    const std::vector<T> x = decode_array<T>(v);
-    w.add_array(key, GgufWriteArray::of(std::span<const T>(x)));
-}
-
-void copy_array(GgufWriter& w, std::string_view key, const GgufValue& v) {
-    using VT = GgufValueType;
-    switch (v.elem_type) {
-        case VT::STRING:
-            return w.add_array(key, GgufWriteArray::of_strings(std::span(v.strings)));
-        case VT::U8:
-            return add_numbers<uint8_t>(w, key, v);
-        case VT::I8:
-            return add_numbers<int8_t>(w, key, v);
-        case VT::U16:
-            return add_numbers<uint16_t>(w, key, v);
-        case VT::I16:
-            return add_numbers<int16_t>(w, key, v);
-        case VT::U32:
-            return add_numbers<uint32_t>(w, key, v);
-        case VT::I32:
-            return add_numbers<int32_t>(w, key, v);
-        case VT::U64:
-            return add_numbers<uint64_t>(w, key, v);
-        case VT::I64:
-            return add_numbers<int64_t>(w, key, v);
-        case VT::F32:
-            return add_numbers<float>(w, key, v);
-        case VT::F64:
-            return add_numbers<double>(w, key, v);
-        case VT::BOOL: {
-            std::vector<bool> b;
-            for (uint8_t x : decode_array<uint8_t>(v)) b.push_back(x != 0);
-            return w.add_array(key, GgufWriteArray::of_bools(b));
-        }
-        case VT::ARRAY:
-            break;
-    }
-    throw std::invalid_argument("[synth] key '" + std::string(key) +
-                                "' is a nested array; vocabulary keys never are");
-}
-
-void copy_value(GgufWriter& w, std::string_view key, const GgufValue& v) {
-    using VT = GgufValueType;
-    switch (v.type) {
-        case VT::U8:
-            return w.add_u8(key, decode_scalar<uint8_t>(v));
-        case VT::I8:
-            return w.add_i8(key, decode_scalar<int8_t>(v));
-        case VT::U16:
-            return w.add_u16(key, decode_scalar<uint16_t>(v));
-        case VT::I16:
-            return w.add_i16(key, decode_scalar<int16_t>(v));
-        case VT::U32:
-            return w.add_u32(key, decode_scalar<uint32_t>(v));
-        case VT::I32:
-            return w.add_i32(key, decode_scalar<int32_t>(v));
-        case VT::U64:
-            return w.add_u64(key, decode_scalar<uint64_t>(v));
-        case VT::I64:
-            return w.add_i64(key, decode_scalar<int64_t>(v));
-        case VT::F32:
-            return w.add_f32(key, decode_scalar<float>(v));
-        case VT::F64:
-            return w.add_f64(key, decode_scalar<double>(v));
-        case VT::BOOL:
-            return w.add_bool(key, decode_scalar<uint8_t>(v) != 0);
-        case VT::STRING:
-            return w.add_string(key, v.str);
-        case VT::ARRAY:
-            return copy_array(w, key, v);
-    }
-}
-
 }  // namespace
 
 void add_generated_vocab(GgufWriter& writer, uint32_t n_vocab) {
@@ -207,7 +117,7 @@ uint32_t vocab_size_of(const GgufFile& source) {
 
 void copy_vocab(GgufWriter& writer, const GgufFile& source) {
     for (const GgufKv& kv : source.metadata()) {
-        if (kv.key.rfind("tokenizer.", 0) == 0) copy_value(writer, kv.key, kv.value);
+        if (kv.key.rfind("tokenizer.", 0) == 0) writer.add_value(kv.key, kv.value);
     }
 }
 

@@ -2,12 +2,11 @@
 
 #include <algorithm>
 #include <cstring>
-#include <exception>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "reference/quantize.h"
+#include "synth/row_parallel.h"
 #include "synth/weight_gen.h"
 
 namespace vkllm::synth {
@@ -31,31 +30,6 @@ void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first
     }
 }
 
-// Splits [first, last) into n_threads contiguous parts; rethrows the first worker exception.
-void encode_parallel(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t last,
-                     unsigned n_threads, std::byte* dst) {
-    const size_t rb = row_bytes(t.type, t.ne[0]);
-    const uint64_t n = last - first;
-    const uint64_t per = (n + n_threads - 1) / n_threads;
-    std::vector<std::exception_ptr> errors(n_threads);
-    std::vector<std::thread> workers;
-    for (unsigned k = 0; k < n_threads; ++k) {
-        const uint64_t a = first + std::min(n, k * per), b = first + std::min(n, (k + 1) * per);
-        if (a == b) break;
-        workers.emplace_back([&, k, a, b] {
-            try {
-                encode_rows(t, gen, a, b, dst + (a - first) * rb);
-            } catch (...) {
-                errors[k] = std::current_exception();
-            }
-        });
-    }
-    for (std::thread& w : workers) w.join();
-    for (const std::exception_ptr& e : errors) {
-        if (e) std::rethrow_exception(e);
-    }
-}
-
 }  // namespace
 
 void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, TensorSink& sink,
@@ -70,7 +44,9 @@ void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, Te
         const uint64_t last = std::min(rows, first + batch_rows);
         buf.resize((last - first) * rb);
         if (n_threads > 1 && buf.size() >= k_min_parallel_bytes) {
-            encode_parallel(t, gen, first, last, n_threads, buf.data());
+            for_row_parts(first, last, n_threads, [&](uint64_t a, uint64_t b) {
+                encode_rows(t, gen, a, b, buf.data() + (a - first) * rb);
+            });
         } else {
             encode_rows(t, gen, first, last, buf.data());
         }

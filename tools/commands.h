@@ -9,6 +9,7 @@ int cmd_devices(const Args& args);
 int cmd_bench(const Args& args);
 int cmd_info(const Args& args);
 int cmd_synth(const Args& args);
+int cmd_quantize(const Args& args);
 int cmd_tokenize(const Args& args);
 int cmd_detokenize(const Args& args);
 int cmd_template(const Args& args);

@@ -22,8 +22,11 @@ void usage() {
         "  synth --preset NAME --quant MIX -o FILE [--seed S] [--layers N] [--ctx N]\n"
         "        [--vocab FILE | --vocab-size N] [--threads N]   random-weight Gemma 4 GGUF;\n"
         "        presets tiny-dense tiny-moe tiny-ple 26b-a4b 31b 12b e4b e2b,\n"
-        "        mixes f32 f16 q8_0 q4_0 q4_k_m (llama.cpp's per-tensor types);\n"
+        "        mixes f32 f16 q8_0 q4_0 q4_k_m q5_k_m (llama.cpp's per-tensor types);\n"
         "        [--split-experts] separate expert gate/up, [--untied-head] an output head\n"
+        "  quantize SRC DST --type q8_0|q4_0|q4_k_m|q5_k_m [--threads N]\n"
+        "                                an f32/f16/bf16 Gemma 4 GGUF quantized as llama-quantize\n"
+        "                                does it (same per-tensor types, same bytes)\n"
         "  tokenize -m MODEL [--no-bos] [--no-special] [--json]   ids of the text on stdin\n"
         "  detokenize -m MODEL [--skip-special]   text of the ids on stdin (JSON array or list)\n"
         "  template -m MODEL               chat prompt for the JSON request on stdin\n"
@@ -55,6 +58,7 @@ int main(int argc, char** argv) {
         if (cmd == "synth") {
             return cmd_synth(Args(argc, argv, 2, {"--split-experts", "--untied-head"}));
         }
+        if (cmd == "quantize") return cmd_quantize(Args(argc, argv, 2, {}));
         if (cmd == "bench") return cmd_bench(Args(argc, argv, 2, {}));
         if (cmd == "tokenize") {
             return cmd_tokenize(Args(argc, argv, 2, {"--no-bos", "--no-special", "--json"}));

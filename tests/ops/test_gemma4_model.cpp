@@ -31,14 +31,14 @@
 namespace vkllm::test {
 namespace {
 
-const std::string k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::string k_models = VKLLM_TEST_MODELS_DIR;
 // Max |logit diff| vs the CPU reference (logits lie in ±30). Observed on lavapipe: 0.010-0.013
 // for the dense and PLE models, 0.025 for the MoE one; most of it is the f16 K/V cache (the
 // reference keeps K/V in f32).
 constexpr double k_ref_atol = 0.05;
 
 GgufFile open_model(const std::string& name) {
-    return GgufFile::open(k_fixtures + "/models/" + name + ".gguf");
+    return GgufFile::open(k_models + "/" + name + ".gguf");
 }
 
 std::vector<int32_t> test_tokens(size_t n, uint32_t seed = 1) {

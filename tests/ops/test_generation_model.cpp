@@ -21,6 +21,7 @@ namespace vkllm::test {
 namespace {
 
 const std::string k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::string k_models = VKLLM_TEST_MODELS_DIR;
 // Below this top-1 / top-2 logprob margin in llama.cpp's run a token is a near tie that device
 // rounding may flip; the comparison stops there.
 constexpr double k_tie_margin = 0.05;
@@ -34,7 +35,7 @@ GenerationParams greedy(int32_t max_tokens) {
 }
 
 TEST_F(VkTest, GenerationGreedyMatchesLlamaCpp) {
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-dense-q4_k_m.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-dense-q4_k_m.gguf");
     const Tokenizer tok = Tokenizer::from_gguf(file);
     ModelOptions o;
     o.n_ctx = 256;
@@ -60,7 +61,7 @@ TEST_F(VkTest, GenerationGreedyMatchesLlamaCpp) {
 }
 
 TEST_F(VkTest, GenerationReusedCacheEqualsFreshSequence) {
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-dense-q8_0.gguf");
     const Tokenizer tok = Tokenizer::from_gguf(file);
     ModelOptions o;
     o.n_ctx = 256;
@@ -90,7 +91,7 @@ TEST_F(VkTest, GenerationReusedCacheEqualsFreshSequence) {
 // two-turn conversation into a fresh sequence. Bound 5e-3: the two paths split the same tokens
 // into different mat-vec / mat-mat batches, which sum in another order (observed ~1e-3).
 TEST_F(VkTest, SecondChatTurnOnReusedCacheGivesFreshLogits) {
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-dense-q8_0.gguf");
     const Tokenizer tok = Tokenizer::from_gguf(file);
     ModelOptions o;
     o.n_ctx = 256;

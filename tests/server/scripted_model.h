@@ -21,12 +21,12 @@
 
 namespace vkllm::server::testing {
 
-inline const std::filesystem::path k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+inline const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
 
 // The Gemma 4 tokenizer from the vocabulary fixture, loaded once per process.
 inline const Tokenizer& test_tokenizer() {
     static const Tokenizer tokenizer = [] {
-        const GgufFile file = GgufFile::open(k_fixtures / "models" / "vocab-gemma4.gguf");
+        const GgufFile file = GgufFile::open(k_models / "vocab-gemma4.gguf");
         return Tokenizer::from_gguf(file);
     }();
     return tokenizer;

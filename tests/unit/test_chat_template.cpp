@@ -58,8 +58,8 @@ TEST(ChatTemplateGemma4, RendersTheSpecExample) {
 }
 
 TEST(ChatTemplateGemma4, RenderedPromptTokenizesWithExactlyOneBos) {
-    const GgufFile file = GgufFile::open(std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" /
-                                         "tiny-dense-q8_0.gguf");
+    const GgufFile file =
+        GgufFile::open(std::filesystem::path(VKLLM_TEST_MODELS_DIR) / "tiny-dense-q8_0.gguf");
     const Tokenizer tok = Tokenizer::from_gguf(file);
     const json conv = {{"messages", {{{"role", "user"}, {"content", "Hello"}}}}};
     const auto ids =

@@ -25,6 +25,7 @@ namespace vkllm::cli {
 namespace {
 
 const std::filesystem::path k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
 
 nlohmann::json read_json(const std::filesystem::path& path) {
     std::ifstream in(path);
@@ -50,8 +51,7 @@ Args make_args(std::vector<std::string> words, std::vector<std::string> flags = 
 class CliText : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        file_ =
-            std::make_unique<GgufFile>(GgufFile::open(k_fixtures / "models" / "vocab-gemma4.gguf"));
+        file_ = std::make_unique<GgufFile>(GgufFile::open(k_models / "vocab-gemma4.gguf"));
         tok_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*file_));
     }
     static void TearDownTestSuite() {

@@ -16,7 +16,7 @@
 namespace vkllm {
 namespace {
 
-const std::string k_models = std::string(VKLLM_TEST_FIXTURES_DIR) + "/models/";
+const std::string k_models = std::string(VKLLM_TEST_MODELS_DIR) + "/";
 
 // A 3-layer Gemma 4 target (S S F), n_embd 16, 2 query heads, 1 KV head, D_swa 4, D_full 8,
 // vocab 8, F32 zeros. Tests edit `keys` / `tensors` before build().

@@ -25,10 +25,10 @@ namespace {
 using reference::Gemma4Reference;
 using test::log_softmax;
 
-const std::string k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::string k_models = VKLLM_TEST_MODELS_DIR;
 
 struct Case {
-    const char* model;              // tests/fixtures/models/<model>.gguf
+    const char* model;              // <build>/fixtures/models/<model>.gguf
     std::vector<const char*> runs;  // reference runs of that model (same bounds as the runtime's)
 };
 
@@ -43,7 +43,7 @@ class Gemma4ReferenceTeacherForcing : public ::testing::TestWithParam<Case> {};
 // teacher_forcing.cpp), and checks every prompt of the model's runs.
 TEST_P(Gemma4ReferenceTeacherForcing, MatchesLlamaCpp) {
     const Case& c = GetParam();
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/" + c.model + ".gguf");
+    const GgufFile file = GgufFile::open(k_models + "/" + c.model + ".gguf");
     const Gemma4Reference model(file);
     const size_t V = model.config().n_vocab;
     // Runs of one model usually share prompts and greedy tokens: one forward serves them all.
@@ -82,7 +82,7 @@ INSTANTIATE_TEST_SUITE_P(
     });
 
 TEST(Gemma4Reference, OutputShapesAndSoftcapBound) {
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-dense-q8_0.gguf");
     const Gemma4Reference model(file);
     const std::vector<int32_t> tokens = {2, 311, 3656};
     const std::vector<float> hidden = model.forward_hidden(tokens);
@@ -94,7 +94,7 @@ TEST(Gemma4Reference, OutputShapesAndSoftcapBound) {
 
 TEST(Gemma4Reference, PrefixLogitsDoNotDependOnLaterTokens) {
     // Causality: the logits of a prefix are the same whatever follows it.
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-ple-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-ple-q8_0.gguf");
     const Gemma4Reference model(file);
     const std::vector<int32_t> a = {2, 311, 3656, 1617, 283};
     const std::vector<int32_t> b = {2, 311, 3656, 99, 100};
@@ -104,7 +104,7 @@ TEST(Gemma4Reference, PrefixLogitsDoNotDependOnLaterTokens) {
 }
 
 TEST(Gemma4Reference, RejectsBadTokens) {
-    const GgufFile file = GgufFile::open(k_fixtures + "/models/tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models + "/tiny-dense-q8_0.gguf");
     const Gemma4Reference model(file);
     EXPECT_THROW(model.forward(std::vector<int32_t>{}), std::invalid_argument);
     EXPECT_THROW(model.forward(std::vector<int32_t>{2, 4096}), std::invalid_argument);

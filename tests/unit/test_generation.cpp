@@ -67,8 +67,8 @@ class ScriptedModel final : public SequenceModel {
 class Generation : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        file_ = std::make_unique<GgufFile>(GgufFile::open(
-            std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" / "vocab-gemma4.gguf"));
+        file_ = std::make_unique<GgufFile>(
+            GgufFile::open(std::filesystem::path(VKLLM_TEST_MODELS_DIR) / "vocab-gemma4.gguf"));
         tok_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*file_));
     }
     static void TearDownTestSuite() {

@@ -122,6 +122,16 @@ TEST(GgufFile, RoundTripsEveryValueType) {
     EXPECT_EQ(nested->items[1].count, 2u);
 }
 
+// add_value is how `vkllm quantize` copies metadata: every value type, nested arrays included,
+// must come out byte for byte.
+TEST(GgufWriter, AddValueCopiesEveryValueTypeExactly) {
+    const std::vector<std::byte> bytes = every_type_writer().to_bytes();
+    const GgufFile f = GgufFile::parse(bytes, "every-type");
+    GgufWriter copy;
+    for (const GgufKv& kv : f.metadata()) copy.add_value(kv.key, kv.value);
+    EXPECT_EQ(copy.to_bytes(), bytes);
+}
+
 TEST(GgufFile, TypedAccessConvertsIntegersThatFit) {
     const std::vector<std::byte> bytes = every_type_writer().to_bytes();
     const GgufFile f = GgufFile::parse(bytes, "conv");
@@ -295,8 +305,7 @@ TEST(GgufWriter, RejectsMisuse) {
 class GgufFixture : public ::testing::TestWithParam<const char*> {};
 
 TEST_P(GgufFixture, ParsesGemma4Model) {
-    const std::filesystem::path path =
-        std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" / GetParam();
+    const std::filesystem::path path = std::filesystem::path(VKLLM_TEST_MODELS_DIR) / GetParam();
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "fixture missing: " << path;
     const GgufFile f = GgufFile::open(path);
     EXPECT_EQ(f.get_string("general.architecture"), "gemma4");
@@ -336,8 +345,7 @@ TEST_P(GgufFixture, ParsesGemma4Model) {
 
 // Truncating a real model at points inside every section must give a "truncated" error.
 TEST_P(GgufFixture, RejectsTruncationAtEverySection) {
-    const std::filesystem::path path =
-        std::filesystem::path(VKLLM_TEST_FIXTURES_DIR) / "models" / GetParam();
+    const std::filesystem::path path = std::filesystem::path(VKLLM_TEST_MODELS_DIR) / GetParam();
     if (!std::filesystem::exists(path)) GTEST_SKIP() << "fixture missing: " << path;
     const GgufFile f = GgufFile::open(path);
     const TensorInfo& last = f.tensors().back();

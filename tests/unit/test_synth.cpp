@@ -32,7 +32,7 @@ namespace {
 using synth::QuantMix;
 using synth::SynthSpec;
 
-const std::filesystem::path k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
 
 std::filesystem::path temp_path(const std::string& name) {
     return std::filesystem::path(::testing::TempDir()) / ("vkllm_synth_" + name + ".gguf");
@@ -113,7 +113,9 @@ INSTANTIATE_TEST_SUITE_P(
                       MixCase{"tiny-moe", QuantMix::Q8_0}, MixCase{"tiny-moe", QuantMix::Q4_0},
                       MixCase{"tiny-moe", QuantMix::Q4_K_M}, MixCase{"tiny-ple", QuantMix::F16},
                       MixCase{"tiny-ple", QuantMix::Q8_0}, MixCase{"tiny-ple", QuantMix::Q4_0},
-                      MixCase{"tiny-ple", QuantMix::Q4_K_M}),
+                      MixCase{"tiny-ple", QuantMix::Q4_K_M},
+                      MixCase{"tiny-dense", QuantMix::Q5_K_M},
+                      MixCase{"tiny-moe", QuantMix::Q5_K_M}),
     [](const ::testing::TestParamInfo<MixCase>& p) {
         std::string n =
             std::string(p.param.preset) + "_" + std::string(synth::quant_mix_name(p.param.mix));
@@ -124,11 +126,14 @@ INSTANTIATE_TEST_SUITE_P(
 // ---- type selection
 // ------------------------------------------------------------------------------
 
-// The committed fixtures were quantized by llama.cpp from f16 files of the same shapes: every
+// The fixtures were quantized by llama.cpp from f16 files of the same shapes (the tiny-dense ones
+// are rebuilt by `vkllm quantize` at build time, checked against llama.cpp's sha256): every
 // tensor's name, shape and type must match (the fixtures lack layer_output_scale on some layers).
 TEST(SynthTypes, TensorTableEqualsLlamaCppQuantizedFixtures) {
-    const std::array<std::pair<const char*, QuantMix>, 4> cases = {{
+    const std::array<std::pair<const char*, QuantMix>, 6> cases = {{
         {"tiny-dense", QuantMix::Q4_K_M},
+        {"tiny-dense", QuantMix::Q5_K_M},
+        {"tiny-dense", QuantMix::Q4_0},
         {"tiny-dense", QuantMix::Q8_0},
         {"tiny-moe", QuantMix::Q4_K_M},
         {"tiny-ple", QuantMix::Q8_0},
@@ -137,7 +142,7 @@ TEST(SynthTypes, TensorTableEqualsLlamaCppQuantizedFixtures) {
         const std::string file =
             std::string(preset) + "-" + std::string(synth::quant_mix_name(mix)) + ".gguf";
         SCOPED_TRACE(file);
-        const GgufFile f = GgufFile::open(k_fixtures / "models" / file);
+        const GgufFile f = GgufFile::open(k_models / file);
         const synth::SynthPlan plan = synth::plan_synthetic_gemma4(spec_of(preset, mix));
         size_t matched = 0;
         for (const synth::PlannedTensor& t : plan.tensors) {
@@ -502,7 +507,7 @@ TEST(SynthLayout, SplitFileIsTheFusedModel) {
 
 TEST(SynthVocab, CopiesAFixtureVocabulary) {
     SynthSpec s = spec_of("tiny-dense", QuantMix::F16);
-    s.vocab_file = k_fixtures / "models" / "tiny-dense-q8_0.gguf";
+    s.vocab_file = k_models / "tiny-dense-q8_0.gguf";
     s.n_layer = 2;
     const auto path = temp_path("vocab_copy");
     synth::write_synthetic_gemma4(s, path);
@@ -545,9 +550,9 @@ TEST(SynthErrors, BadSpecsFailClearlyAndLeaveNoFile) {
     s.n_threads = 1000;
     expect_error(s, "above the limit of 256");
     s = spec_of("tiny-dense", QuantMix::F16);
-    s.vocab_file = k_fixtures / "models" / "no-such-file.gguf";
+    s.vocab_file = k_models / "no-such-file.gguf";
     expect_error(s, "does not exist");
-    s.vocab_file = k_fixtures / "models" / "tiny-dense-q8_0.gguf";
+    s.vocab_file = k_models / "tiny-dense-q8_0.gguf";
     s.n_vocab = 5000;
     expect_error(s, "conflicts with the 4096 tokens");
     s = spec_of("tiny-dense", QuantMix::F16);

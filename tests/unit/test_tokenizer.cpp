@@ -21,6 +21,7 @@ namespace vkllm {
 namespace {
 
 const std::filesystem::path k_fixtures = VKLLM_TEST_FIXTURES_DIR;
+const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -42,8 +43,7 @@ std::string ids_text(const std::vector<int32_t>& ids) {
 class TokenizerGemma4 : public ::testing::Test {
   protected:
     static void SetUpTestSuite() {
-        file_ =
-            std::make_unique<GgufFile>(GgufFile::open(k_fixtures / "models" / "vocab-gemma4.gguf"));
+        file_ = std::make_unique<GgufFile>(GgufFile::open(k_models / "vocab-gemma4.gguf"));
         const auto t0 = std::chrono::steady_clock::now();
         tok_ = std::make_unique<Tokenizer>(Tokenizer::from_gguf(*file_));
         load_seconds_ = seconds_since(t0);
@@ -333,7 +333,7 @@ TEST(TokenizerErrors, NamesMissingOrInconsistentKeys) {
 }
 
 TEST(TokenizerTinyModels, SubsetVocabularyLoadsAndRoundTrips) {
-    const GgufFile file = GgufFile::open(k_fixtures / "models" / "tiny-dense-q8_0.gguf");
+    const GgufFile file = GgufFile::open(k_models / "tiny-dense-q8_0.gguf");
     const Tokenizer t = Tokenizer::from_gguf(file);
     EXPECT_EQ(t.vocab_size(), 4096u);
     EXPECT_EQ(t.bos(), 2);

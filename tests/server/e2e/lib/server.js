@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 export const bin = process.env.VKLLM_BIN ?? path.join(root, 'build/vkllm');
-export const model = process.env.VKLLM_MODEL ?? path.join(root, 'tests/fixtures/models/tiny-dense-q8_0.gguf');
+export const model = process.env.VKLLM_MODEL ?? path.join(root, 'build/fixtures/models/tiny-dense-q8_0.gguf');
 
 export async function startServer(extraArgs = []) {
   const args = ['serve', '-m', model, '--host', '127.0.0.1', '--port', '0', ...extraArgs];
