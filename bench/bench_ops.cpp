@@ -1,5 +1,6 @@
 #include "bench/bench_ops.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -10,6 +11,7 @@
 
 #include "bench/bench_record.h"
 #include "bench/copy_bandwidth.h"
+#include "bench/expert_bench.h"
 #include "bench/matvec_bench.h"
 #include "runtime/vk/context.h"
 
@@ -31,6 +33,43 @@ MatVecShape parse_shape(const std::string& s) {
     if (x == std::string::npos) throw std::invalid_argument("shape '" + s + "' is not KxN");
     return {static_cast<uint32_t>(std::stoul(s.substr(0, x))),
             static_cast<uint32_t>(std::stoul(s.substr(x + 1)))};
+}
+
+// Prefill expert mat-vec vs grouped mat-mat at the 26B-A4B gate_up shape (2816 x 2 * 704 x 128
+// experts, 8 per token), q4_K, by chunk size. GPUs only: lavapipe takes minutes per call.
+void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int repeat,
+                      BenchRecord& record) {
+    constexpr GgmlType type = GgmlType::Q4_K;
+    if (std::find(types.begin(), types.end(), type) == types.end()) return;
+    const ExpertShape shape{2816, 1408, 128, 8};
+    std::printf("\nexpert gate_up K=%u N=%u E=%u k=%u (26B-A4B), q4_K, median of %d calls\n",
+                shape.K, shape.N, shape.E, shape.k, repeat);
+    if (ctx.device().info().type == VK_PHYSICAL_DEVICE_TYPE_CPU) {
+        std::printf("(skipped on a CPU device)\n");
+        return;
+    }
+    std::printf("%-7s %14s %14s %8s\n", "tokens", "matvec_id us", "matmul_id us", "speedup");
+    for (const uint32_t T : {8u, 32u, 128u, 512u}) {
+        const auto r = bench_experts(ctx, type, shape, T, repeat);
+        if (!r) {
+            std::printf("%-7u (does not fit in device memory)\n", T);
+            return;
+        }
+        std::printf("%-7u %14.1f %14.1f %7.2fx\n", T, r->matvec_us.median, r->matmul_us.median,
+                    r->matvec_us.median / r->matmul_us.median);
+        std::fflush(stdout);
+        record.write({{"op", "expert_gate_up"},
+                      {"type", traits_of(type).name},
+                      {"K", shape.K},
+                      {"N", shape.N},
+                      {"experts", shape.E},
+                      {"used", shape.k},
+                      {"tokens", T},
+                      {"matvec_id_us_median", r->matvec_us.median},
+                      {"matmul_id_us_median", r->matmul_us.median},
+                      {"matvec_id_us_min", r->matvec_us.min},
+                      {"matmul_id_us_min", r->matmul_us.min}});
+    }
 }
 
 }  // namespace
@@ -100,6 +139,7 @@ int run_ops_bench(const OpsBenchOptions& options) {
                           {"fraction_of_copy", frac}});
         }
     }
+    bench_expert_ffn(ctx, types, options.repeat, record);
     std::printf("\nresults appended to %s\n", record.path().c_str());
     return 0;
 }

@@ -1,7 +1,8 @@
 #pragma once
 // `vkllm bench ops`: measures the device's copy bandwidth (the roofline for memory-bound decode)
 // and each mat-vec weight type at real Gemma 4 shapes, reporting GB/s and the fraction of copy
-// bandwidth, as a table on stdout and JSON lines under bench-results/.
+// bandwidth, then (GPUs) the prefill expert mat-vec vs grouped mat-mat by chunk size, as tables
+// on stdout and JSON lines under bench-results/.
 
 #include <string>
 #include <vector>

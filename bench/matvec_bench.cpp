@@ -9,7 +9,6 @@
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
-namespace {
 
 uint64_t device_local_bytes(const vk::DeviceInfo& info) {
     uint64_t best = 0;
@@ -19,8 +18,6 @@ uint64_t device_local_bytes(const vk::DeviceInfo& info) {
     return best;
 }
 
-// Fills every part with a repeated block of valid random weights: content does not change the
-// timing, and quantizing hundreds of millions of values on the CPU would dominate the bench.
 void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K) {
     std::mt19937_64 rng(1);
     const uint64_t rows_in_pattern = std::max<uint64_t>(1, (1u << 20) / t.row_bytes);
@@ -35,8 +32,6 @@ void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, u
         ctx.transfer().upload(t.parts[p], part);
     }
 }
-
-}  // namespace
 
 std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
                                          uint32_t ncols, int repeat) {

@@ -23,6 +23,12 @@ struct MatVecResult {
     uint64_t bytes_per_call = 0;
 };
 
+// Fills every part of a weight with a repeated block of valid random weights (shared with the
+// expert bench): content does not change the timing, and quantizing hundreds of millions of
+// values on the CPU would dominate the bench.
+void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K);
+uint64_t device_local_bytes(const vk::DeviceInfo& info);
+
 // std::nullopt when the weight would not fit comfortably in device memory.
 std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
                                          uint32_t ncols, int repeat);

@@ -14,6 +14,7 @@
 #include "runtime/ops/glu.h"
 #include "runtime/ops/kv_store.h"
 #include "runtime/ops/matmul.h"
+#include "runtime/ops/matmul_id.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/ops/moe_combine.h"
 #include "runtime/ops/moe_route.h"
@@ -26,6 +27,15 @@ namespace vkllm {
 namespace {
 
 constexpr uint32_t k_max_matvec_cols = 8;
+// Routed experts run as a grouped mat-mat (record_matmul_id) once the chunk gives the experts at
+// least this many (token, slot) pairs each on average (T * k >= 8 * E: T >= 128 for 26B-A4B,
+// T >= 32 for the tiny-moe fixture); smaller chunks and decode batches keep the expert mat-vec.
+// An expert's column tile holds 32-128 pairs: at m pairs per expert the mat-mat reads each
+// weight once instead of m times but does ~32/m times the useful multiply-adds, which a GPU
+// (10-20 flop per byte of bandwidth) repays only past m ~ 6-12, and lavapipe (compute-bound)
+// never: at the 26B-A4B shape with T = 8 / 16 (m < 1) the mat-mat took 30x the mat-vec's time
+// there. docs/design/forward.md has the numbers.
+constexpr uint32_t k_min_pairs_per_expert = 8;
 
 // `cols` columns of `width` floats at the start of `span`.
 vk::TensorSpans cols_of(const vk::BufferSpan& span, uint32_t width, uint32_t cols) {
@@ -296,23 +306,39 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     e.n_tokens = T;
     e.x = buf.x;
     e.x_stride = n;
+    // The first expert mat-mat of the layer groups the pairs by expert; the others reuse it.
+    bool grouped = false;
+    const bool use_matmul_id =
+        T > k_max_matvec_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
+    const auto experts = [&] {
+        if (!use_matmul_id) {
+            ops::record_matvec_id(ctx, cs, e);
+            return;
+        }
+        ops::MatMulIdArgs m;
+        static_cast<ops::MatVecIdArgs&>(m) = e;
+        m.groups = buf.moe_groups;
+        m.grouped = grouped;
+        ops::record_matmul_id(ctx, cs, m);
+        grouped = true;
+    };
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
     if (lw.ffn_gate_up_exps.present()) {
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;
         e.y = buf.gu;
         e.y_stride = 2 * F;
-        ops::record_matvec_id(ctx, cs, e);
+        experts();
         ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F);
     } else {
         e.n_rows = F;
         e.y_stride = F;
         e.weight = lw.ffn_gate_exps.view();
         e.y = buf.gu;
-        ops::record_matvec_id(ctx, cs, e);
+        experts();
         e.weight = lw.ffn_up_exps.view();
         e.y = buf.upe;
-        ops::record_matvec_id(ctx, cs, e);
+        experts();
         ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act);
     }
     e.weight = lw.ffn_down_exps.view();
@@ -322,7 +348,7 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     e.x_per_slot = true;
     e.y = buf.dn;
     e.y_stride = n;
-    ops::record_matvec_id(ctx, cs, e);
+    experts();
     ops::record_moe_combine(ctx, cs, {n, k, T, buf.dn, buf.route_w, buf.moe});
 
     // 7-8. Post-norm the mix, add the shared output, post-norm the sum, add to h.

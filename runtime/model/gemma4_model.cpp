@@ -15,6 +15,7 @@
 #include "runtime/model/gemma4_model_impl.h"
 #include "runtime/model/memory_plan.h"
 #include "runtime/ops/attention.h"
+#include "runtime/ops/matmul_id.h"
 
 namespace vkllm {
 namespace {
@@ -161,6 +162,8 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
         buf.act = act(layout.experts_act);
         buf.upe = act(layout.experts_up);
         buf.dn = act(layout.experts_dn);
+        buf.moe_groups = scratch_arena.allocate(
+            ops::moe_groups_bytes(cfg.n_expert, cfg.n_expert_used, layout.cols));
     }
     if (cfg.has_ple()) {
         buf.pi = act(layout.ple);

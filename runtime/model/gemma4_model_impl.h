@@ -91,6 +91,7 @@ struct Gemma4Model::Impl {
     struct Buffers {
         vk::BufferSpan h, x, q, k, v, o, p, gate, up;
         vk::BufferSpan shared, router, route_ids, route_w, gu, act, upe, dn, moe;
+        vk::BufferSpan moe_groups;  // uint32: ops::moe_groups_bytes(E, k, cols), prefill experts
         vk::BufferSpan pi, pg, pil;
         vk::BufferSpan y, logits, readback, attn;
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)

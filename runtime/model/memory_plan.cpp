@@ -105,7 +105,8 @@ uint32_t logit_cols(const Gemma4Config& c, const ModelOptions& o, uint32_t cols,
 
 uint64_t fixed_bytes(const Gemma4Config& c, const ModelOptions& o, const ScratchLayout& s) {
     return uint64_t{c.n_vocab} * 4 * s.logit_cols * 2 + s.attn_scratch + s.pool +
-           uint64_t{o.n_ctx} * 4 + uint64_t{c.n_layer} * align_up(s.cols, 64) * 4;
+           uint64_t{o.n_ctx} * 4 + uint64_t{c.n_layer} * align_up(s.cols, 64) * 4 +
+           8ull * c.n_expert;  // per-expert counts and offsets of the prefill expert mat-mat
 }
 
 uint64_t ScratchLayout::column_bytes_max() const {
@@ -115,7 +116,7 @@ uint64_t ScratchLayout::column_bytes_max() const {
 uint64_t ScratchLayout::total() const {
     const uint64_t per_col = 4ull * n + 4ull * q * 2 + 4ull * kv * 2 + 4ull * n * 2 +
                              4ull * ff * 2 + (router ? 4ull * n * 2 : 0) + 4ull * router +
-                             8ull * route_k +
+                             12ull * route_k +  // ids, weights, expert pair lists
                              4ull * (experts_gu + experts_act + experts_up + experts_dn) +
                              8ull * ple + 4ull * ple_l + 4ull * n;
     return per_col * cols;

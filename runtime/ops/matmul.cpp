@@ -55,6 +55,27 @@ MatMulTile tile_for(const vk::DeviceInfo& info, uint32_t M) {
 
 }  // namespace
 
+namespace detail {
+
+uint32_t tile_threads(const MatMulTile& t) {
+    return threads(t);
+}
+
+MatMulTile resolve_tile(const vk::DeviceInfo& info, uint32_t M, const MatMulTile& t,
+                        const char* op) {
+    if (t.bm == 0 && t.bn == 0 && t.tm == 0 && t.tn == 0) return tile_for(info, M);
+    if (t.tm == 0 || t.tn == 0 || t.bm < t.tm || t.bn < t.tn || t.bm % t.tm != 0 ||
+        t.bn % t.tn != 0 || !fits(info, t)) {
+        throw std::invalid_argument(
+            std::string("[") + op + "] expected a tile with bm % tm == bn % tn == 0 that " +
+            "fits the device, got " + std::to_string(t.bm) + "x" + std::to_string(t.bn) + " / " +
+            std::to_string(t.tm) + "x" + std::to_string(t.tn));
+    }
+    return t;
+}
+
+}  // namespace detail
+
 double matmul_flops(const MatMulArgs& a) {
     return 2.0 * a.M * a.weight.rows * a.weight.K;
 }
@@ -83,17 +104,7 @@ void record_matmul(vk::Context& ctx, vk::CommandStream& cs, const MatMulArgs& a)
     detail::check_floats(a.y, y_elems, op, "y");
 
     const vk::DeviceInfo& info = ctx.device().info();
-    MatMulTile t = a.tile;
-    if (t.bm == 0 && t.bn == 0 && t.tm == 0 && t.tn == 0) {
-        t = tile_for(info, a.M);
-    } else if (t.tm == 0 || t.tn == 0 || t.bm < t.tm || t.bn < t.tn || t.bm % t.tm != 0 ||
-               t.bn % t.tn != 0 || !fits(info, t)) {
-        throw std::invalid_argument(
-            "[matmul] expected a tile with bm % tm == bn % tn == 0 that "
-            "fits the device, got " +
-            std::to_string(t.bm) + "x" + std::to_string(t.bn) + " / " + std::to_string(t.tm) + "x" +
-            std::to_string(t.tn));
-    }
+    const MatMulTile t = detail::resolve_tile(info, a.M, a.tile, op);
     const bool vec4 = K % 4 == 0 && (a.M == 1 || x_stride % 4 == 0);
     const vk::Pipeline& p =
         ctx.pipelines().get({std::string("matmul_") + weight_type_suffix(a.weight.type),

@@ -39,4 +39,12 @@ void record_matmul(vk::Context& ctx, vk::CommandStream& cs, const MatMulArgs& ar
 // Multiply-adds counted as 2 flops: 2 * M * N * K (the bench divides by kernel time).
 double matmul_flops(const MatMulArgs& args);
 
+namespace detail {  // shared with matmul_id, which runs the same kernel
+// `requested` when set (throws std::invalid_argument naming `op` if it is malformed or does not
+// fit the device), else the device's tile for M columns.
+MatMulTile resolve_tile(const vk::DeviceInfo& info, uint32_t M, const MatMulTile& requested,
+                        const char* op);
+uint32_t tile_threads(const MatMulTile& t);  // workgroup size: (bm / tm) * (bn / tn)
+}  // namespace detail
+
 }  // namespace vkllm::ops

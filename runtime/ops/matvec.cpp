@@ -134,6 +134,46 @@ void check_floats(const vk::BufferSpan& s, uint64_t count, const char* op, const
     }
 }
 
+ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const char* op) {
+    const std::string tag = std::string("[") + op + "] ";
+    check_weight(a.weight, op);
+    const uint32_t K = a.weight.K;
+    if (a.n_rows == 0 || a.n_experts == 0 || uint64_t{a.n_rows} * a.n_experts != a.weight.rows) {
+        throw std::invalid_argument(tag + "expected weight rows = n_rows * n_experts, got " +
+                                    std::to_string(a.weight.rows) + " != " +
+                                    std::to_string(a.n_rows) + " * " + std::to_string(a.n_experts));
+    }
+    const uint64_t pairs = uint64_t{a.n_tokens} * a.n_used;
+    if (a.n_used == 0 || a.n_tokens == 0 || pairs > max_pairs) {
+        throw std::invalid_argument(tag + "expected 1.." + std::to_string(max_pairs) +
+                                    " (token, slot) pairs, got " + std::to_string(a.n_tokens) +
+                                    " tokens x " + std::to_string(a.n_used) + " slots");
+    }
+    ExpertCall c{pairs, a.x_per_slot ? pairs : a.n_tokens, 0, 0, 0};
+    c.x_stride = c.n_x == 1 ? std::max(a.x_stride, K) : a.x_stride;
+    c.y_stride = pairs == 1 ? std::max(a.y_stride, a.n_rows) : a.y_stride;
+    c.ids_stride = a.n_tokens == 1 ? std::max(a.ids_stride, a.n_used) : a.ids_stride;
+    if (c.x_stride < K || c.y_stride < a.n_rows || c.ids_stride < a.n_used) {
+        throw std::invalid_argument(tag +
+                                    "expected x_stride >= K, y_stride >= N and "
+                                    "ids_stride >= n_used, got " +
+                                    std::to_string(a.x_stride) + ", " + std::to_string(a.y_stride) +
+                                    ", " + std::to_string(a.ids_stride));
+    }
+    const uint64_t x_elems = (c.n_x - 1) * c.x_stride + K;
+    const uint64_t y_elems = (pairs - 1) * c.y_stride + a.n_rows;
+    const uint64_t ids_elems = uint64_t{a.n_tokens - 1} * c.ids_stride + a.n_used;
+    if (x_elems > UINT32_MAX || y_elems > UINT32_MAX || ids_elems > UINT32_MAX) {
+        throw std::invalid_argument(tag + "expected x, y and ids under 2^32 elements, got " +
+                                    std::to_string(x_elems) + ", " + std::to_string(y_elems) +
+                                    " and " + std::to_string(ids_elems));
+    }
+    check_floats(a.x, x_elems, op, "x");
+    check_floats(a.y, y_elems, op, "y");
+    check_floats(a.ids, ids_elems, op, "ids");
+    return c;
+}
+
 }  // namespace detail
 
 uint64_t matvec_bytes(const MatVecArgs& a) {
@@ -190,34 +230,11 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
 
 void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& a) {
     constexpr const char* op = "matvec_id";
-    detail::check_weight(a.weight, op);
     const uint32_t K = a.weight.K;
-    if (a.n_rows == 0 || a.n_experts == 0 || uint64_t{a.n_rows} * a.n_experts != a.weight.rows) {
-        throw std::invalid_argument("[matvec_id] expected weight rows = n_rows * n_experts, got " +
-                                    std::to_string(a.weight.rows) + " != " +
-                                    std::to_string(a.n_rows) + " * " + std::to_string(a.n_experts));
-    }
     const auto& lim = ctx.device().info().max_workgroup_count;
-    const uint64_t pairs = uint64_t{a.n_tokens} * a.n_used;
-    if (a.n_used == 0 || a.n_tokens == 0 || pairs > lim[2]) {
-        throw std::invalid_argument("[matvec_id] expected 1.." + std::to_string(lim[2]) +
-                                    " (token, slot) pairs, got " + std::to_string(a.n_tokens) +
-                                    " tokens x " + std::to_string(a.n_used) + " slots");
-    }
-    const uint64_t n_x = a.x_per_slot ? pairs : a.n_tokens;
-    const uint32_t x_stride = n_x == 1 ? std::max(a.x_stride, K) : a.x_stride;
-    const uint32_t y_stride = pairs == 1 ? std::max(a.y_stride, a.n_rows) : a.y_stride;
-    const uint32_t ids_stride = a.n_tokens == 1 ? std::max(a.ids_stride, a.n_used) : a.ids_stride;
-    if (x_stride < K || y_stride < a.n_rows || ids_stride < a.n_used) {
-        throw std::invalid_argument(
-            "[matvec_id] expected x_stride >= K, y_stride >= N and "
-            "ids_stride >= n_used, got " +
-            std::to_string(a.x_stride) + ", " + std::to_string(a.y_stride) + ", " +
-            std::to_string(a.ids_stride));
-    }
-    detail::check_floats(a.x, (n_x - 1) * x_stride + K, op, "x");
-    detail::check_floats(a.y, (pairs - 1) * y_stride + a.n_rows, op, "y");
-    detail::check_floats(a.ids, uint64_t{a.n_tokens - 1} * ids_stride + a.n_used, op, "ids");
+    const detail::ExpertCall c = detail::check_expert_args(a, lim[2], op);  // pairs are grid z
+    const uint64_t pairs = c.pairs, n_x = c.n_x;
+    const uint32_t x_stride = c.x_stride, y_stride = c.y_stride, ids_stride = c.ids_stride;
 
     const Layout lay = layout_for(ctx.device());
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, n_x == 1);

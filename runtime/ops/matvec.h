@@ -71,6 +71,19 @@ const char* weight_type_suffix(GgmlType type);
 namespace detail {  // argument checks shared with get_rows; throw std::invalid_argument
 void check_weight(const WeightView& w, const char* op);
 void check_floats(const vk::BufferSpan& s, uint64_t count, const char* op, const char* what);
+
+// An expert call's checked geometry (record_matvec_id, record_matmul_id): the pair count, the
+// number of x columns, and the strides with a single column's stride widened to its length.
+struct ExpertCall {
+    uint64_t pairs;
+    uint64_t n_x;
+    uint32_t x_stride;
+    uint32_t y_stride;
+    uint32_t ids_stride;
+};
+// Checks the weight, rows = n_rows * n_experts, 1..max_pairs (token, slot) pairs, the strides,
+// indices under 2^32, and that x, y and ids hold what the call touches.
+ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const char* op);
 }  // namespace detail
 
 }  // namespace vkllm::ops
