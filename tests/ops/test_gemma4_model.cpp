@@ -94,8 +94,8 @@ TEST_P(Gemma4ModelVsReference, PrefillAndDecodeMatchCpu) {
 }
 
 INSTANTIATE_TEST_SUITE_P(TinyModels, Gemma4ModelVsReference,
-                         ::testing::Values("tiny-dense-q8_0", "tiny-dense-q4_k_m",
-                                           "tiny-moe-q4_k_m", "tiny-ple-q8_0"),
+                         ::testing::Values("tiny-dense-f16", "tiny-dense-q8_0", "tiny-dense-q4_k_m",
+                                           "tiny-moe-q8_0", "tiny-moe-q4_k_m", "tiny-ple-q8_0"),
                          [](const ::testing::TestParamInfo<const char*>& p) {
                              std::string s = p.param;
                              std::replace(s.begin(), s.end(), '-', '_');
