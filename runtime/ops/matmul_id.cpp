@@ -34,9 +34,10 @@ constexpr uint32_t k_group_workgroup = 128;  // every device allows 128 invocati
 constexpr uint32_t k_window = 32;            // WIN in shaders/matmul.comp
 constexpr MatMulTile k_small_tile{32, 32, 4, 4};
 // CPUs (lavapipe): 16 invocations of 8 x 8 outputs. Timed on lavapipe at the tiny-moe expert
-// shapes (MatMulIdTiles.PrintsExpertMatVecVsMatMul), 1.8-1.9x the throughput of matmul's CPU
-// tile (32 x 32 / 4 x 4); of 32 x 16, 64 x 16, 16 x 32, 64 x 32 / 8 x 8 and 64 x 64 / 16 x 16 only
-// 64 x 16 / 8 x 8 was faster (3 % on gate_up, 16 % on down, within this machine's noise).
+// shapes (MatMulIdTiles.PrintsExpertMatVecVsMatMul), 1.8-1.9x the throughput of 32 x 32 / 4 x 4
+// (matmul now uses this tile on CPUs too); of 32 x 16, 64 x 16, 16 x 32, 64 x 32 / 8 x 8 and 64 x
+// 64 / 16 x 16 only 64 x 16 / 8 x 8 was faster (3 % on gate_up, 16 % on down, within this machine's
+// noise).
 constexpr MatMulTile k_cpu_tile{32, 32, 8, 8};
 
 // matmul's a_tile + b_tile plus the per-column x and y offsets of MATMUL_ID.
