@@ -94,6 +94,12 @@ void main() {
     const uint y_base = pc.y_first;
 #endif
     const uint lane = gl_SubgroupInvocationID;
+    // Invocations per subgroup as this dispatch really runs, not gl_SubgroupSize: the workgroup
+    // size is a multiple of every power-of-two subgroup size up to it (and a subgroup larger
+    // than the workgroup holds just the workgroup), so the quotient is exact on a conforming
+    // driver, and it stays right where the reported size is not the executed one (lavapipe at
+    // LP_NATIVE_VECTOR_WIDTH 1024/2048 reports 32/64 and runs 16 lanes; docs/design/subgroups.md).
+    const uint lanes = gl_WorkGroupSize.x / gl_NumSubgroups;
     const uint row_end = min(wg_first + ROWS_PER_WG, limit);
     const uint n_items = (pc.K / QK) * ITEMS;
 
@@ -119,7 +125,7 @@ void main() {
                 acc[r][c] = 0.0;
             }
         }
-        for (uint i = lane; i < n_items; i += gl_SubgroupSize) {
+        for (uint i = lane; i < n_items; i += lanes) {
             const uint blk = i / ITEMS;
             const uint sub = i % ITEMS;
             float w[MAX_ROWS][ITEM_ELEMS];
