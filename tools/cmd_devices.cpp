@@ -1,9 +1,19 @@
 // `vkllm devices`: every Vulkan device with what vkllm cares about (vendor, driver, memory,
-// subgroup size, storage/arith features, binding and allocation limits) and whether it can run.
+// subgroup size, storage/arith features, binding and allocation limits), whether it can run, and
+// the kernel paths it gets; with a device profile (--profile or VKLLM_DEVICE_PROFILE), the device
+// as the profile presents it.
 
 #include <cstdio>
+#include <optional>
+#include <stdexcept>
+#include <string>
 
+#include "runtime/ops/kernel_paths.h"
+#include "runtime/ops/subgroup_probe.h"
+#include "runtime/vk/context.h"
 #include "runtime/vk/device.h"
+#include "runtime/vk/device_profile.h"
+#include "runtime/vk/error.h"
 #include "runtime/vk/instance.h"
 #include "tools/commands.h"
 
@@ -14,8 +24,34 @@ const char* yes_no(bool b) {
     return b ? "yes" : "no";
 }
 
-void print_device(const vk::DeviceInfo& d) {
+// The subgroups a usable device really executes (one probe workgroup of 128), as a line.
+std::string probe_line(const vk::DeviceInfo& d, const std::optional<vk::DeviceProfile>& profile) {
+    try {
+        vk::ContextOptions o;
+        o.device = std::to_string(d.index);
+        o.profile = profile;
+        o.pipeline_cache_dir = "none";
+        vk::Context ctx(std::move(o));
+        const ops::SubgroupProbe p = ops::probe_subgroups(ctx, 128);
+        const uint32_t lanes = p.invocations.empty() ? 0 : p.invocations.front();
+        std::string s = std::to_string(p.subgroups) + " subgroups of " + std::to_string(lanes) +
+                        " per workgroup of 128";
+        if (lanes != p.reported) {
+            s += " (runs fewer lanes than the " + std::to_string(p.reported) +
+                 " it reports; kernels do not depend on it)";
+        }
+        return s;
+    } catch (const std::exception& e) {
+        return std::string("probe failed: ") + e.what();
+    }
+}
+
+void print_device(const vk::DeviceInfo& d, const std::optional<vk::DeviceProfile>& profile) {
     std::printf("device %u: %s\n", d.index, d.name.c_str());
+    if (!d.profile.empty()) {
+        std::printf("  device profile    %s (limits are min(real, profile); kernels run on %s)\n",
+                    d.profile.c_str(), d.real_name.c_str());
+    }
     std::printf("  vendor            %s (0x%04x), device id 0x%04x\n", d.vendor.c_str(),
                 d.vendor_id, d.device_id);
     std::printf("  driver            %s %s (%s)\n", d.driver_name.c_str(),
@@ -28,6 +64,9 @@ void print_device(const vk::DeviceInfo& d) {
     }
     std::printf("  subgroup size     %u (arithmetic in compute: %s)\n", d.subgroup_size,
                 yes_no(d.subgroup_arithmetic));
+    if (d.missing_requirements().empty()) {
+        std::printf("  executes          %s\n", probe_line(d, profile).c_str());
+    }
     std::printf("  fp16 math         %s   int8 math %s\n", yes_no(d.fp16_math),
                 yes_no(d.int8_math));
     std::printf("  16/8-bit storage  %s / %s\n", yes_no(d.storage_16bit), yes_no(d.storage_8bit));
@@ -50,12 +89,25 @@ void print_device(const vk::DeviceInfo& d) {
         std::printf("  usable by vkllm   no, lacks:\n");
         for (const auto& m : missing) std::printf("    - %s\n", m.c_str());
     }
+    std::printf("  kernel paths\n");
+    for (const ops::KernelPath& k : ops::kernel_paths(d)) {
+        std::printf("    %-38s %s\n", k.what.c_str(), k.choice.c_str());
+    }
 }
 
 }  // namespace
 
 int cmd_devices(const Args& args) {
-    args.allow_only({"--validation"});
+    args.allow_only({"--validation", "--profile"});
+    std::optional<vk::DeviceProfile> profile = vk::device_profile_from_env();
+    if (const auto name = args.get("--profile")) {
+        profile = vk::find_device_profile(*name);
+        if (!profile) {
+            throw std::invalid_argument(
+                "--profile '" + *name +
+                "' is not a profile; profiles are: " + vk::device_profile_names());
+        }
+    }
     vk::InstanceOptions o;
     o.validation = args.has("--validation");
     if (o.validation) {
@@ -69,8 +121,20 @@ int cmd_devices(const Args& args) {
         std::printf("no Vulkan devices (install a GPU driver, or mesa-vulkan-drivers)\n");
         return 1;
     }
-    for (const auto& d : devices) print_device(d);
-    return 0;
+    int status = 0;
+    for (const auto& d : devices) {
+        if (!profile) {
+            print_device(d, profile);
+            continue;
+        }
+        try {
+            print_device(vk::apply_device_profile(d, *profile), profile);
+        } catch (const vk::UnsupportedDeviceError& e) {
+            std::printf("device %u: %s\n  cannot apply %s\n", d.index, d.name.c_str(), e.what());
+            status = 1;
+        }
+    }
+    return status;
 }
 
 }  // namespace vkllm::cli

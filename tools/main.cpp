@@ -12,7 +12,9 @@ namespace {
 void usage() {
     std::printf(
         "usage: vkllm <command> [options]\n"
-        "  devices [--validation]        list Vulkan devices and what vkllm can use\n"
+        "  devices [--validation] [--profile NAME]\n"
+        "                                list Vulkan devices, what vkllm can use and the kernel\n"
+        "                                paths each gets (NAME: a device profile for testing)\n"
         "  info MODEL [--tensors] [--ctx N] [--parallel N] [--kv-k T] [--kv-v T]\n"
         "                                metadata, tensors, quant mix, memory plan\n"
         "  bench ops [--device N|name] [--types ..] [--shapes KxN,..] [--ncols N] [--repeat N]\n"

@@ -54,13 +54,6 @@ uint32_t shared_bytes(uint32_t rows, uint32_t head_dim) {
     return 4 * (rows * head_dim + rows * k_cols + 5 * rows + k_cols);
 }
 
-uint32_t rows_per_group(const vk::Device& device, uint32_t head_dim, uint32_t rows) {
-    const uint32_t budget = std::min(device.info().max_shared_memory_bytes, k_shared_cap);
-    uint32_t br = 1;
-    while (br < rows && br < k_max_rows && shared_bytes(2 * br, head_dim) <= budget) br *= 2;
-    return br;
-}
-
 std::string dims(const AttentionShape& s) {
     return "head_dim " + std::to_string(s.head_dim) + ", n_heads " + std::to_string(s.n_heads) +
            ", n_kv_heads " + std::to_string(s.n_kv_heads) + ", n_q " + std::to_string(s.n_q) +
@@ -98,12 +91,23 @@ void validate(const AttentionShape& s, const KvCache& k, const KvCache& v) {
 
 }  // namespace
 
+uint32_t attention_rows_per_group(const vk::DeviceInfo& info, uint32_t head_dim, uint32_t rows) {
+    const uint32_t budget = std::min(info.max_shared_memory_bytes, k_shared_cap);
+    uint32_t br = 1;
+    while (br < rows && br < k_max_rows && shared_bytes(2 * br, head_dim) <= budget) br *= 2;
+    return br;
+}
+
+uint32_t attention_split_target(const vk::DeviceInfo& info) {
+    return info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 256;
+}
+
 AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& shape,
                              const AttentionParams& params, const KvCache& k, const KvCache& v) {
     validate(shape, k, v);
     AttentionPlan plan;
     const uint32_t gqa = shape.n_heads / shape.n_kv_heads;
-    plan.rows_per_group = rows_per_group(device, shape.head_dim, shape.n_q * gqa);
+    plan.rows_per_group = attention_rows_per_group(device.info(), shape.head_dim, shape.n_q * gqa);
     uint32_t want = params.splits;
     if (want == 0) {
         // Split-K only when the grid alone cannot fill the device (decode); never below
@@ -111,7 +115,7 @@ AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& sha
         const uint64_t groups =
             uint64_t{vk::groups_for(uint64_t{shape.n_q} * gqa, plan.rows_per_group)} *
             shape.n_kv_heads;
-        const uint64_t target = device.info().type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 256;
+        const uint64_t target = attention_split_target(device.info());
         want = groups >= target ? 1 : static_cast<uint32_t>((target + groups - 1) / groups);
         want = std::min(want, std::max(1u, vk::groups_for(shape.n_slots, k_min_split_slots)));
     }

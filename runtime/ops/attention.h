@@ -53,6 +53,12 @@ struct AttentionArgs {
 AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& shape,
                              const AttentionParams& params, const KvCache& k, const KvCache& v);
 
+// The device-dependent parts of a plan (kernel_paths.h lists them): query rows per workgroup for
+// `rows` (query x GQA head) rows of head_dim, within 32 KiB of shared memory on every device; and
+// the workgroup count below which the automatic split-K cuts the slot range.
+uint32_t attention_rows_per_group(const vk::DeviceInfo& info, uint32_t head_dim, uint32_t rows);
+uint32_t attention_split_target(const vk::DeviceInfo& info);
+
 // Throws std::invalid_argument on inconsistent shapes or too-small buffers.
 void record_attention(vk::Context& ctx, vk::CommandStream& cs, const AttentionShape& shape,
                       const AttentionParams& params, const AttentionArgs& args);

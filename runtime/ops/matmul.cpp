@@ -33,16 +33,21 @@ bool fits(const vk::DeviceInfo& info, const MatMulTile& t) {
            threads(t) <= info.max_workgroup_invocations;
 }
 
+}  // namespace
+
 // CPUs (lavapipe) get a small tile of 16 invocations with 8 x 8 outputs each: little padding
 // waste on small shapes, and enough work per invocation for lavapipe's SIMD lanes (tiny-dense
 // prefill 80 -> 220 tok/s against 4 x 4 outputs). GPUs get 128-column tiles once M is large
-// enough to fill them, else 64 or 32.
-MatMulTile tile_for(const vk::DeviceInfo& info, uint32_t M) {
+// enough to fill them (each weight element is decoded once per 128 columns), else 64 or 32.
+// Every tile stays within 32 KiB of shared memory (the large one takes 24.3 KiB): that is
+// lavapipe's limit, so the device profiles reproduce the GPU choice exactly in CI, and it is
+// also what 32 KiB GPUs (Mali, Adreno, Apple) offer (docs/design/device-profiles.md).
+MatMulTile matmul_tile(const vk::DeviceInfo& info, uint32_t M) {
     constexpr MatMulTile k_small{32, 32, 4, 4};
     MatMulTile t{32, 32, 8, 8};
     if (info.type != VK_PHYSICAL_DEVICE_TYPE_CPU) {
         if (M > 64) {
-            t = {128, 128, 8, 8};
+            t = {64, 128, 4, 8};
         } else if (M > 32) {
             t = {64, 64, 4, 4};
         } else {
@@ -55,8 +60,6 @@ MatMulTile tile_for(const vk::DeviceInfo& info, uint32_t M) {
     return t;
 }
 
-}  // namespace
-
 namespace detail {
 
 uint32_t tile_threads(const MatMulTile& t) {
@@ -65,7 +68,7 @@ uint32_t tile_threads(const MatMulTile& t) {
 
 MatMulTile resolve_tile(const vk::DeviceInfo& info, uint32_t M, const MatMulTile& t,
                         const char* op) {
-    if (t.bm == 0 && t.bn == 0 && t.tm == 0 && t.tn == 0) return tile_for(info, M);
+    if (t.bm == 0 && t.bn == 0 && t.tm == 0 && t.tn == 0) return matmul_tile(info, M);
     if (t.tm == 0 || t.tn == 0 || t.bm < t.tm || t.bn < t.tn || t.bm % t.tm != 0 ||
         t.bn % t.tn != 0 || !fits(info, t)) {
         throw std::invalid_argument(

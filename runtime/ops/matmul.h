@@ -36,6 +36,9 @@ struct MatMulArgs {
 
 void record_matmul(vk::Context& ctx, vk::CommandStream& cs, const MatMulArgs& args);
 
+// The tile record_matmul uses for M columns on a device when none is forced.
+MatMulTile matmul_tile(const vk::DeviceInfo& info, uint32_t M);
+
 // Multiply-adds counted as 2 flops: 2 * M * N * K (the bench divides by kernel time).
 double matmul_flops(const MatMulArgs& args);
 

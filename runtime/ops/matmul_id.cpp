@@ -50,16 +50,13 @@ MatMulTile pick_tile(const vk::DeviceInfo& info, const MatMulIdArgs& a, uint64_t
     const uint64_t busy = std::min<uint64_t>(a.n_experts, pairs);
     const auto mean = static_cast<uint32_t>((pairs + busy - 1) / busy);
     const bool forced = a.tile.bm != 0 || a.tile.bn != 0 || a.tile.tm != 0 || a.tile.tn != 0;
-    MatMulTile t = detail::resolve_tile(info, mean, a.tile, "matmul_id");
-    if (!forced && info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) t = k_cpu_tile;
+    if (!forced) return matmul_id_tile(info, mean);
+    const MatMulTile t = detail::resolve_tile(info, mean, a.tile, "matmul_id");
     if (shared_bytes(t) > info.max_shared_memory_bytes) {
-        if (forced) {
-            throw std::invalid_argument("[matmul_id] expected a tile that fits the device's " +
-                                        std::to_string(info.max_shared_memory_bytes) +
-                                        " bytes of shared memory, got " + std::to_string(t.bm) +
-                                        "x" + std::to_string(t.bn));
-        }
-        t = k_small_tile;  // 8.7 KiB: within every Vulkan device's 16 KiB minimum
+        throw std::invalid_argument("[matmul_id] expected a tile that fits the device's " +
+                                    std::to_string(info.max_shared_memory_bytes) +
+                                    " bytes of shared memory, got " + std::to_string(t.bm) + "x" +
+                                    std::to_string(t.bn));
     }
     return t;
 }
@@ -73,6 +70,15 @@ void record_group(vk::Context& ctx, vk::CommandStream& cs, const MatMulIdArgs& a
 }
 
 }  // namespace
+
+MatMulTile matmul_id_tile(const vk::DeviceInfo& info, uint32_t mean_columns) {
+    MatMulTile t = matmul_tile(info, mean_columns);
+    if (info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) t = k_cpu_tile;
+    if (shared_bytes(t) > info.max_shared_memory_bytes) {
+        t = k_small_tile;  // 8.7 KiB: within every Vulkan device's 16 KiB minimum
+    }
+    return t;
+}
 
 uint64_t moe_groups_bytes(uint32_t n_experts, uint32_t n_used, uint32_t n_tokens) {
     return (2ull * n_experts + uint64_t{n_used} * n_tokens) * 4;

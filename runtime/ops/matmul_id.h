@@ -32,4 +32,8 @@ uint64_t moe_groups_bytes(uint32_t n_experts, uint32_t n_used, uint32_t n_tokens
 
 void record_matmul_id(vk::Context& ctx, vk::CommandStream& cs, const MatMulIdArgs& args);
 
+// The tile record_matmul_id uses on a device when none is forced, for experts that get
+// `mean_columns` (token, slot) pairs on average.
+MatMulTile matmul_id_tile(const vk::DeviceInfo& info, uint32_t mean_columns);
+
 }  // namespace vkllm::ops

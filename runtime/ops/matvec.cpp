@@ -30,19 +30,6 @@ static_assert(sizeof(MatVecPush) == 44);
 constexpr uint32_t k_bindings = 3;
 constexpr uint32_t k_bindings_id = 4;
 
-struct Layout {
-    uint32_t workgroup;
-    uint32_t rows_per_wg;
-};
-
-Layout layout_for(const vk::Device& device) {
-    const vk::DeviceInfo& info = device.info();
-    const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
-    const uint32_t wg = std::min(std::max<uint32_t>(128, sg),
-                                 std::max<uint32_t>(sg, info.max_workgroup_invocations));
-    return {wg, (wg / sg) * k_rows_per_subgroup};
-}
-
 std::string name(const char* family, GgmlType type) {
     return std::string(family) + "_" + weight_type_suffix(type);
 }
@@ -68,6 +55,13 @@ bool x_vec4_ok(GgmlType type, uint64_t x_stride, bool single_column) {
 }
 
 }  // namespace
+
+MatVecLayout matvec_layout(const vk::DeviceInfo& info) {
+    const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
+    const uint32_t wg = std::min(std::max<uint32_t>(128, sg),
+                                 std::max<uint32_t>(sg, info.max_workgroup_invocations));
+    return {wg, k_rows_per_subgroup, (wg / sg) * k_rows_per_subgroup};
+}
 
 const char* weight_type_suffix(GgmlType type) {
     switch (type) {
@@ -201,11 +195,11 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
     detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
 
-    const Layout lay = layout_for(ctx.device());
+    const MatVecLayout lay = matvec_layout(ctx.device().info());
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
     const vk::Pipeline& p = ctx.pipelines().get(
         {name("matvec", a.weight.type),
-         {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg, a.ncols, vec4 ? 1u : 0u},
+         {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, a.ncols, vec4 ? 1u : 0u},
          sizeof(MatVecPush),
          k_bindings});
     const uint64_t align = std::max<uint64_t>(1, ctx.device().limits().binding_alignment);
@@ -223,7 +217,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
             push.y_first = 0;
         }
         const vk::Groups g =
-            fold(ctx.device(), vk::groups_for(rows, lay.rows_per_wg), a.max_groups_x, op);
+            fold(ctx.device(), vk::groups_for(rows, lay.rows_per_workgroup), a.max_groups_x, op);
         cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(y)}, push, g);
     }
 }
@@ -236,14 +230,14 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     const uint64_t pairs = c.pairs, n_x = c.n_x;
     const uint32_t x_stride = c.x_stride, y_stride = c.y_stride, ids_stride = c.ids_stride;
 
-    const Layout lay = layout_for(ctx.device());
+    const MatVecLayout lay = matvec_layout(ctx.device().info());
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, n_x == 1);
     const vk::Pipeline& p = ctx.pipelines().get(
         {name("matvec_id", a.weight.type),
-         {lay.workgroup, k_rows_per_subgroup, lay.rows_per_wg, 1u, vec4 ? 1u : 0u},
+         {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, 1u, vec4 ? 1u : 0u},
          sizeof(MatVecPush),
          k_bindings_id});
-    vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_wg), 0, op);
+    vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_workgroup), 0, op);
     g.z = static_cast<uint32_t>(pairs);
     const vk::TensorSpans& w = *a.weight.data;
     for (size_t part = 0; part < w.parts.size(); ++part) {

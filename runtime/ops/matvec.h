@@ -37,6 +37,15 @@ struct MatVecArgs {
 
 void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& args);
 
+// The workgroup shape mat-vec and expert mat-vec use on a device: max(128, subgroup) invocations,
+// each subgroup computing rows_per_subgroup rows at a time (kernel_paths.h lists it).
+struct MatVecLayout {
+    uint32_t workgroup = 0;
+    uint32_t rows_per_subgroup = 0;
+    uint32_t rows_per_workgroup = 0;  // subgroups * rows_per_subgroup
+};
+MatVecLayout matvec_layout(const vk::DeviceInfo& info);
+
 // Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4) + y (ncols * N * 4).
 // The bench divides this by the kernel time for GB/s.
 uint64_t matvec_bytes(const MatVecArgs& args);

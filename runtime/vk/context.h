@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "runtime/vk/arena.h"
 #include "runtime/vk/device.h"
+#include "runtime/vk/device_profile.h"
 #include "runtime/vk/instance.h"
 #include "runtime/vk/pipeline.h"
 #include "runtime/vk/transfer.h"
@@ -20,6 +22,8 @@ struct ContextOptions {
     MessageSink sink;  // validation messages
     LimitOverrides limits;
     std::filesystem::path pipeline_cache_dir;  // "" default location, "none" off
+    // Present the device as this GPU (device_profile.h); unset: VKLLM_DEVICE_PROFILE, if set.
+    std::optional<DeviceProfile> profile;
 };
 
 class Context {

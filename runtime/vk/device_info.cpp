@@ -161,7 +161,8 @@ std::string api_version_string(uint32_t v) {
 
 std::string driver_version_string(const DeviceInfo& info) {
     const uint32_t v = info.driver_version;
-    if (info.vendor_id == 0x10DE) {  // NVIDIA packs 10.8.8.6 bits
+    const uint32_t vendor = info.profile.empty() ? info.vendor_id : info.real_vendor_id;
+    if (vendor == 0x10DE) {  // NVIDIA packs 10.8.8.6 bits
         return std::to_string((v >> 22) & 0x3FF) + "." + std::to_string((v >> 14) & 0xFF) + "." +
                std::to_string((v >> 6) & 0xFF);
     }

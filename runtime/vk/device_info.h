@@ -47,6 +47,12 @@ struct DeviceInfo {
     uint32_t max_workgroup_invocations = 0;
     uint32_t max_shared_memory_bytes = 0;
 
+    // Set when a device profile presents this device as another GPU (device_profile.h): the
+    // profile's name, and the real device's name and vendor id for messages.
+    std::string profile;
+    std::string real_name;
+    uint32_t real_vendor_id = 0;
+
     uint32_t compute_queue_family = UINT32_MAX;
     uint32_t transfer_queue_family = UINT32_MAX;  // a transfer-only family, when one exists
 
