@@ -5,7 +5,12 @@
 #   here:   cmake -S . -B .devbuild -G Ninja -DCMAKE_BUILD_TYPE=Release -DVKLLM_BUILD_TESTS=OFF \
 #             && ninja -C .devbuild vkllm
 #           (and once: download the Vulkan loader .debs into .gl/, see the device tool's README)
-#   there:  bash scripts/device-bench.sh ops|all|PRESET OUT_DIR   (all = ops, 31b, 26b-a4b)
+#   there:  bash scripts/device-bench.sh ops|all|tests|PRESET OUT_DIR   (all = ops, 31b, 26b-a4b)
+#
+# `tests` runs the op/model suite on the GPU (issue #10: real 32-lane execution). Build it here
+# with -DVKLLM_BUILD_TESTS=ON into .devbuild and carry .devbuild: the test binary has this
+# checkout's absolute paths (/work/main/...) compiled in, so the script links them there. Without
+# the validation layer on the machine it runs with VKLLM_TEST_NO_VALIDATION=1 and says so.
 #
 # `ops` runs the kernel roofline bench (copy bandwidth, mat-vec per type and shape); a preset such
 # as `31b` or `26b-a4b` writes a full-size synthetic Q4_K_M model of that shape to local disk (about 18 / 16 GB,
@@ -14,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage="usage: device-bench.sh ops|all|PRESET OUT_DIR  (PRESET: a vkllm synth preset, e.g. 31b)"
+usage="usage: device-bench.sh ops|all|tests|PRESET OUT_DIR  (PRESET: a vkllm synth preset, e.g. 31b)"
 what=${1:?$usage}
 out=${2:?$usage}
 bin=${VKLLM_BIN:-.devbuild/vkllm}
@@ -55,8 +60,28 @@ bench_model() {
     rm -f "$model"  # the disk holds one full-size model at a time
 }
 
+run_tests() {
+    local tests=.devbuild/tests/vkllm_op_tests
+    if [[ ! -x $tests ]]; then
+        echo "device-bench: no $tests (configure .devbuild with -DVKLLM_BUILD_TESTS=ON)" >&2
+        return 2
+    fi
+    # The binary looks for fixtures under the path it was built in.
+    local built_in=/work/main
+    if [[ ! -e $built_in && $PWD != "$built_in" ]]; then
+        mkdir -p "$(dirname "$built_in")" && ln -s "$PWD" "$built_in"
+    fi
+    if ! ls /usr/share/vulkan/explicit_layer.d/*validation* >/dev/null 2>&1; then
+        echo "device-bench: no Khronos validation layer here: tests run without it" |
+            tee "$out/tests-note.txt"
+        export VKLLM_TEST_NO_VALIDATION=1
+    fi
+    VKLLM_TEST_REQUIRE_DEVICE=1 "$tests" --gtest_brief=1 2>&1 | tee "$out/op-tests.txt"
+}
+
 case $what in
     ops) bench_ops ;;
+    tests) run_tests ;;
     all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
     *) bench_model "$what" ;;  # any synth preset; synth names the valid ones
 esac

@@ -102,9 +102,12 @@ void Gemma4Model::Impl::record_forward(const Step& step) {
     r.n = n;
     r.eps = cfg.rms_eps;
     r.weight = w.output_norm;
-    ops::record_rms_norm(
-        ctx, cs, cols_of(col_span(buf.h, n, step.logit_col, step.n_logits), n, step.n_logits),
-        cols_of(buf.y, n, step.n_logits), r);
+    uint32_t packed = 0;
+    for (const auto& [first, count] : step.logit_runs) {
+        ops::record_rms_norm(ctx, cs, cols_of(col_span(buf.h, n, first, count), n, count),
+                             cols_of(col_span(buf.y, n, packed, count), n, count), r);
+        packed += count;
+    }
 }
 
 // §3.2: π = (RMS_{proj_norm}(proj · e / √n) + per_layer_token_embd[x] · √P) / √2, [P·L, T].

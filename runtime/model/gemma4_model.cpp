@@ -218,7 +218,7 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
     cs.begin();
     try {
         record_forward(step);
-        record_head(0, g0);
+        if (g0 > 0) record_head(0, g0);
     } catch (...) {
         // Close the recording so the stream stays usable. What was recorded is valid and only
         // writes scratch and cache cells that no committed position needs (kv_state.h).
@@ -226,7 +226,7 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
         throw;
     }
     cs.submit_and_wait();
-    std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
+    if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
     for (uint32_t c0 = g0; c0 < step.n_logits; c0 += layout.logit_cols) {
         const uint32_t g = std::min(layout.logit_cols, step.n_logits - c0);
         cs.begin();
@@ -271,6 +271,103 @@ uint32_t Gemma4Model::seq_length(uint32_t seq) const {
     return impl_->seqs[seq].length();
 }
 
+uint32_t Gemma4Model::max_step_tokens() const {
+    return impl_->layout.cols;
+}
+
+uint32_t Gemma4Model::prefill_chunk() const {
+    return impl_->opt.prefill_chunk;
+}
+
+std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
+    Impl& m = *impl_;
+    if (entries.empty()) throw std::invalid_argument("[Gemma4Model] step with no entries");
+    std::vector<bool> seen(m.opt.n_seq, false);
+    uint64_t total = 0;
+    bool all_single = true;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const StepEntry& e = entries[i];
+        m.check_seq(e.seq);
+        if (seen[e.seq]) {
+            throw std::invalid_argument("[Gemma4Model] sequence " + std::to_string(e.seq) +
+                                        " appears twice in one step");
+        }
+        seen[e.seq] = true;
+        if (e.tokens.empty() || e.tokens.size() > m.opt.prefill_chunk) {
+            throw std::invalid_argument("[Gemma4Model] step entry for sequence " +
+                                        std::to_string(e.seq) + " has " +
+                                        std::to_string(e.tokens.size()) + " tokens; expected 1.." +
+                                        std::to_string(m.opt.prefill_chunk));
+        }
+        for (size_t t = 0; t < e.tokens.size(); ++t) m.check_token(e.tokens[t], t);
+        const uint64_t len = m.seqs[e.seq].length();
+        if (len + e.tokens.size() > m.opt.n_ctx) {
+            throw ContextOverflowError(
+                "sequence " + std::to_string(e.seq) + " holds " + std::to_string(len) +
+                " tokens; adding " + std::to_string(e.tokens.size()) + " would make " +
+                std::to_string(len + e.tokens.size()) + ", more than the context size of " +
+                std::to_string(m.opt.n_ctx) + " tokens");
+        }
+        total += e.tokens.size();
+        all_single = all_single && e.tokens.size() == 1;
+    }
+    if (total > m.layout.cols) {
+        throw std::invalid_argument("[Gemma4Model] step of " + std::to_string(total) +
+                                    " tokens exceeds max_step_tokens " +
+                                    std::to_string(m.layout.cols));
+    }
+    const auto T = static_cast<uint32_t>(total);
+    m.pool.reset();
+    Step step;
+    step.n_tokens = T;
+    std::vector<uint32_t> ids(T);
+    std::vector<int32_t> pos(T);
+    std::vector<SeqKvState> next;
+    next.reserve(entries.size());
+    // One-token entries get their own split-K scratch region when they all fit, so their
+    // attentions need no barrier between them; otherwise all share the buffer (serialised).
+    const uint64_t align = m.ctx.device().limits().binding_alignment;
+    const uint64_t region = all_single ? m.layout.attn_scratch / entries.size() / align * align : 0;
+    const bool own_region = region >= std::max<uint64_t>(m.layout.attn_decode, 16);
+    uint32_t col = 0;
+    for (size_t i = 0; i < entries.size(); ++i) {
+        const StepEntry& e = entries[i];
+        const auto n = static_cast<uint32_t>(e.tokens.size());
+        const SeqKvState& st = m.seqs[e.seq];
+        next.push_back(st);
+        next.back().append(n);
+        std::vector<uint32_t> slots(n), gslots(n);
+        for (uint32_t t = 0; t < n; ++t) {
+            const uint32_t p = st.length() + t;
+            ids[col + t] = static_cast<uint32_t>(e.tokens[t]);
+            pos[col + t] = static_cast<int32_t>(p);
+            gslots[t] = p;
+            slots[t] = m.geom.swa_capacity ? st.swa_slot(p) : 0;
+        }
+        StepSeq s;
+        s.seq = e.seq;
+        s.col = col;
+        s.n = n;
+        s.pos0 = st.length();
+        s.swa_slots = m.pool.put(std::span<const uint32_t>(slots));
+        s.global_slots = m.pool.put(std::span<const uint32_t>(gslots));
+        if (m.geom.swa_capacity) {
+            s.ring = m.pool.put(std::span<const int32_t>(next.back().ring_positions()));
+        }
+        s.attn_scratch = own_region ? m.buf.attn.sub(i * region, region) : m.buf.attn;
+        step.seqs.push_back(s);
+        if (e.logits == LogitsWanted::All) step.logit_runs.emplace_back(col, n);
+        if (e.logits == LogitsWanted::Last) step.logit_runs.emplace_back(col + n - 1, 1);
+        step.n_logits += logit_count(e.logits, n);
+        col += n;
+    }
+    step.ids = m.pool.put(std::span<const uint32_t>(ids));
+    step.pos = m.pool.put(std::span<const int32_t>(pos));
+    std::vector<float> logits = m.run(step);
+    for (size_t i = 0; i < entries.size(); ++i) m.seqs[entries[i].seq] = std::move(next[i]);
+    return logits;
+}
+
 std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> tokens,
                                         bool all_logits) {
     Impl& m = *impl_;
@@ -286,118 +383,26 @@ std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> t
             std::to_string(m.opt.n_ctx) + " tokens");
     }
     std::vector<float> logits;
-    const auto T_all = static_cast<uint32_t>(tokens.size());
-    for (uint32_t c0 = 0; c0 < T_all; c0 += m.opt.prefill_chunk) {
-        const uint32_t T = std::min(m.opt.prefill_chunk, T_all - c0);
-        const bool last = c0 + T == T_all;
-        SeqKvState& st = m.seqs[seq];
-        SeqKvState next = st;
-        next.append(T);
-        m.pool.reset();
-        Step step;
-        step.n_tokens = T;
-        std::vector<uint32_t> ids(T), slots(T), gslots(T);
-        std::vector<int32_t> pos(T);
-        for (uint32_t t = 0; t < T; ++t) {
-            ids[t] = static_cast<uint32_t>(tokens[c0 + t]);
-            const uint32_t p = st.length() + t;
-            pos[t] = static_cast<int32_t>(p);
-            gslots[t] = p;
-            slots[t] = m.geom.swa_capacity ? st.swa_slot(p) : 0;
-        }
-        step.ids = m.pool.put(std::span<const uint32_t>(ids));
-        step.pos = m.pool.put(std::span<const int32_t>(pos));
-        StepSeq s;
-        s.seq = seq;
-        s.n = T;
-        s.pos0 = st.length();
-        s.swa_slots = m.pool.put(std::span<const uint32_t>(slots));
-        s.global_slots = m.pool.put(std::span<const uint32_t>(gslots));
-        if (m.geom.swa_capacity)
-            s.ring = m.pool.put(std::span<const int32_t>(next.ring_positions()));
-        s.attn_scratch = m.buf.attn;
-        step.seqs.push_back(s);
-        if (all_logits) {
-            step.logit_col = 0;
-            step.n_logits = T;
-        } else {
-            step.logit_col = T - 1;
-            step.n_logits = 1;
-        }
-        std::vector<float> z = m.run(step);
-        st = std::move(next);
-        if (all_logits || last) logits.insert(logits.end(), z.begin(), z.end());
+    for (size_t c0 = 0; c0 < tokens.size(); c0 += m.opt.prefill_chunk) {
+        const size_t n = std::min<size_t>(m.opt.prefill_chunk, tokens.size() - c0);
+        const bool last = c0 + n == tokens.size();
+        const StepEntry e{
+            seq, tokens.subspan(c0, n),
+            all_logits ? LogitsWanted::All : (last ? LogitsWanted::Last : LogitsWanted::None)};
+        std::vector<float> z = step(std::span<const StepEntry>(&e, 1));
+        logits.insert(logits.end(), z.begin(), z.end());
     }
     return logits;
 }
 
 std::vector<float> Gemma4Model::decode(std::span<const SeqToken> batch) {
-    Impl& m = *impl_;
     if (batch.empty()) throw std::invalid_argument("[Gemma4Model] decode of an empty batch");
-    if (batch.size() > m.opt.n_seq) {
-        throw std::invalid_argument("[Gemma4Model] decode batch of " +
-                                    std::to_string(batch.size()) + " exceeds n_seq " +
-                                    std::to_string(m.opt.n_seq));
+    std::vector<StepEntry> entries;
+    entries.reserve(batch.size());
+    for (const SeqToken& b : batch) {
+        entries.push_back({b.seq, std::span<const int32_t>(&b.token, 1), LogitsWanted::Last});
     }
-    std::vector<bool> seen(m.opt.n_seq, false);
-    for (size_t i = 0; i < batch.size(); ++i) {
-        m.check_seq(batch[i].seq);
-        if (seen[batch[i].seq]) {
-            throw std::invalid_argument("[Gemma4Model] sequence " + std::to_string(batch[i].seq) +
-                                        " appears twice in one decode batch");
-        }
-        seen[batch[i].seq] = true;
-        m.check_token(batch[i].token, i);
-        const uint32_t len = m.seqs[batch[i].seq].length();
-        if (len + 1 > m.opt.n_ctx) {
-            throw ContextOverflowError(
-                "sequence " + std::to_string(batch[i].seq) + " holds " + std::to_string(len) +
-                " tokens; one more would make " + std::to_string(len + 1) +
-                ", more than the context size of " + std::to_string(m.opt.n_ctx) + " tokens");
-        }
-    }
-    const auto T = static_cast<uint32_t>(batch.size());
-    m.pool.reset();
-    Step step;
-    step.n_tokens = T;
-    std::vector<uint32_t> ids(T);
-    std::vector<int32_t> pos(T);
-    std::vector<SeqKvState> next;
-    next.reserve(T);
-    const uint64_t region = m.layout.attn_scratch / T / m.ctx.device().limits().binding_alignment *
-                            m.ctx.device().limits().binding_alignment;
-    for (uint32_t i = 0; i < T; ++i) {
-        const SeqKvState& st = m.seqs[batch[i].seq];
-        ids[i] = static_cast<uint32_t>(batch[i].token);
-        const uint32_t p = st.length();
-        pos[i] = static_cast<int32_t>(p);
-        next.push_back(st);
-        next.back().append(1);
-        StepSeq s;
-        s.seq = batch[i].seq;
-        s.col = i;
-        s.n = 1;
-        s.pos0 = p;
-        const uint32_t slot = m.geom.swa_capacity ? st.swa_slot(p) : 0;
-        s.swa_slots = m.pool.put(std::span<const uint32_t>(&slot, 1));
-        s.global_slots = m.pool.put(std::span<const uint32_t>(&p, 1));
-        if (m.geom.swa_capacity) {
-            s.ring = m.pool.put(std::span<const int32_t>(next.back().ring_positions()));
-        }
-        // Own scratch region per sequence when they all fit, so their attentions need no
-        // barrier between them; else all share the whole buffer (serialised).
-        s.attn_scratch = region >= std::max<uint64_t>(m.layout.attn_decode, 16)
-                             ? m.buf.attn.sub(i * region, region)
-                             : m.buf.attn;
-        step.seqs.push_back(s);
-    }
-    step.ids = m.pool.put(std::span<const uint32_t>(ids));
-    step.pos = m.pool.put(std::span<const int32_t>(pos));
-    step.logit_col = 0;
-    step.n_logits = T;
-    std::vector<float> logits = m.run(step);
-    for (uint32_t i = 0; i < T; ++i) m.seqs[batch[i].seq] = std::move(next[i]);
-    return logits;
+    return step(entries);
 }
 
 uint32_t Gemma4Model::truncate(uint32_t seq, uint32_t n) {

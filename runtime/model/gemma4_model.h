@@ -19,6 +19,7 @@
 #include "loader/ggml_type.h"
 #include "loader/gguf_file.h"
 #include "runtime/model/gemma4_config.h"
+#include "runtime/model/step_entry.h"
 #include "runtime/vk/context.h"
 
 namespace vkllm {
@@ -47,11 +48,6 @@ class ContextOverflowError : public std::invalid_argument {
     using std::invalid_argument::invalid_argument;
 };
 
-struct SeqToken {
-    uint32_t seq = 0;
-    int32_t token = 0;
-};
-
 class Gemma4Model {
   public:
     // Validates the file (Gemma4Config::from_gguf, throws ModelFileError naming the problem),
@@ -73,6 +69,17 @@ class Gemma4Model {
     // Tokens currently in the KV cache of `seq`.
     uint32_t seq_length(uint32_t seq) const;
 
+    // One forward over several distinct sequences, each appending its entry's tokens: prefill
+    // chunks, decode tokens and multi-token verify runs mixed in one submit. Returns the logits
+    // the entries ask for, in entry order, [n_vocab, sum of logit_count] (after the final softcap
+    // and suppression). At most max_step_tokens() tokens in all and prefill_chunk per entry.
+    // Throws ContextOverflowError when an entry would exceed n_ctx, std::invalid_argument for an
+    // empty step or entry, a repeated or bad sequence index, a token outside the vocabulary or
+    // too many tokens; nothing changes when it throws before the forward runs.
+    std::vector<float> step(std::span<const StepEntry> entries);
+    uint32_t max_step_tokens() const;
+    uint32_t prefill_chunk() const;
+
     // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.
     // Returns logits after the final softcap and suppression, [n_vocab, k] with k = tokens.size()
     // when all_logits, else 1 (the last position). Throws ContextOverflowError when the sequence
@@ -81,8 +88,8 @@ class Gemma4Model {
     std::vector<float> prefill(uint32_t seq, std::span<const int32_t> tokens,
                                bool all_logits = false);
 
-    // One decode step for several distinct sequences, one token each, in one batch: returns
-    // [n_vocab, batch.size()]. Same errors as prefill; a repeated sequence is invalid_argument.
+    // One decode step for several distinct sequences, one token each, in one batch (a step of
+    // one-token entries): returns [n_vocab, batch.size()]. Same errors as step.
     std::vector<float> decode(std::span<const SeqToken> batch);
 
     // Keeps positions < n of `seq` and drops the rest. Returns the length actually kept: n when

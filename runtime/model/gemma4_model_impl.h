@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "runtime/model/gemma4_model.h"
@@ -67,7 +68,8 @@ struct Step {
     vk::BufferSpan ids;     // uint32 [T]
     vk::BufferSpan pos;     // int32 [T]
     std::vector<StepSeq> seqs;
-    uint32_t logit_col = 0;  // logits for columns [logit_col, logit_col + n_logits)
+    // Logits for these column runs (first, count), packed in run order into n_logits columns.
+    std::vector<std::pair<uint32_t, uint32_t>> logit_runs;
     uint32_t n_logits = 0;
 };
 

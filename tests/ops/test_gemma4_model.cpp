@@ -300,6 +300,85 @@ TEST_F(VkTest, Gemma4ModelWideBatchDecodeMatchesEachAlone) {
     EXPECT_LE(d, k_path_atol);
 }
 
+// One step mixing every kind of entry (issue #11): sequence 0 prefills 37 tokens, 1 and 2 decode
+// one token, 3 verifies a run of 4 (all logits), each on its own history. Sequences 4..7 hold the
+// same histories and run the same entries alone; the logits must agree to the matmul-vs-matvec
+// path tolerance (the mixed step's 43 columns take the mat-mat, the lone decodes the mat-vec).
+TEST_F(VkTest, Gemma4ModelMixedStepEqualsEachEntryAlone) {
+    for (const char* name : {"tiny-dense-q8_0", "tiny-moe-q4_k_m", "tiny-ple-q8_0"}) {
+        SCOPED_TRACE(name);
+        const GgufFile file = open_model(name);
+        ModelOptions o;
+        o.n_ctx = 128;
+        o.prefill_chunk = 48;
+        o.n_seq = 8;
+        Gemma4Model model(ctx(), file, o);
+        const size_t V = model.n_vocab();
+        ASSERT_GE(model.max_step_tokens(), 43u);
+        const std::vector<uint32_t> history = {5, 30, 3, 17};
+        const std::vector<std::vector<int32_t>> tokens = {
+            test_tokens(37, 41), {777}, {1234}, {901, 902, 903, 904}};
+        for (uint32_t s = 0; s < 4; ++s) {
+            const std::vector<int32_t> h = test_tokens(history[s], 60 + s);
+            model.prefill(s, h);
+            model.prefill(s + 4, h);
+        }
+        const LogitsWanted wanted[] = {LogitsWanted::Last, LogitsWanted::Last, LogitsWanted::Last,
+                                       LogitsWanted::All};
+        std::vector<StepEntry> mixed;
+        for (uint32_t s = 0; s < 4; ++s) mixed.push_back({s, tokens[s], wanted[s]});
+        const std::vector<float> got = model.step(mixed);
+        ASSERT_EQ(got.size(), V * 7);
+        std::vector<float> want;
+        for (uint32_t s = 0; s < 4; ++s) {
+            const StepEntry alone{s + 4, tokens[s], wanted[s]};
+            const std::vector<float> z = model.step(std::span(&alone, 1));
+            want.insert(want.end(), z.begin(), z.end());
+        }
+        const double d = max_abs_diff(got, want);
+        std::cout << "[ info     ] " << name
+                  << ": mixed step vs each entry alone: max |logit diff| " << d << "\n";
+        EXPECT_LE(d, k_path_atol);
+        for (uint32_t s = 0; s < 4; ++s) {
+            EXPECT_EQ(model.seq_length(s), history[s] + tokens[s].size());
+            EXPECT_EQ(model.seq_length(s), model.seq_length(s + 4));
+        }
+        // The next decode after the mixed step agrees too (the caches were written alike).
+        const std::vector<float> a = decode_one(model, 3, 55);
+        const std::vector<float> b = decode_one(model, 7, 55);
+        EXPECT_LE(max_abs_diff(a, b), k_path_atol);
+    }
+}
+
+TEST_F(VkTest, Gemma4ModelStepRejectsBadEntriesAndChangesNothing) {
+    const GgufFile file = open_model("tiny-dense-q8_0");
+    ModelOptions o;
+    o.n_ctx = 16;
+    o.prefill_chunk = 8;
+    o.n_seq = 2;
+    Gemma4Model model(ctx(), file, o);
+    model.prefill(0, test_tokens(10));
+    const std::vector<int32_t> one = {300}, nine(9, 300), seven(7, 300), bad = {-1};
+    const auto expect_throw = [&](std::vector<StepEntry> e) {
+        EXPECT_ANY_THROW(model.step(e));
+        EXPECT_EQ(model.seq_length(0), 10u);
+        EXPECT_EQ(model.seq_length(1), 0u);
+    };
+    expect_throw({});                        // empty step
+    expect_throw({{0, {}}});                 // empty entry
+    expect_throw({{0, one}, {0, one}});      // repeated sequence
+    expect_throw({{2, one}});                // no such sequence
+    expect_throw({{1, nine}});               // more than prefill_chunk
+    expect_throw({{1, seven}, {0, seven}});  // 14 tokens > max_step_tokens 8
+    expect_throw({{1, bad}});                // outside the vocabulary
+    EXPECT_THROW(model.step(std::vector<StepEntry>{{0, seven}}), ContextOverflowError);
+    EXPECT_EQ(model.seq_length(0), 10u);
+    // An entry that asks for no logits returns none and still advances its sequence.
+    const std::vector<float> z = model.step(std::vector<StepEntry>{{1, one, LogitsWanted::None}});
+    EXPECT_TRUE(z.empty());
+    EXPECT_EQ(model.seq_length(1), 1u);
+}
+
 TEST_F(VkTest, Gemma4ModelTruncateThenDecodeEqualsFreshRun) {
     const GgufFile file = open_model("tiny-dense-q4_k_m");
     const std::vector<int32_t> tokens = test_tokens(80, 7);
