@@ -153,8 +153,7 @@ void Engine::run() {
         apply_cancels(cancels);
         cancels.clear();
         admit();
-        prefill_step();
-        decode_step();
+        run_step();
         publish_gauges();
     }
     // Shutting down: every open request ends, so no connection waits forever.
@@ -252,57 +251,80 @@ void Engine::admit() {
     }
 }
 
-// One chunk for the slot that has waited longest, so prompts are not starved by each other.
-void Engine::prefill_step() {
-    Slot* slot = nullptr;
-    for (Slot& s : slots_) {
-        if (s.request && s.next_token < 0 && (slot == nullptr || s.last_used < slot->last_used)) {
-            slot = &s;
-        }
-    }
-    if (slot == nullptr) return;
-    const auto& prompt = slot->request->job.prompt;
-    const size_t n = std::min<size_t>(options_.prefill_chunk, prompt.size() - slot->prefill_pos);
-    const std::span<const int32_t> chunk(prompt.data() + slot->prefill_pos, n);
-    const auto t0 = Clock::now();
-    std::vector<float> logits;
-    try {
-        logits = model_.prefill(slot->seq, chunk);
-    } catch (const std::exception& e) {
-        fail_slot(*slot, std::string("prefill failed: ") + e.what());
-        return;
-    }
-    metrics_.record_prefill(n, seconds(Clock::now() - t0));
-    slot->cached.insert(slot->cached.end(), chunk.begin(), chunk.end());
-    slot->prefill_pos += n;
-    if (slot->prefill_pos == prompt.size()) handle_logits(*slot, logits);
-}
-
-void Engine::decode_step() {
-    std::vector<SlotToken> batch;
-    std::vector<Slot*> members;
+// One step: every generating slot's next token, then prompt chunks of admitting slots, the one
+// that has waited longest first, while the step's token budget lasts.
+bool Engine::run_step() {
+    struct Member {
+        Slot* slot;
+        size_t n;      // tokens in the entry
+        bool prefill;  // a prompt chunk (else one decode token)
+        bool logits;   // the entry returns logits
+    };
+    std::vector<StepEntry> entries;
+    std::vector<Member> members;
+    size_t decode_tokens = 0;
     for (Slot& s : slots_) {
         if (s.request && s.next_token >= 0) {
-            batch.push_back({s.seq, s.next_token});
-            members.push_back(&s);
+            entries.push_back(
+                {s.seq, std::span<const int32_t>(&s.next_token, 1), LogitsWanted::Last});
+            members.push_back({&s, 1, false, true});
+            ++decode_tokens;
         }
     }
-    if (batch.empty()) return;
+    const size_t budget = std::min<size_t>(model_.max_step_tokens(),
+                                           std::max<size_t>(options_.prefill_chunk, decode_tokens));
+    size_t left = budget > decode_tokens ? budget - decode_tokens : 0;
+    std::vector<Slot*> waiting;
+    for (Slot& s : slots_) {
+        if (s.request && s.next_token < 0) waiting.push_back(&s);
+    }
+    std::sort(waiting.begin(), waiting.end(),
+              [](const Slot* a, const Slot* b) { return a->last_used < b->last_used; });
+    size_t prefill_tokens = 0;
+    for (Slot* s : waiting) {
+        if (left == 0) break;
+        const auto& prompt = s->request->job.prompt;
+        const size_t n =
+            std::min({left, size_t{model_.max_entry_tokens()}, prompt.size() - s->prefill_pos});
+        const bool last = s->prefill_pos + n == prompt.size();
+        entries.push_back({s->seq, std::span<const int32_t>(prompt.data() + s->prefill_pos, n),
+                           last ? LogitsWanted::Last : LogitsWanted::None});
+        members.push_back({s, n, true, last});
+        left -= n;
+        prefill_tokens += n;
+    }
+    if (entries.empty()) return false;
+
     const auto t0 = Clock::now();
     std::vector<float> logits;
     try {
-        logits = model_.decode(batch);
+        logits = model_.step(entries);
     } catch (const std::exception& e) {
-        for (Slot* s : members) fail_slot(*s, std::string("decode failed: ") + e.what());
-        return;
+        for (const Member& m : members) {
+            fail_slot(*m.slot,
+                      std::string(m.prefill ? "prefill" : "decode") + " failed: " + e.what());
+        }
+        return true;
     }
-    metrics_.record_decode(batch.size(), seconds(Clock::now() - t0));
+    metrics_.record_step(prefill_tokens, decode_tokens, seconds(Clock::now() - t0));
     const size_t n_vocab = model_.n_vocab();
-    for (size_t i = 0; i < members.size(); ++i) {
-        Slot& s = *members[i];
-        s.cached.push_back(s.next_token);
-        handle_logits(s, std::span<float>(logits.data() + i * n_vocab, n_vocab));
+    size_t col = 0;
+    for (const Member& m : members) {
+        Slot& s = *m.slot;
+        if (m.prefill) {
+            const auto& prompt = s.request->job.prompt;
+            s.cached.insert(s.cached.end(), prompt.begin() + static_cast<long>(s.prefill_pos),
+                            prompt.begin() + static_cast<long>(s.prefill_pos + m.n));
+            s.prefill_pos += m.n;
+        } else {
+            s.cached.push_back(s.next_token);
+        }
+        if (m.logits) {
+            handle_logits(s, std::span<float>(logits.data() + col * n_vocab, n_vocab));
+            ++col;
+        }
     }
+    return true;
 }
 
 void Engine::handle_logits(Slot& slot, std::span<float> logits) {

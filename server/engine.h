@@ -1,10 +1,12 @@
 #pragma once
 // The continuous-batching engine: one thread owns the model and loops
 //   take new requests -> admit them to free slots (reusing each slot's cached prefix) ->
-//   prefill ONE chunk of one admitting slot -> ONE batched decode step over every generating
-//   slot -> sample, detokenize, match stop strings, emit events.
-// A long prompt therefore delays running generations by one chunk per step, never by its whole
-// prefill. Requests beyond the slots wait in a bounded queue (submit() refuses when it is full).
+//   ONE model step: a decode token for every generating slot, plus prefill chunks of admitting
+//   slots (longest-waiting first) in the rest of the step's token budget -> sample, detokenize,
+//   match stop strings, emit events.
+// A long prompt therefore never stalls running generations: they get a token in every step
+// while the prompt is prefilled chunk by chunk beside them. Requests beyond the slots wait in a
+// bounded queue (submit() refuses when it is full).
 //
 // Threads: submit() and cancel() are called from the network thread; everything else runs on the
 // engine thread, including the event callbacks, which must only hand the event over (asio::post)
@@ -69,8 +71,10 @@ struct GenerationEvent {
 using EventCallback = std::function<void(GenerationEvent&&)>;
 
 struct EngineOptions {
-    uint32_t max_queue = 64;       // waiting requests beyond the slots (then submit refuses)
-    uint32_t prefill_chunk = 512;  // prompt tokens per scheduler step
+    uint32_t max_queue = 64;  // waiting requests beyond the slots (then submit refuses)
+    // Tokens per scheduler step (decode tokens first, prompt chunks in the rest), capped by the
+    // model's max_step_tokens; the decode tokens of all slots always fit.
+    uint32_t prefill_chunk = 512;
 };
 
 class Engine {
@@ -102,8 +106,8 @@ class Engine {
     bool take_work(std::vector<uint64_t>& cancels);
     void apply_cancels(const std::vector<uint64_t>& cancels);
     void admit();
-    void prefill_step();
-    void decode_step();
+    // Builds and runs one model step; returns false when there was nothing to run.
+    bool run_step();
     // Samples the slot's next token, emits its text, and finishes the request when it ends.
     void handle_logits(Slot& slot, std::span<float> logits);
     void finish(Slot& slot, Finish reason, std::string error = {});

@@ -1,5 +1,6 @@
 #include "server/gemma4_served_model.h"
 
+#include <span>
 #include <vector>
 
 namespace vkllm::server {
@@ -15,13 +16,10 @@ class Gemma4ServedModel final : public ServedModel, public BatchModel {
     uint32_t n_seq() const override { return loaded_->model->n_seq(); }
     uint32_t n_ctx() const override { return loaded_->model->n_ctx(); }
     uint32_t n_vocab() const override { return loaded_->model->n_vocab(); }
-    std::vector<float> prefill(uint32_t seq, std::span<const int32_t> tokens) override {
-        return loaded_->model->prefill(seq, tokens, false);
-    }
-    std::vector<float> decode(std::span<const SlotToken> batch) override {
-        batch_.clear();
-        for (const SlotToken& t : batch) batch_.push_back(SeqToken{t.seq, t.token});
-        return loaded_->model->decode(batch_);
+    uint32_t max_step_tokens() const override { return loaded_->model->max_step_tokens(); }
+    uint32_t max_entry_tokens() const override { return loaded_->model->prefill_chunk(); }
+    std::vector<float> step(std::span<const StepEntry> entries) override {
+        return loaded_->model->step(entries);
     }
     uint32_t truncate(uint32_t seq, uint32_t n) override {
         return loaded_->model->truncate(seq, n);
@@ -29,7 +27,6 @@ class Gemma4ServedModel final : public ServedModel, public BatchModel {
 
   private:
     std::unique_ptr<LoadedModel> loaded_;
-    std::vector<SeqToken> batch_;
 };
 
 }  // namespace

@@ -62,16 +62,18 @@ void Metrics::record_prompt(uint64_t prompt_tokens, uint64_t reused_tokens) {
     reused_tokens_ += reused_tokens;
 }
 
-void Metrics::record_prefill(uint64_t tokens, double seconds) {
+void Metrics::record_step(uint64_t prefill_tokens, uint64_t decode_tokens, double seconds) {
     std::lock_guard lock(mutex_);
-    prefill_tokens_ += tokens;
-    prefill_seconds_ += seconds;
-}
-
-void Metrics::record_decode(uint64_t tokens, double seconds) {
-    std::lock_guard lock(mutex_);
-    decode_tokens_ += tokens;
-    decode_seconds_ += seconds;
+    const uint64_t total = prefill_tokens + decode_tokens;
+    if (total == 0) return;
+    const double prefill_share =
+        seconds * static_cast<double>(prefill_tokens) / static_cast<double>(total);
+    prefill_tokens_ += prefill_tokens;
+    prefill_seconds_ += prefill_share;
+    decode_tokens_ += decode_tokens;
+    decode_seconds_ += seconds - prefill_share;
+    ++steps_;
+    step_seconds_ += seconds;
 }
 
 void Metrics::record_ttft(double seconds) {
@@ -137,10 +139,14 @@ std::string Metrics::prometheus_text() const {
            std::to_string(prefill_tokens_));
     metric(out, "vkllm_generated_tokens_total", "counter", "Tokens generated (decode steps).",
            std::to_string(decode_tokens_));
-    metric(out, "vkllm_prefill_seconds_total", "counter", "Time spent in prefill.",
-           num(prefill_seconds_));
-    metric(out, "vkllm_decode_seconds_total", "counter", "Time spent in decode steps.",
-           num(decode_seconds_));
+    metric(out, "vkllm_steps_total", "counter",
+           "Model steps run (each mixes decode tokens and prompt chunks).", std::to_string(steps_));
+    metric(out, "vkllm_step_seconds_total", "counter", "Time spent in model steps.",
+           num(step_seconds_));
+    metric(out, "vkllm_prefill_seconds_total", "counter",
+           "Time spent in prefill (a mixed step's time split by tokens).", num(prefill_seconds_));
+    metric(out, "vkllm_decode_seconds_total", "counter",
+           "Time spent in decode (a mixed step's time split by tokens).", num(decode_seconds_));
     metric(out, "vkllm_prefill_tokens_per_second", "gauge", "Prefill throughput since start.",
            num(rate(prefill_tokens_, prefill_seconds_)));
     metric(out, "vkllm_decode_tokens_per_second", "gauge",

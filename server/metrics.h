@@ -41,8 +41,10 @@ class Metrics {
 
     void record_request(const std::string& route, int status);
     void record_prompt(uint64_t prompt_tokens, uint64_t reused_tokens);
-    void record_prefill(uint64_t tokens, double seconds);
-    void record_decode(uint64_t tokens, double seconds);
+    // One engine step that prefilled and decoded these many tokens. A mixed step's time is split
+    // between prefill and decode in proportion to their tokens (an estimate: the two share one
+    // forward pass).
+    void record_step(uint64_t prefill_tokens, uint64_t decode_tokens, double seconds);
     void record_ttft(double seconds);
     void record_inter_token(double seconds);
     void record_cancelled();
@@ -64,6 +66,8 @@ class Metrics {
     double prefill_seconds_ = 0.0;
     uint64_t decode_tokens_ = 0;
     double decode_seconds_ = 0.0;
+    uint64_t steps_ = 0;
+    double step_seconds_ = 0.0;
     uint64_t cancelled_ = 0;
     uint64_t engine_errors_ = 0;
     uint64_t connections_ = 0;

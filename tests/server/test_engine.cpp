@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <condition_variable>
+#include <cstdio>
 #include <future>
+#include <map>
 #include <mutex>
 
 #include "server/engine.h"
@@ -116,6 +118,64 @@ TEST_F(EngineTest, ContextEndFinishesWithLength) {
     ASSERT_TRUE(engine->submit(greedy_job(prompt, 1000), c.callback()));
     EXPECT_EQ(c.wait().finish, Finish::Length);
     EXPECT_EQ(c.last.completion_tokens, 16u - prompt.size() + 1);
+}
+
+// Issue #11: a long prompt is prefilled in chunks inside the same steps that decode the other
+// slots, so the streaming slots get a token in every step of that prefill (counted in steps,
+// not time), and the outputs are still the sequential ones.
+TEST_F(EngineTest, StreamingSlotsGetATokenEveryStepWhileALongPromptPrefills) {
+    EngineOptions options;
+    options.prefill_chunk = 12;  // step budget: 3 decode tokens + 9 prompt tokens
+    start(4, 512, false, options);
+    std::vector<std::vector<int32_t>> prompts;
+    for (int i = 0; i < 3; ++i) prompts.push_back(prompt_of("short " + std::to_string(i)));
+    std::string long_text;
+    for (int i = 0; i < 40; ++i) long_text += " word" + std::to_string(i);
+    prompts.push_back(prompt_of(long_text));
+    ASSERT_GT(prompts[3].size(), 60u);
+    std::vector<std::unique_ptr<Collector>> cs;
+    for (size_t i = 0; i < prompts.size(); ++i) {
+        cs.push_back(std::make_unique<Collector>());
+        ASSERT_TRUE(engine->submit(greedy_job(prompts[i], i < 3 ? 40 : 5), cs[i]->callback()));
+    }
+    for (size_t i = 0; i < cs.size(); ++i) {
+        EXPECT_EQ(cs[i]->wait().finish, Finish::Length);
+        EXPECT_EQ(cs[i]->text, expected_text(*model, prompts[i].size(), i < 3 ? 40 : 5)) << i;
+    }
+    engine->stop();
+    // Which sequence took the long prompt: the one whose prompt entries add up to its length.
+    std::map<uint32_t, size_t> prompt_tokens;
+    for (const auto& step : model->steps) {
+        for (const auto& e : step) {
+            if (!e.decode) prompt_tokens[e.seq] += e.n;
+        }
+    }
+    uint32_t long_seq = UINT32_MAX;
+    for (const auto& [seq, n] : prompt_tokens) {
+        if (n == prompts[3].size()) long_seq = seq;
+    }
+    ASSERT_NE(long_seq, UINT32_MAX);
+    size_t chunks = 0, chunk_steps_with_all_streams = 0;
+    for (const auto& step : model->steps) {
+        size_t step_tokens = 0, decodes = 0;
+        bool long_chunk = false;
+        for (const auto& e : step) {
+            step_tokens += e.n;
+            decodes += e.decode ? 1 : 0;
+            long_chunk = long_chunk || (e.seq == long_seq && !e.decode);
+        }
+        EXPECT_LE(step_tokens, 12u);
+        if (!long_chunk) continue;
+        ++chunks;
+        if (decodes == 3) ++chunk_steps_with_all_streams;
+    }
+    // At most the first chunk can come before the short prompts are in (when all four are
+    // admitted together); every other chunk shares its step with a token for each stream.
+    EXPECT_GE(chunks, 7u);
+    EXPECT_GE(chunk_steps_with_all_streams, chunks - 1);
+    std::printf(
+        "[ info     ] long prompt of %zu tokens: %zu chunks, %zu of them beside 3 decodes\n",
+        prompts[3].size(), chunks, chunk_steps_with_all_streams);
 }
 
 TEST_F(EngineTest, ConcurrentRequestsAreBatchedAndMatchSequentialOutput) {

@@ -45,8 +45,9 @@ TEST(Metrics, PrometheusTextHasCountersGaugesAndCumulativeHistograms) {
     m.record_request("/v1/completions", 200);
     m.record_request("/v1/completions", 200);
     m.record_request("/v1/completions", 400);
-    m.record_prefill(100, 0.5);
-    m.record_decode(30, 1.5);
+    m.record_step(100, 0, 0.5);
+    m.record_step(0, 30, 1.5);
+    m.record_step(0, 0, 9.0);  // an empty step records nothing
     m.record_ttft(0.03);
     m.record_ttft(7.0);
     m.record_inter_token(0.002);
@@ -58,6 +59,8 @@ TEST(Metrics, PrometheusTextHasCountersGaugesAndCumulativeHistograms) {
               std::string::npos);
     EXPECT_NE(t.find("vkllm_prefill_tokens_per_second 200\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_decode_tokens_per_second 20\n"), std::string::npos);
+    EXPECT_NE(t.find("vkllm_steps_total 2\n"), std::string::npos);
+    EXPECT_NE(t.find("vkllm_step_seconds_total 2\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_queue_depth 3\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_kv_usage_ratio 0.125\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_time_to_first_token_seconds_bucket{le=\"0.05\"} 1\n"),
