@@ -10,6 +10,8 @@
 #include "loader/gguf_file.h"
 #include "runtime/model/gemma4_config.h"
 #include "runtime/model/gemma4_model.h"
+#include "runtime/model/gemma4_weights_view.h"
+#include "runtime/model/memory_plan.h"
 #include "tools/cli_generation.h"
 #include "tools/commands.h"
 
@@ -87,15 +89,27 @@ void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     std::printf("  layers: ");
     for (const auto& L : c.layers) std::printf("%c", L.is_sliding ? 'S' : 'F');
     std::printf("\n");
-    // The same plan the runtime makes at load, so the figures are what a run will allocate.
-    const MemoryPlan p = Gemma4Model::plan(f, options);
-    const uint32_t ctx = options.n_ctx != 0 ? options.n_ctx : std::min(c.n_ctx_train, 8192u);
-    std::printf("\nmemory plan at %u tokens x %u sequence(s), K %s, V %s:\n", ctx, options.n_seq,
-                std::string(traits_of(options.kv_k).name).c_str(),
+    // The planner the load uses (runtime/model/memory_plan.h), on a generic GPU's limits (128 MiB
+    // bindings): a run allocates these buffers; only padding and the attention split-K scratch
+    // can differ on a device with other limits.
+    const ModelPlan plan = plan_model(c, weight_bytes_of(Gemma4WeightsView::bind(f, c)), options,
+                                      PlanDevice::generic());
+    const MemoryPlan& p = plan.totals;
+    std::printf("\nmemory plan at %u tokens x %u sequence(s), K %s, V %s:\n", plan.opt.n_ctx,
+                plan.opt.n_seq, std::string(traits_of(options.kv_k).name).c_str(),
                 std::string(traits_of(options.kv_v).name).c_str());
+    std::printf("  prefill chunk %u, step of up to %u tokens, sliding-window ring %u slots\n",
+                plan.opt.prefill_chunk, plan.layout.cols, plan.geom.swa_capacity);
     std::printf(
         "  weights %10.2f MiB\n  KV cache %9.2f MiB\n  scratch %10.2f MiB\n  total %12.2f MiB\n",
         mib(p.weights), mib(p.kv), mib(p.scratch), mib(p.total()));
+    size_t caches = 0;
+    for (const PlannedBuffer& b : plan.buffers) caches += b.home == BufferHome::Kv ? 1 : 0;
+    std::printf("  %zu KV cache buffers; scratch and host buffers:\n", caches);
+    for (const PlannedBuffer& b : plan.buffers) {
+        if (b.home == BufferHome::Kv) continue;
+        std::printf("    %-22s %10.2f MiB  %s\n", b.name.c_str(), mib(b.bytes), home_name(b.home));
+    }
 }
 
 }  // namespace

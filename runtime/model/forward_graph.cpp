@@ -217,7 +217,7 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
         uint32_t per = s.n;
         for (;;) {
             shape.n_q = per;
-            if (ops::plan_attention(ctx.device(), shape, params, kc, vc).scratch_bytes <=
+            if (ops::plan_attention(ctx.device().info(), shape, params, kc, vc).scratch_bytes <=
                     s.attn_scratch.size ||
                 per == 1) {
                 break;

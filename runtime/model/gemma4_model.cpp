@@ -49,54 +49,18 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
       upload_arena(c.device(), vk::MemoryIntent::Upload, 1ull << 20),
       readback_arena(c.device(), vk::MemoryIntent::Readback, 1ull << 20),
       cs(c.device()) {
-    const vk::EffectiveLimits& lim = c.device().limits();
-    const uint64_t align = lim.binding_alignment;
-    for (const Gemma4LayerConfig& L : cfg.layers) {
-        if ((uint64_t{L.q_dim()} * 4) % align || (uint64_t{L.kv_dim()} * 4) % align ||
-            (uint64_t{cfg.n_embd} * 4) % align) {
-            throw std::runtime_error(
-                "[Gemma4Model] activation widths are not multiples of the "
-                "device's storage buffer alignment");
-        }
-    }
-    // Shrink the prefill chunk until one column-batch of the widest buffer fits a binding.
-    layout = make_layout(cfg, opt);
-    const uint64_t max_cols = std::min<uint64_t>(lim.max_binding_bytes / layout.column_bytes_max(),
-                                                 lim.max_binding_bytes / 4 / cfg.n_embd);
-    if (max_cols < opt.n_seq) {
-        throw std::runtime_error("[Gemma4Model] " + std::to_string(opt.n_seq) +
-                                 " sequences do not fit one storage binding per activation");
-    }
-    opt.prefill_chunk = static_cast<uint32_t>(std::min<uint64_t>(opt.prefill_chunk, max_cols));
-    layout = make_layout(cfg, opt);
-    uint32_t n_swa = 0;
-    for (const Gemma4LayerConfig& L : cfg.layers) {
-        if (L.is_sliding) n_swa = cfg.n_swa;
-    }
-    geom = KvGeometry::make(opt.n_ctx, n_swa, layout.cols);
-    layout.logit_cols = logit_cols(cfg, opt, layout.cols, lim.max_binding_bytes);
-    layout.pool = pool_bytes(layout, opt, geom.swa_capacity, align);
+    // One plan decides every allocation (memory_plan.h); nothing below sizes a buffer itself.
+    ModelPlan mp = plan_model(cfg, weight_bytes_of(view), options, PlanDevice::of(c.device()));
+    opt = mp.opt;
+    layout = mp.layout;
+    geom = mp.geom;
+    plan = mp.totals;
+    if (opt.progress) std::fprintf(stderr, "memory plan: %s\n", describe(plan).c_str());
+    mp.check_fits();
+    planned = std::move(mp.buffers);
+    const uint64_t align = c.device().limits().binding_alignment;
 
-    // Fit check before allocating anything (the split-K scratch is added below, when the caches
-    // exist to plan it).
-    plan.weights = weights_bytes(view, align);
-    plan.kv = kv_bytes(cfg, opt, geom);
-    plan.scratch = layout.total() + fixed_bytes(cfg, opt, layout);
-    const auto& mem = c.device().memory_properties();
-    for (uint32_t h = 0; h < mem.memoryHeapCount; ++h) {
-        if (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
-            plan.device_heap = std::max<uint64_t>(plan.device_heap, mem.memoryHeaps[h].size);
-        }
-    }
-    const auto check_fit = [&] {
-        if (plan.device_heap && plan.total() > plan.device_heap) {
-            throw std::runtime_error("the model does not fit the device: " + describe(plan) +
-                                     "; try a smaller context (-c) or fewer parallel sequences");
-        }
-    };
-    check_fit();
-
-    // KV caches, then the split-K scratch they need.
+    // KV caches in the plan's order: per sequence, K then V of every layer owning its cache.
     for (uint32_t s = 0; s < opt.n_seq; ++s) {
         SeqKvState st(geom);
         st.k.resize(cfg.n_layer);
@@ -105,82 +69,59 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
             const Gemma4LayerConfig& L = cfg.layers[l];
             if (L.kv_source != l) continue;
             const uint32_t cap = L.is_sliding ? geom.swa_capacity : geom.n_ctx;
+            const std::string base = "kv.s" + std::to_string(s) + ".l" + std::to_string(l);
             st.k[l] =
                 ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap);
+            expect_planned(base + ".k", st.k[l].spans.total_bytes());
             st.v[l] =
                 ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap);
+            expect_planned(base + ".v", st.v[l].spans.total_bytes());
         }
         seqs.push_back(std::move(st));
     }
-    uint64_t decode_need = 0, prefill_need = 0;
-    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
-        const Gemma4LayerConfig& L = cfg.layers[l];
-        const ops::KvCache& kc = seqs[0].k[L.kv_source];
-        const ops::KvCache& vc = seqs[0].v[L.kv_source];
-        ops::AttentionParams p;
-        p.window = L.window;
-        ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads, 1, kc.capacity};
-        decode_need =
-            std::max(decode_need, ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
-        sh.n_q = std::min(opt.prefill_chunk, kc.capacity);
-        prefill_need =
-            std::max(prefill_need, ops::plan_attention(c.device(), sh, p, kc, vc).scratch_bytes);
-    }
-    decode_need = align_up(decode_need, align);
-    layout.attn_decode = decode_need;
-    layout.attn_scratch = align_up(
-        std::min<uint64_t>(lim.max_binding_bytes,
-                           std::max<uint64_t>({decode_need * opt.n_seq, prefill_need, 16})),
-        align);
-    layout.attn_scratch = std::min<uint64_t>(layout.attn_scratch, lim.max_binding_bytes);
-    plan.scratch = layout.total() + fixed_bytes(cfg, opt, layout);
-    if (opt.progress) std::fprintf(stderr, "memory plan: %s\n", describe(plan).c_str());
-    check_fit();
 
-    // Scratch activations.
-    const uint64_t B = layout.cols;
-    auto act = [&](uint32_t width) {
-        return scratch_arena.allocate(std::max<uint64_t>(4ull * width * B, 16));
+    // Scratch activations and the other buffers, each exactly as planned.
+    const auto take = [&](vk::Arena& arena, const std::string& name) {
+        return arena.allocate(planned_bytes(name));
     };
-    buf.h = act(layout.n);
-    buf.x = act(layout.n);
-    buf.p = act(layout.n);
-    buf.y = act(layout.n);
-    buf.q = act(layout.q);
-    buf.o = act(layout.q);
-    buf.k = act(layout.kv);
-    buf.v = act(layout.kv);
-    buf.gate = act(layout.ff);
-    buf.up = act(layout.ff);
+    buf.h = take(scratch_arena, "scratch.h");
+    buf.x = take(scratch_arena, "scratch.x");
+    buf.p = take(scratch_arena, "scratch.p");
+    buf.y = take(scratch_arena, "scratch.y");
+    buf.q = take(scratch_arena, "scratch.q");
+    buf.o = take(scratch_arena, "scratch.o");
+    buf.k = take(scratch_arena, "scratch.k");
+    buf.v = take(scratch_arena, "scratch.v");
+    buf.gate = take(scratch_arena, "scratch.gate");
+    buf.up = take(scratch_arena, "scratch.up");
     if (cfg.has_moe()) {
-        buf.shared = act(layout.n);
-        buf.moe = act(layout.n);
-        buf.router = act(layout.router);
-        buf.route_ids = act(layout.route_k);
-        buf.route_w = act(layout.route_k);
-        buf.gu = act(layout.experts_gu);
-        buf.act = act(layout.experts_act);
-        buf.upe = act(layout.experts_up);
-        buf.dn = act(layout.experts_dn);
-        buf.moe_groups = scratch_arena.allocate(
-            ops::moe_groups_bytes(cfg.n_expert, cfg.n_expert_used, layout.cols));
+        buf.shared = take(scratch_arena, "scratch.shared");
+        buf.moe = take(scratch_arena, "scratch.moe");
+        buf.router = take(scratch_arena, "scratch.router");
+        buf.route_ids = take(scratch_arena, "scratch.route_ids");
+        buf.route_w = take(scratch_arena, "scratch.route_w");
+        buf.gu = take(scratch_arena, "scratch.gu");
+        buf.act = take(scratch_arena, "scratch.act");
+        buf.upe = take(scratch_arena, "scratch.upe");
+        buf.dn = take(scratch_arena, "scratch.dn");
+        buf.moe_groups = take(scratch_arena, "scratch.moe_groups");
     }
     if (cfg.has_ple()) {
-        buf.pi = act(layout.ple);
-        buf.pg = act(layout.ple);
-        buf.pil = act(layout.ple_l);
+        buf.pi = take(scratch_arena, "scratch.pi");
+        buf.pg = take(scratch_arena, "scratch.pg");
+        buf.pil = take(scratch_arena, "scratch.pil");
     }
-    buf.attn = scratch_arena.allocate(layout.attn_scratch);
-    const uint64_t logit_bytes = uint64_t{cfg.n_vocab} * 4 * layout.logit_cols;
-    buf.logits = scratch_arena.allocate(logit_bytes);
-    buf.readback = readback_arena.allocate(logit_bytes);
+    buf.attn = take(scratch_arena, "scratch.attn");
+    buf.logits = take(scratch_arena, "scratch.logits");
+    buf.readback = take(readback_arena, "readback.logits");
     if (buf.readback.mapped == nullptr)
         throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
+    const uint64_t B = layout.cols;
 
     // Constant inputs and the per-step pool, in host-visible memory.
     std::vector<int32_t> gpos(opt.n_ctx);
     for (uint32_t j = 0; j < opt.n_ctx; ++j) gpos[j] = static_cast<int32_t>(j);
-    buf.global_pos = upload_arena.allocate(uint64_t{opt.n_ctx} * 4);
+    buf.global_pos = take(upload_arena, "upload.global_pos");
     ctx.transfer().upload(buf.global_pos, std::as_bytes(std::span<const int32_t>(gpos)));
     if (cfg.has_ple()) {
         buf.ple_ids_stride = static_cast<uint32_t>(align_up(B, 64));
@@ -188,12 +129,26 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
         for (uint32_t l = 0; l < cfg.n_layer; ++l) {
             for (uint32_t t = 0; t < B; ++t) ids[l * buf.ple_ids_stride + t] = t * cfg.n_layer + l;
         }
-        buf.ple_ids = upload_arena.allocate(ids.size() * 4);
+        buf.ple_ids = take(upload_arena, "upload.ple_ids");
         ctx.transfer().upload(buf.ple_ids, std::as_bytes(std::span<const uint32_t>(ids)));
     }
-    pool = UploadPool(upload_arena.allocate(layout.pool), align);
+    pool = UploadPool(take(upload_arena, "upload.pool"), align);
 
     w = upload_weights(ctx, weight_arena, file, cfg, view, opt.progress);
+}
+
+uint64_t Gemma4Model::Impl::planned_bytes(const std::string& name) const {
+    for (const PlannedBuffer& b : planned) {
+        if (b.name == name) return b.bytes;
+    }
+    throw std::logic_error("[Gemma4Model] the memory plan has no buffer '" + name + "'");
+}
+
+void Gemma4Model::Impl::expect_planned(const std::string& name, uint64_t bytes) const {
+    if (planned_bytes(name) != bytes) {
+        throw std::logic_error("[Gemma4Model] '" + name + "' allocated " + std::to_string(bytes) +
+                               " bytes, planned " + std::to_string(planned_bytes(name)));
+    }
 }
 
 void Gemma4Model::Impl::check_seq(uint32_t seq) const {
@@ -256,6 +211,27 @@ const Gemma4Config& Gemma4Model::config() const {
 const MemoryPlan& Gemma4Model::memory_plan() const {
     return impl_->plan;
 }
+const std::vector<PlannedBuffer>& Gemma4Model::planned_buffers() const {
+    return impl_->planned;
+}
+
+uint64_t Gemma4Model::allocated_bytes(BufferHome home) const {
+    const Impl& m = *impl_;
+    switch (home) {
+        case BufferHome::Weights:
+            return m.weight_arena.requested_bytes();
+        case BufferHome::Kv:
+            return m.kv_arena.requested_bytes();
+        case BufferHome::Scratch:
+            return m.scratch_arena.requested_bytes();
+        case BufferHome::Upload:
+            return m.upload_arena.requested_bytes();
+        case BufferHome::Readback:
+            return m.readback_arena.requested_bytes();
+    }
+    return 0;
+}
+
 uint32_t Gemma4Model::n_ctx() const {
     return impl_->opt.n_ctx;
 }

@@ -42,6 +42,22 @@ struct MemoryPlan {
     uint64_t total() const { return weights + kv + scratch; }
 };
 
+// Where an allocation lives.
+enum class BufferHome : uint8_t {
+    Weights,   // device-local, uploaded at load
+    Kv,        // device-local caches
+    Scratch,   // device-local activations, logits, split-K attention scratch
+    Upload,    // host-visible inputs: global positions, PLE gather ids, per-step pool
+    Readback,  // host-visible logits
+};
+const char* home_name(BufferHome home);
+
+struct PlannedBuffer {
+    std::string name;  // "kv.s0.l3.k", "scratch.h", ...
+    BufferHome home;
+    uint64_t bytes;  // as requested from the arena (binding alignment comes on top)
+};
+
 // The request does not fit the context: names both token counts.
 class ContextOverflowError : public std::invalid_argument {
   public:
@@ -63,6 +79,10 @@ class Gemma4Model {
 
     const Gemma4Config& config() const;
     const MemoryPlan& memory_plan() const;
+    // Every allocation of the load but the weights, as planned (memory_plan.h), and the bytes
+    // really requested from each home's arena (equal to the plan's, which tests check).
+    const std::vector<PlannedBuffer>& planned_buffers() const;
+    uint64_t allocated_bytes(BufferHome home) const;
     uint32_t n_ctx() const;
     uint32_t n_seq() const;
     uint32_t n_vocab() const;

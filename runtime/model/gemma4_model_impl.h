@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -29,7 +30,6 @@ struct ScratchLayout {
              experts_dn = 0, router = 0, route_k = 0, ple = 0, ple_l = 0;
 
     uint64_t column_bytes_max() const;  // the widest buffer's bytes per column
-    uint64_t total() const;
 };
 
 // Small per-step inputs written by the host into host-visible memory (ids, positions, slots,
@@ -110,6 +110,12 @@ struct Gemma4Model::Impl {
     vk::CommandStream cs;
 
     vk::BufferSpan query_positions(uint32_t seq, uint32_t pos0, uint32_t first, uint32_t count);
+
+    // Every allocation except the weights, as plan_model listed it (memory_plan.h).
+    std::vector<PlannedBuffer> planned;
+    uint64_t planned_bytes(const std::string& name) const;
+    // Throws std::logic_error if an allocation differs from its planned size.
+    void expect_planned(const std::string& name, uint64_t bytes) const;
 
     void check_seq(uint32_t seq) const;
     void check_token(int32_t token, size_t index) const;

@@ -1,13 +1,17 @@
-// Memory planning of Gemma4Model: options, scratch layout, KV and scratch bytes, the plan that
-// `vkllm info` prints and the constructor checks against the device heap.
+// The memory planner of Gemma4Model (memory_plan.h): options, scratch layout, and every
+// allocation of a load, from the config and the device's limits alone.
 #include "runtime/model/memory_plan.h"
 
 #include <algorithm>
+#include <map>
 #include <stdexcept>
 #include <string>
 
 #include "runtime/model/gemma4_weights_view.h"
 #include "runtime/model/model_weights.h"
+#include "runtime/ops/attention.h"
+#include "runtime/ops/matmul_id.h"
+#include "runtime/vk/device.h"
 
 namespace vkllm {
 
@@ -21,26 +25,6 @@ uint64_t align_up(uint64_t x, uint64_t a) {
 
 std::string mib(uint64_t b) {
     return std::to_string((b + k_mib / 2) / k_mib) + " MiB";
-}
-
-}  // namespace
-
-ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
-    if (o.n_ctx == 0) o.n_ctx = std::min<uint32_t>(cfg.n_ctx_train ? cfg.n_ctx_train : 8192, 8192);
-    if (o.n_seq == 0) throw std::invalid_argument("[Gemma4Model] n_seq must be at least 1");
-    if (o.prefill_chunk == 0)
-        throw std::invalid_argument("[Gemma4Model] prefill_chunk must be >= 1");
-    for (GgmlType t : {o.kv_k, o.kv_v}) {
-        if (t != GgmlType::F16 && t != GgmlType::Q8_0) {
-            throw std::invalid_argument("[Gemma4Model] KV cache type must be f16 or q8_0");
-        }
-    }
-    o.prefill_chunk = std::min(o.prefill_chunk, o.n_ctx);
-    return o;
-}
-
-ops::KvType kv_type(GgmlType t) {
-    return t == GgmlType::Q8_0 ? ops::KvType::Q8_0 : ops::KvType::F16;
 }
 
 ScratchLayout make_layout(const Gemma4Config& c, const ModelOptions& o) {
@@ -77,25 +61,6 @@ uint64_t pool_bytes(const ScratchLayout& s, const ModelOptions& o, uint32_t swa_
     return align_up(entries * 4 + allocations * align, 4096);
 }
 
-std::string describe(const MemoryPlan& p) {
-    std::string s = "weights " + mib(p.weights) + " + KV cache " + mib(p.kv) + " + scratch " +
-                    mib(p.scratch) + " = " + mib(p.total());
-    if (p.device_heap) s += " (device heap " + mib(p.device_heap) + ")";
-    return s;
-}
-
-uint64_t kv_bytes(const Gemma4Config& c, const ModelOptions& o, const KvGeometry& g) {
-    uint64_t sum = 0;
-    for (uint32_t l = 0; l < c.n_layer; ++l) {
-        const Gemma4LayerConfig& L = c.layers[l];
-        if (L.kv_source != l) continue;
-        const uint64_t cap = L.is_sliding ? g.swa_capacity : g.n_ctx;
-        sum += cap * (ops::kv_slot_bytes(kv_type(o.kv_k), L.head_dim, L.n_kv_heads) +
-                      ops::kv_slot_bytes(kv_type(o.kv_v), L.head_dim, L.n_kv_heads));
-    }
-    return sum * o.n_seq;
-}
-
 uint32_t logit_cols(const Gemma4Config& c, const ModelOptions& o, uint32_t cols,
                     uint64_t max_binding) {
     uint64_t lc = std::min<uint64_t>(std::max<uint32_t>(o.n_seq, 8), cols);
@@ -103,50 +68,252 @@ uint32_t logit_cols(const Gemma4Config& c, const ModelOptions& o, uint32_t cols,
     return static_cast<uint32_t>(std::max<uint64_t>(lc, 1));
 }
 
-uint64_t fixed_bytes(const Gemma4Config& c, const ModelOptions& o, const ScratchLayout& s) {
-    return uint64_t{c.n_vocab} * 4 * s.logit_cols * 2 + s.attn_scratch + s.pool +
-           uint64_t{o.n_ctx} * 4 + uint64_t{c.n_layer} * align_up(s.cols, 64) * 4 +
-           8ull * c.n_expert;  // per-expert counts and offsets of the prefill expert mat-mat
+// A cache with the parts Arena::allocate_rows would give it and no memory behind them: enough
+// for plan_attention, which only reads the shape and the part boundaries.
+ops::KvCache shape_only_cache(ops::KvType type, uint32_t head_dim, uint32_t n_kv_heads,
+                              uint32_t capacity, const PlanDevice& d) {
+    ops::KvCache c;
+    c.type = type;
+    c.head_dim = head_dim;
+    c.n_kv_heads = n_kv_heads;
+    c.capacity = capacity;
+    c.spans.row_bytes = ops::kv_slot_bytes(type, head_dim, n_kv_heads);
+    c.spans.rows = capacity;
+    const uint64_t cap = std::min(d.max_binding_bytes, d.max_allocation_bytes);
+    c.spans.rows_per_part =
+        std::max<uint64_t>(1, std::min<uint64_t>(capacity, cap / c.spans.row_bytes));
+    const uint64_t parts = (uint64_t{capacity} + c.spans.rows_per_part - 1) / c.spans.rows_per_part;
+    c.spans.parts.resize(std::max<uint64_t>(parts, 1));
+    return c;
 }
+
+}  // namespace
 
 uint64_t ScratchLayout::column_bytes_max() const {
     return 4ull * std::max({n, q, kv, ff, experts_gu, experts_act, experts_dn, router, ple});
 }
 
-uint64_t ScratchLayout::total() const {
-    const uint64_t per_col = 4ull * n + 4ull * q * 2 + 4ull * kv * 2 + 4ull * n * 2 +
-                             4ull * ff * 2 + (router ? 4ull * n * 2 : 0) + 4ull * router +
-                             12ull * route_k +  // ids, weights, expert pair lists
-                             4ull * (experts_gu + experts_act + experts_up + experts_dn) +
-                             8ull * ple + 4ull * ple_l + 4ull * n;
-    return per_col * cols;
+const char* home_name(BufferHome home) {
+    switch (home) {
+        case BufferHome::Weights:
+            return "weights";
+        case BufferHome::Kv:
+            return "kv";
+        case BufferHome::Scratch:
+            return "scratch";
+        case BufferHome::Upload:
+            return "upload";
+        case BufferHome::Readback:
+            return "readback";
+    }
+    return "?";
+}
+
+PlanDevice PlanDevice::of(const vk::Device& device) {
+    PlanDevice d;
+    d.info = device.info();
+    d.max_binding_bytes = device.limits().max_binding_bytes;
+    d.max_allocation_bytes = device.limits().max_allocation_bytes;
+    d.binding_alignment = device.limits().binding_alignment;
+    const auto& mem = device.memory_properties();
+    for (uint32_t h = 0; h < mem.memoryHeapCount; ++h) {
+        if (mem.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) {
+            d.device_heap = std::max<uint64_t>(d.device_heap, mem.memoryHeaps[h].size);
+        }
+    }
+    return d;
+}
+
+PlanDevice PlanDevice::generic() {
+    PlanDevice d;
+    d.info.type = VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU;
+    d.info.subgroup_size = 32;
+    d.info.max_shared_memory_bytes = 32768;
+    d.info.max_workgroup_invocations = 1024;
+    d.max_binding_bytes = 128 * k_mib;
+    d.max_allocation_bytes = 1ull << 30;
+    d.binding_alignment = 256;
+    return d;
+}
+
+uint64_t ModelPlan::bytes(BufferHome home) const {
+    if (home == BufferHome::Weights) return weight_bytes;
+    uint64_t sum = 0;
+    for (const PlannedBuffer& b : buffers) {
+        if (b.home == home) sum += b.bytes;
+    }
+    return sum;
+}
+
+void ModelPlan::check_fits() const {
+    if (totals.device_heap && totals.total() > totals.device_heap) {
+        throw std::runtime_error("the model does not fit the device: " + describe(totals) +
+                                 "; try a smaller context (-c) or fewer parallel sequences");
+    }
+}
+
+WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
+    return {weights_bytes(view, 1), weight_tensor_count(view)};
+}
+
+ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
+                     const ModelOptions& options, const PlanDevice& d) {
+    ModelPlan p;
+    p.opt = resolve(cfg, options);
+    ModelOptions& opt = p.opt;
+    const uint64_t align = std::max<uint64_t>(d.binding_alignment, 1);
+    for (const Gemma4LayerConfig& L : cfg.layers) {
+        if ((uint64_t{L.q_dim()} * 4) % align || (uint64_t{L.kv_dim()} * 4) % align ||
+            (uint64_t{cfg.n_embd} * 4) % align) {
+            throw std::runtime_error(
+                "[Gemma4Model] activation widths are not multiples of the "
+                "device's storage buffer alignment");
+        }
+    }
+    // Shrink the prefill chunk until one column-batch of the widest buffer fits a binding.
+    p.layout = make_layout(cfg, opt);
+    const uint64_t max_cols = std::min<uint64_t>(d.max_binding_bytes / p.layout.column_bytes_max(),
+                                                 d.max_binding_bytes / 4 / cfg.n_embd);
+    if (max_cols < opt.n_seq) {
+        throw std::runtime_error("[Gemma4Model] " + std::to_string(opt.n_seq) +
+                                 " sequences do not fit one storage binding per activation");
+    }
+    opt.prefill_chunk = static_cast<uint32_t>(std::min<uint64_t>(opt.prefill_chunk, max_cols));
+    ScratchLayout& layout = p.layout;
+    layout = make_layout(cfg, opt);
+    uint32_t n_swa = 0;
+    for (const Gemma4LayerConfig& L : cfg.layers) {
+        if (L.is_sliding) n_swa = cfg.n_swa;
+    }
+    p.geom = KvGeometry::make(opt.n_ctx, n_swa, layout.cols);
+    layout.logit_cols = logit_cols(cfg, opt, layout.cols, d.max_binding_bytes);
+    layout.pool = pool_bytes(layout, opt, p.geom.swa_capacity, align);
+
+    // KV caches: K and V of every layer that owns its cache, per sequence.
+    std::map<uint32_t, std::pair<ops::KvCache, ops::KvCache>> owner_caches;
+    for (uint32_t s = 0; s < opt.n_seq; ++s) {
+        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+            const Gemma4LayerConfig& L = cfg.layers[l];
+            if (L.kv_source != l) continue;
+            const uint32_t cap = L.is_sliding ? p.geom.swa_capacity : p.geom.n_ctx;
+            const std::string base = "kv.s" + std::to_string(s) + ".l" + std::to_string(l);
+            for (const auto& [suffix, type] :
+                 {std::pair{".k", opt.kv_k}, std::pair{".v", opt.kv_v}}) {
+                p.buffers.push_back(
+                    {base + suffix, BufferHome::Kv,
+                     uint64_t{cap} * ops::kv_slot_bytes(kv_type(type), L.head_dim, L.n_kv_heads)});
+            }
+            if (s == 0) {
+                owner_caches[l] = {
+                    shape_only_cache(kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap, d),
+                    shape_only_cache(kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap, d)};
+            }
+        }
+    }
+    // Split-K attention scratch: a decoding sequence's need times the sequences, or one prefill
+    // chunk's, whichever is larger, within one binding.
+    uint64_t decode_need = 0, prefill_need = 0;
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        const Gemma4LayerConfig& L = cfg.layers[l];
+        const auto& [kc, vc] = owner_caches.at(L.kv_source);
+        ops::AttentionParams ap;
+        ap.window = L.window;
+        ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads, 1, kc.capacity};
+        decode_need =
+            std::max(decode_need, ops::plan_attention(d.info, sh, ap, kc, vc).scratch_bytes);
+        sh.n_q = std::min(opt.prefill_chunk, kc.capacity);
+        prefill_need =
+            std::max(prefill_need, ops::plan_attention(d.info, sh, ap, kc, vc).scratch_bytes);
+    }
+    layout.attn_decode = align_up(decode_need, align);
+    layout.attn_scratch = std::min<uint64_t>(
+        d.max_binding_bytes,
+        align_up(std::max<uint64_t>({layout.attn_decode * opt.n_seq, prefill_need, 16}), align));
+
+    // Activations, B columns each (docs/design/forward.md lists what each holds).
+    const uint64_t B = layout.cols;
+    const auto act = [&](const char* name, uint32_t width) {
+        p.buffers.push_back({std::string("scratch.") + name, BufferHome::Scratch,
+                             std::max<uint64_t>(4ull * width * B, 16)});
+    };
+    act("h", layout.n);
+    act("x", layout.n);
+    act("p", layout.n);
+    act("y", layout.n);
+    act("q", layout.q);
+    act("o", layout.q);
+    act("k", layout.kv);
+    act("v", layout.kv);
+    act("gate", layout.ff);
+    act("up", layout.ff);
+    if (cfg.has_moe()) {
+        act("shared", layout.n);
+        act("moe", layout.n);
+        act("router", layout.router);
+        act("route_ids", layout.route_k);
+        act("route_w", layout.route_k);
+        act("gu", layout.experts_gu);
+        act("act", layout.experts_act);
+        act("upe", layout.experts_up);
+        act("dn", layout.experts_dn);
+        p.buffers.push_back({"scratch.moe_groups", BufferHome::Scratch,
+                             ops::moe_groups_bytes(cfg.n_expert, cfg.n_expert_used, layout.cols)});
+    }
+    if (cfg.has_ple()) {
+        act("pi", layout.ple);
+        act("pg", layout.ple);
+        act("pil", layout.ple_l);
+    }
+    p.buffers.push_back({"scratch.attn", BufferHome::Scratch, layout.attn_scratch});
+    const uint64_t logit_bytes = uint64_t{cfg.n_vocab} * 4 * layout.logit_cols;
+    p.buffers.push_back({"scratch.logits", BufferHome::Scratch, logit_bytes});
+    p.buffers.push_back({"readback.logits", BufferHome::Readback, logit_bytes});
+    p.buffers.push_back({"upload.global_pos", BufferHome::Upload, uint64_t{opt.n_ctx} * 4});
+    if (cfg.has_ple()) {
+        p.buffers.push_back(
+            {"upload.ple_ids", BufferHome::Upload, align_up(B, 64) * cfg.n_layer * 4});
+    }
+    p.buffers.push_back({"upload.pool", BufferHome::Upload, layout.pool});
+
+    p.weight_bytes = weights.bytes;
+    p.totals.weights = weights.bytes + weights.tensors * align;
+    p.totals.device_heap = d.device_heap;
+    for (const PlannedBuffer& b : p.buffers) {
+        const uint64_t padded = align_up(b.bytes, align);
+        (b.home == BufferHome::Kv ? p.totals.kv : p.totals.scratch) += padded;
+    }
+    return p;
+}
+
+ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
+    if (o.n_ctx == 0) o.n_ctx = std::min<uint32_t>(cfg.n_ctx_train ? cfg.n_ctx_train : 8192, 8192);
+    if (o.n_seq == 0) throw std::invalid_argument("[Gemma4Model] n_seq must be at least 1");
+    if (o.prefill_chunk == 0)
+        throw std::invalid_argument("[Gemma4Model] prefill_chunk must be >= 1");
+    for (GgmlType t : {o.kv_k, o.kv_v}) {
+        if (t != GgmlType::F16 && t != GgmlType::Q8_0) {
+            throw std::invalid_argument("[Gemma4Model] KV cache type must be f16 or q8_0");
+        }
+    }
+    o.prefill_chunk = std::min(o.prefill_chunk, o.n_ctx);
+    return o;
+}
+
+ops::KvType kv_type(GgmlType t) {
+    return t == GgmlType::Q8_0 ? ops::KvType::Q8_0 : ops::KvType::F16;
+}
+
+std::string describe(const MemoryPlan& p) {
+    std::string s = "weights " + mib(p.weights) + " + KV cache " + mib(p.kv) + " + scratch " +
+                    mib(p.scratch) + " = " + mib(p.total());
+    if (p.device_heap) s += " (device heap " + mib(p.device_heap) + ")";
+    return s;
 }
 
 MemoryPlan Gemma4Model::plan(const GgufFile& file, const ModelOptions& options) {
     const Gemma4Config cfg = Gemma4Config::from_gguf(file);
     const Gemma4WeightsView view = Gemma4WeightsView::bind(file, cfg);
-    const ModelOptions opt = resolve(cfg, options);
-    ScratchLayout layout = make_layout(cfg, opt);
-    uint32_t n_swa = 0;
-    for (const Gemma4LayerConfig& L : cfg.layers) {
-        if (L.is_sliding) n_swa = cfg.n_swa;
-    }
-    const KvGeometry geom = KvGeometry::make(opt.n_ctx, n_swa, layout.cols);
-    layout.logit_cols = logit_cols(cfg, opt, layout.cols, 128 * k_mib);
-    layout.pool = pool_bytes(layout, opt, geom.swa_capacity, 256);
-    // Split-K scratch estimate (the device decides the exact split count): one split per 256
-    // slots of the largest cache for every decoding sequence.
-    uint64_t dec = 0;
-    for (const Gemma4LayerConfig& L : cfg.layers) {
-        dec = std::max<uint64_t>(
-            dec, uint64_t{(opt.n_ctx + 255) / 256} * L.n_heads * (L.head_dim + 2) * 4);
-    }
-    layout.attn_scratch = dec * opt.n_seq;
-    MemoryPlan p;
-    p.weights = weights_bytes(view, 256);
-    p.kv = kv_bytes(cfg, opt, geom);
-    p.scratch = layout.total() + fixed_bytes(cfg, opt, layout);
-    return p;
+    return plan_model(cfg, weight_bytes_of(view), options, PlanDevice::generic()).totals;
 }
 
 }  // namespace vkllm

@@ -144,6 +144,12 @@ uint64_t weights_bytes(const Gemma4WeightsView& view, uint64_t alignment) {
     return sum;
 }
 
+uint64_t weight_tensor_count(const Gemma4WeightsView& view) {
+    uint64_t n = 0;
+    for_each_tensor(view, [&](const TensorInfo* t) { n += t != nullptr ? 1 : 0; });
+    return n;
+}
+
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
                              const Gemma4Config& cfg, const Gemma4WeightsView& v, bool progress) {
     uint64_t total = 0;

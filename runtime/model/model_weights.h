@@ -52,6 +52,8 @@ struct DeviceWeights {
 
 // Device bytes the weights take (each tensor rounded up to the binding alignment).
 uint64_t weights_bytes(const Gemma4WeightsView& view, uint64_t alignment);
+// Tensors the loader uploads (each is one allocation, or one per part when split).
+uint64_t weight_tensor_count(const Gemma4WeightsView& view);
 
 // Allocates from `arena` and uploads every tensor of `view`; prints a progress bar on stderr when
 // `progress`.

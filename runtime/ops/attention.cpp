@@ -102,12 +102,12 @@ uint32_t attention_split_target(const vk::DeviceInfo& info) {
     return info.type == VK_PHYSICAL_DEVICE_TYPE_CPU ? 4 : 256;
 }
 
-AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& shape,
+AttentionPlan plan_attention(const vk::DeviceInfo& info, const AttentionShape& shape,
                              const AttentionParams& params, const KvCache& k, const KvCache& v) {
     validate(shape, k, v);
     AttentionPlan plan;
     const uint32_t gqa = shape.n_heads / shape.n_kv_heads;
-    plan.rows_per_group = attention_rows_per_group(device.info(), shape.head_dim, shape.n_q * gqa);
+    plan.rows_per_group = attention_rows_per_group(info, shape.head_dim, shape.n_q * gqa);
     uint32_t want = params.splits;
     if (want == 0) {
         // Split-K only when the grid alone cannot fill the device (decode); never below
@@ -115,7 +115,7 @@ AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& sha
         const uint64_t groups =
             uint64_t{vk::groups_for(uint64_t{shape.n_q} * gqa, plan.rows_per_group)} *
             shape.n_kv_heads;
-        const uint64_t target = attention_split_target(device.info());
+        const uint64_t target = attention_split_target(info);
         want = groups >= target ? 1 : static_cast<uint32_t>((target + groups - 1) / groups);
         want = std::min(want, std::max(1u, vk::groups_for(shape.n_slots, k_min_split_slots)));
     }
@@ -137,7 +137,7 @@ void record_attention(vk::Context& ctx, vk::CommandStream& cs, const AttentionSh
     if (!args.k || !args.v) throw std::invalid_argument("[attention] expected K and V caches");
     const KvCache& k = *args.k;
     const KvCache& v = *args.v;
-    const AttentionPlan plan = plan_attention(ctx.device(), shape, params, k, v);
+    const AttentionPlan plan = plan_attention(ctx.device().info(), shape, params, k, v);
     const uint64_t out_bytes = uint64_t{shape.head_dim} * shape.n_heads * shape.n_q * 4;
     need_bytes("q", args.q, out_bytes);
     need_bytes("out", args.out, out_bytes);

@@ -50,7 +50,7 @@ struct AttentionArgs {
 
 // Query a visible kv slot j iff slot_pos[j] >= 0 && slot_pos[j] <= q_pos && (window == 0 ||
 // q_pos - slot_pos[j] < window). A query with no visible slot gets a zero output.
-AttentionPlan plan_attention(const vk::Device& device, const AttentionShape& shape,
+AttentionPlan plan_attention(const vk::DeviceInfo& info, const AttentionShape& shape,
                              const AttentionParams& params, const KvCache& k, const KvCache& v);
 
 // The device-dependent parts of a plan (kernel_paths.h lists them): query rows per workgroup for

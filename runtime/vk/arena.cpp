@@ -118,6 +118,7 @@ BufferSpan Arena::allocate(uint64_t bytes) {
     Chunk& c = chunk_with_room(bytes);
     const uint64_t offset = align_up(c.used, lim.binding_alignment);
     c.used = offset + bytes;
+    requested_ += bytes;
     return {c.buffer, offset, bytes, c.mapped ? c.mapped + offset : nullptr};
 }
 
@@ -142,6 +143,7 @@ TensorSpans Arena::allocate_rows(uint64_t row_bytes, uint64_t rows) {
 
 void Arena::reset() {
     for (Chunk& c : chunks_) c.used = 0;
+    requested_ = 0;
 }
 
 uint64_t Arena::used_bytes() const {

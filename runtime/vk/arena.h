@@ -60,6 +60,9 @@ class Arena {
     void reset();
 
     uint64_t used_bytes() const;
+    // Bytes asked for by allocate() and allocate_rows() since construction or reset(), without
+    // alignment padding: what the memory plan predicts.
+    uint64_t requested_bytes() const { return requested_; }
     uint64_t reserved_bytes() const;
     MemoryIntent intent() const { return intent_; }
     bool host_visible() const;
@@ -78,6 +81,7 @@ class Arena {
     const Device& device_;  // borrowed
     MemoryIntent intent_;
     uint64_t chunk_bytes_;
+    uint64_t requested_ = 0;
     uint32_t memory_type_ = UINT32_MAX;  // chosen on first chunk
     std::vector<Chunk> chunks_;          // owned
 };

@@ -145,7 +145,7 @@ std::vector<float> run_gpu(vk::Context& c, const AttnCase& ac, const HostCase& h
     args.out = a.allocate(h.q.size() * 4);
     const ops::AttentionShape shape{ac.head_dim, ac.n_heads, ac.n_kv_heads, ac.n_q, ac.n_slots};
     const ops::AttentionParams params{h.scale, ac.softcap, ac.window, splits};
-    const ops::AttentionPlan plan = ops::plan_attention(c.device(), shape, params, k, v);
+    const ops::AttentionPlan plan = ops::plan_attention(c.device().info(), shape, params, k, v);
     if (splits_used) *splits_used = plan.splits;
     if (plan.scratch_bytes) args.scratch = a.allocate(plan.scratch_bytes);
     vk::CommandStream cs(c.device());
@@ -243,11 +243,11 @@ using FlashAttentionArgs = VkTest;
 TEST_F(FlashAttentionArgs, RejectsBadShapes) {
     ops::KvCache k = ops::allocate_kv_cache(ctx().device_arena(), F16, 128, 2, 16);
     const ops::AttentionParams p;
-    EXPECT_THROW(ops::plan_attention(ctx().device(), {128, 3, 2, 1, 16}, p, k, k),
+    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {128, 3, 2, 1, 16}, p, k, k),
                  std::invalid_argument);  // n_heads not a multiple of n_kv_heads
-    EXPECT_THROW(ops::plan_attention(ctx().device(), {96, 2, 2, 1, 16}, p, k, k),
+    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {96, 2, 2, 1, 16}, p, k, k),
                  std::invalid_argument);  // head dim
-    EXPECT_THROW(ops::plan_attention(ctx().device(), {128, 2, 2, 1, 17}, p, k, k),
+    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {128, 2, 2, 1, 17}, p, k, k),
                  std::invalid_argument);  // more slots than the cache holds
 }
 
