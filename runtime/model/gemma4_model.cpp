@@ -12,19 +12,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "loader/align.h"
 #include "runtime/model/gemma4_model_impl.h"
 #include "runtime/model/memory_plan.h"
 #include "runtime/ops/attention.h"
 #include "runtime/ops/matmul_id.h"
 
 namespace vkllm {
-namespace {
-
-uint64_t align_up(uint64_t x, uint64_t a) {
-    return (x + a - 1) / a * a;
-}
-
-}  // namespace
 
 vk::BufferSpan UploadPool::put_bytes(const void* data, uint64_t bytes) {
     const uint64_t off = align_up(used_, align_);

@@ -7,6 +7,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "loader/align.h"
 #include "runtime/model/gemma4_weights_view.h"
 #include "runtime/model/model_weights.h"
 #include "runtime/ops/attention.h"
@@ -18,10 +19,6 @@ namespace vkllm {
 namespace {
 
 constexpr uint64_t k_mib = 1ull << 20;
-
-uint64_t align_up(uint64_t x, uint64_t a) {
-    return (x + a - 1) / a * a;
-}
 
 std::string mib(uint64_t b) {
     return std::to_string((b + k_mib / 2) / k_mib) + " MiB";

@@ -11,12 +11,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "loader/align.h"
+
 namespace vkllm {
 namespace {
-
-uint64_t align_up(uint64_t x, uint64_t a) {
-    return (x + a - 1) / a * a;
-}
 
 // Every tensor of the view, in upload order.
 void for_each_tensor(const Gemma4WeightsView& v, const std::function<void(const TensorInfo*)>& f) {

@@ -4,14 +4,11 @@
 #include <stdexcept>
 #include <string>
 
+#include "loader/align.h"
 #include "runtime/vk/error.h"
 
 namespace vkllm::vk {
 namespace {
-
-uint64_t align_up(uint64_t v, uint64_t a) {
-    return (v + a - 1) / a * a;
-}
 
 // Preferred property sets per intent, best first. DeviceLocal avoids host-visible VRAM (a small
 // BAR window is slow, vulkan-notes.md §2.2) but accepts it (UMA, lavapipe).
