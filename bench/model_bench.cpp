@@ -114,8 +114,8 @@ int run_model_bench(const ModelBenchOptions& options) {
     record.write(fields);
     for (uint32_t s = 1; s < mo.n_seq; ++s) model.prefill(s, prompts[s]);
 
-    std::printf("\n%-6s %12s %14s %12s %9s\n", "batch", "step ms", "tok/s (all)", "GB/s",
-                "of copy");
+    std::printf("\n%-6s %12s %14s %12s %9s %11s\n", "batch", "step ms", "tok/s (all)", "GB/s",
+                "of copy", "dispatches");
     std::vector<int32_t> next(mo.n_seq, 0);
     for (uint32_t s = 0; s < mo.n_seq; ++s) next[s] = argmax(logits.data(), n_vocab);
     for (const uint32_t batch : options.batches) {
@@ -142,8 +142,9 @@ int run_model_bench(const ModelBenchOptions& options) {
         // Weights are read once per step whatever the batch, so bandwidth counts steps.
         const double gbps = static_cast<double>(step_bytes) * steps_per_s / 1e9;
         const double frac = roofline > 0 ? gbps / roofline : 0;
-        std::printf("%-6u %12.2f %14.1f %12.1f %8.0f%%\n", batch, 1e3 / steps_per_s,
-                    steps_per_s * batch, gbps, 100 * frac);
+        const uint32_t dispatches = model.last_step_dispatches();
+        std::printf("%-6u %12.2f %14.1f %12.1f %8.0f%% %11u\n", batch, 1e3 / steps_per_s,
+                    steps_per_s * batch, gbps, 100 * frac, dispatches);
         fields = model_fields;
         fields.update({{"phase", "decode"},
                        {"batch", batch},
@@ -151,7 +152,8 @@ int run_model_bench(const ModelBenchOptions& options) {
                        {"step_ms", 1e3 / steps_per_s},
                        {"tok_per_s", steps_per_s * batch},
                        {"weight_gbps", gbps},
-                       {"fraction_of_copy", frac}});
+                       {"fraction_of_copy", frac},
+                       {"dispatches_per_step", dispatches}});
         record.write(fields);
     }
     std::printf("\nresults appended to %s\n", record.path().c_str());

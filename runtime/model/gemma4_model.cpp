@@ -174,6 +174,7 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
         cs.submit_and_wait();
         throw;
     }
+    last_dispatches = cs.dispatches();
     cs.submit_and_wait();
     if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
     for (uint32_t c0 = g0; c0 < step.n_logits; c0 += layout.logit_cols) {
@@ -224,6 +225,10 @@ uint64_t Gemma4Model::allocated_bytes(BufferHome home) const {
             return m.readback_arena.requested_bytes();
     }
     return 0;
+}
+
+uint32_t Gemma4Model::last_step_dispatches() const {
+    return impl_->last_dispatches;
 }
 
 uint32_t Gemma4Model::n_ctx() const {

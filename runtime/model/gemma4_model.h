@@ -98,6 +98,9 @@ class Gemma4Model {
     // too many tokens; nothing changes when it throws before the forward runs.
     std::vector<float> step(std::span<const StepEntry> entries);
     uint32_t max_step_tokens() const;
+    // Compute dispatches the last step recorded (forward + LM head): what batching across
+    // sequences must keep flat as a step gains sequences.
+    uint32_t last_step_dispatches() const;
     uint32_t prefill_chunk() const;
 
     // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.

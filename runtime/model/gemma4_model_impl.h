@@ -108,6 +108,7 @@ struct Gemma4Model::Impl {
     };
     std::vector<QposEntry> qpos_cache;
     vk::CommandStream cs;
+    uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
 
     vk::BufferSpan query_positions(uint32_t seq, uint32_t pos0, uint32_t first, uint32_t count);
 

@@ -65,6 +65,7 @@ CommandStream::~CommandStream() {
 void CommandStream::begin() {
     if (recording_) throw std::logic_error("CommandStream::begin while recording");
     check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
+    dispatches_ = 0;
     VkCommandBufferBeginInfo info{};
     info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
     info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
@@ -105,6 +106,7 @@ void CommandStream::before_access(std::span<const Range> reads, std::span<const 
 void CommandStream::dispatch(const Pipeline& pipeline, std::span<const Binding> bindings,
                              const void* push, uint32_t push_bytes, Groups groups) {
     const PipelineDesc& d = pipeline.desc();
+    ++dispatches_;
     if (bindings.size() != d.bindings || push_bytes != d.push_bytes) {
         throw std::logic_error("dispatch of " + d.module + ": " + std::to_string(bindings.size()) +
                                " bindings / " + std::to_string(push_bytes) +

@@ -46,6 +46,8 @@ class CommandStream {
 
     // Starts a new recording; previous timestamps are discarded.
     void begin();
+    // Dispatches recorded since the last begin() (bench model reports them per step).
+    uint32_t dispatches() const { return dispatches_; }
     void dispatch(const Pipeline& pipeline, std::span<const Binding> bindings, const void* push,
                   uint32_t push_bytes, Groups groups);
     template <typename Push>
@@ -82,6 +84,7 @@ class CommandStream {
     uint32_t timestamps_used_ = 0;
     std::vector<uint64_t> timestamp_values_;
     bool recording_ = false;
+    uint32_t dispatches_ = 0;
     uint32_t barriers_ = 0;
     std::vector<Range> pending_writes_;  // since the last barrier
     std::vector<Range> pending_reads_;
