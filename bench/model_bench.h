@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "loader/gemma4_config.h"
 #include "loader/ggml_type.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
 
 namespace vkllm::bench {
 

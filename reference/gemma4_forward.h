@@ -10,9 +10,9 @@
 #include <span>
 #include <vector>
 
+#include "loader/gemma4_config.h"
+#include "loader/gemma4_weights_view.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
-#include "runtime/model/gemma4_weights_view.h"
 
 namespace vkllm::reference {
 

@@ -24,7 +24,7 @@ int64_t integer_option(const Args& args, const std::string& name, int64_t fallba
 GenerationParams generation_from_args(const Args& args, int32_t default_max_tokens,
                                       uint64_t random_seed);
 
-// The option names above plus -m and the model options (cli_model.h), for Args::allow_only.
+// The option names above plus -m and the model options (model_args.h), for Args::allow_only.
 std::vector<std::string> generation_option_names();
 
 }  // namespace vkllm::cli

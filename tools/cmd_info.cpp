@@ -7,10 +7,10 @@
 #include <stdexcept>
 #include <string>
 
+#include "loader/gemma4_config.h"
+#include "loader/gemma4_weights_view.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
 #include "runtime/model/gemma4_model.h"
-#include "runtime/model/gemma4_weights_view.h"
 #include "runtime/model/memory_plan.h"
 #include "tools/cli_generation.h"
 #include "tools/commands.h"

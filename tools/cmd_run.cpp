@@ -7,11 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "runtime/generate/chat_prompt.h"
+#include "runtime/model/gemma4_sequence.h"
 #include "tools/cli_generation.h"
-#include "tools/cli_model.h"
 #include "tools/cli_output.h"
 #include "tools/cli_text.h"
 #include "tools/commands.h"
+#include "tools/model_args.h"
 
 namespace vkllm::cli {
 namespace {

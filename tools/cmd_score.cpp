@@ -7,9 +7,9 @@
 
 #include "runtime/generate/sampler.h"
 #include "tools/cli_generation.h"
-#include "tools/cli_model.h"
 #include "tools/cli_text.h"
 #include "tools/commands.h"
+#include "tools/model_args.h"
 
 namespace vkllm::cli {
 

@@ -6,9 +6,9 @@
 #include "server/gemma4_served_model.h"
 #include "server/server_app.h"
 #include "tools/cli_generation.h"
-#include "tools/cli_model.h"
 #include "tools/cli_text.h"
 #include "tools/commands.h"
+#include "tools/model_args.h"
 
 namespace vkllm::cli {
 namespace {

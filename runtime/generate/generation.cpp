@@ -7,7 +7,7 @@
 
 #include "loader/detokenizer.h"
 #include "runtime/generate/stop_matcher.h"
-#include "runtime/model/gemma4_model.h"
+#include "runtime/model/step_entry.h"
 
 namespace vkllm {
 namespace {

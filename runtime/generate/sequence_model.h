@@ -1,15 +1,13 @@
 #pragma once
 // One sequence of a model as the generation loop sees it: append tokens, get the logits after the
 // last one, roll back. The interface lets the loop run against a scripted model in unit tests;
-// Gemma4Sequence is the real one.
+// Gemma4Sequence (runtime/model/gemma4_sequence.h) is the real one. Vulkan-free.
 
 #include <cstdint>
 #include <span>
 #include <vector>
 
 namespace vkllm {
-
-class Gemma4Model;
 
 class SequenceModel {
   public:
@@ -26,22 +24,6 @@ class SequenceModel {
     // Keeps the first `n` tokens; returns how many were actually kept (may be fewer, see
     // Gemma4Model::truncate).
     virtual uint32_t truncate(uint32_t n) = 0;
-};
-
-// Sequence `seq` of a Gemma4Model, which it borrows.
-class Gemma4Sequence final : public SequenceModel {
-  public:
-    Gemma4Sequence(Gemma4Model& model, uint32_t seq) : model_(&model), seq_(seq) {}
-    uint32_t n_ctx() const override;
-    uint32_t n_vocab() const override;
-    uint32_t length() const override;
-    std::vector<float> prefill(std::span<const int32_t> tokens) override;
-    std::vector<float> decode(int32_t token) override;
-    uint32_t truncate(uint32_t n) override;
-
-  private:
-    Gemma4Model* model_;
-    uint32_t seq_;
 };
 
 }  // namespace vkllm

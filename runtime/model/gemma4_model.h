@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "loader/gemma4_config.h"
 #include "loader/ggml_type.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
 #include "runtime/model/step_entry.h"
 #include "runtime/vk/context.h"
 
@@ -56,12 +56,6 @@ struct PlannedBuffer {
     std::string name;  // "kv.s0.l3.k", "scratch.h", ...
     BufferHome home;
     uint64_t bytes;  // as requested from the arena (binding alignment comes on top)
-};
-
-// The request does not fit the context: names both token counts.
-class ContextOverflowError : public std::invalid_argument {
-  public:
-    using std::invalid_argument::invalid_argument;
 };
 
 class Gemma4Model {

@@ -9,8 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "loader/gemma4_weights_view.h"
 #include "runtime/model/gemma4_model.h"
-#include "runtime/model/gemma4_weights_view.h"
 #include "runtime/model/kv_state.h"
 #include "runtime/model/model_weights.h"
 #include "runtime/vk/arena.h"

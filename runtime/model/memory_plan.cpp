@@ -8,7 +8,7 @@
 #include <string>
 
 #include "loader/align.h"
-#include "runtime/model/gemma4_weights_view.h"
+#include "loader/gemma4_weights_view.h"
 #include "runtime/model/model_weights.h"
 #include "runtime/ops/attention.h"
 #include "runtime/ops/matmul_id.h"

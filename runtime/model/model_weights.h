@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "loader/gemma4_config.h"
+#include "loader/gemma4_weights_view.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
-#include "runtime/model/gemma4_weights_view.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/vk/arena.h"
 #include "runtime/vk/context.h"

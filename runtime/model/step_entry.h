@@ -1,11 +1,18 @@
 #pragma once
 // The unit of work a model step takes (docs/design/forward.md "Steps"): plain values with no
-// Vulkan, shared by Gemma4Model and the server's BatchModel interface.
+// Vulkan, shared by Gemma4Model, the generation loop and the server's BatchModel interface.
 
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 
 namespace vkllm {
+
+// The request does not fit the context: names both token counts.
+class ContextOverflowError : public std::invalid_argument {
+  public:
+    using std::invalid_argument::invalid_argument;
+};
 
 // Which logits a step entry returns.
 enum class LogitsWanted : uint8_t {

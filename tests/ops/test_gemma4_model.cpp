@@ -19,11 +19,11 @@
 #include <utility>
 #include <vector>
 
+#include "loader/gemma4_weights_view.h"
 #include "loader/gguf_file.h"
 #include "loader/quant_blocks.h"
 #include "reference/gemma4_forward.h"
 #include "runtime/model/gemma4_model.h"
-#include "runtime/model/gemma4_weights_view.h"
 #include "runtime/model/memory_plan.h"
 #include "synth/synth_model.h"
 #include "tests/support/compare.h"

@@ -15,6 +15,7 @@
 #include "loader/tokenizer.h"
 #include "runtime/generate/generation.h"
 #include "runtime/model/gemma4_model.h"
+#include "runtime/model/gemma4_sequence.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {

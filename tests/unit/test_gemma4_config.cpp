@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
+#include "loader/gemma4_config.h"
 #include "loader/gguf_file.h"
 #include "loader/gguf_writer.h"
 #include "loader/model_file_error.h"
-#include "runtime/model/gemma4_config.h"
 
 namespace vkllm {
 namespace {

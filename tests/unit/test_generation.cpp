@@ -11,7 +11,7 @@
 #include "loader/gguf_file.h"
 #include "loader/tokenizer.h"
 #include "runtime/generate/generation.h"
-#include "runtime/model/gemma4_model.h"
+#include "runtime/model/step_entry.h"
 
 namespace vkllm {
 namespace {

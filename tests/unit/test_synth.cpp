@@ -16,14 +16,14 @@
 #include <string>
 #include <vector>
 
+#include "loader/gemma4_config.h"
+#include "loader/gemma4_weights_view.h"
 #include "loader/gguf_file.h"
 #include "loader/model_file_error.h"
 #include "loader/quant_blocks.h"
 #include "loader/tokenizer.h"
 #include "reference/gemma4_forward.h"
 #include "reference/quantize.h"
-#include "runtime/model/gemma4_config.h"
-#include "runtime/model/gemma4_weights_view.h"
 #include "synth/synth_model.h"
 
 namespace vkllm {

@@ -1,4 +1,4 @@
-#include "runtime/model/gemma4_weights_view.h"
+#include "loader/gemma4_weights_view.h"
 
 #include <string>
 

@@ -1,10 +1,10 @@
-#include "runtime/model/gemma4_config.h"
+#include "loader/gemma4_config.h"
 
 #include <cmath>
 #include <string_view>
 
+#include "loader/gemma4_weights_view.h"
 #include "loader/model_file_error.h"
-#include "runtime/model/gemma4_weights_view.h"
 
 namespace vkllm {
 namespace {

@@ -1,4 +1,4 @@
-#include "runtime/generate/sequence_model.h"
+#include "runtime/model/gemma4_sequence.h"
 
 #include "runtime/model/gemma4_model.h"
 

@@ -1,4 +1,4 @@
-#include "tools/cli_model.h"
+#include "tools/model_args.h"
 
 #include "tools/cli_generation.h"
 #include "tools/cli_text.h"

@@ -8,8 +8,8 @@
 
 #include <vector>
 
+#include "loader/gemma4_config.h"
 #include "loader/gguf_file.h"
-#include "runtime/model/gemma4_config.h"
 
 namespace vkllm {
 
