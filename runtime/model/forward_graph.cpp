@@ -245,58 +245,65 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
     ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
 }
 
-// §3.5: h ← h + RMS_{post_ffw_norm}(MLP(RMS_{ffn_norm}(h))).
-void Gemma4Model::Impl::record_dense_ffn(uint32_t T, uint32_t l) {
+// §3.6 MLP: out = RMS_{post}(down · (gelu(gate · x) ⊙ up · x)), x = RMS_{ffn_norm}(h); the
+// dense layers' FFN (post_ffw_norm, added to h) and the MoE layers' shared MLP (post_ffw_norm_1,
+// into `shared`). Uses x, gate, up and p.
+void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan& post_norm,
+                                   const vk::TensorSpans& out, bool add_to_out) {
     const DeviceLayerWeights& lw = w.layers[l];
     const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff;
-    const vk::TensorSpans h = cols_of(buf.h, n, T);
     ops::RmsNormArgs norm;
     norm.n = n;
     norm.eps = cfg.rms_eps;
     norm.weight = lw.ffn_norm;
-    ops::record_rms_norm(ctx, cs, h, cols_of(buf.x, n, T), norm);
+    ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
     linear(lw.ffn_gate, buf.x, n, buf.gate, f, T);
     linear(lw.ffn_up, buf.x, n, buf.up, f, T);
     const vk::TensorSpans gate = cols_of(buf.gate, f, T);
     ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
     linear(lw.ffn_down, buf.gate, f, buf.p, n, T);
-    norm.weight = lw.post_ffw_norm;
-    norm.residual = h;
-    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
+    norm.weight = post_norm;
+    if (add_to_out) norm.residual = out;
+    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), out, norm);
+}
+
+void Gemma4Model::Impl::record_dense_ffn(uint32_t T, uint32_t l) {
+    const vk::TensorSpans h = cols_of(buf.h, cfg.n_embd, T);
+    record_mlp(T, l, w.layers[l].post_ffw_norm, h, true);
+}
+
+// §3.6 steps 2-5: router logits on RMS_1(h) / √n ⊙ scale, softmax, top-k, renormalise, × the
+// expert scale, into route_ids / route_w [k, T]. Uses x and router.
+void Gemma4Model::Impl::record_router(uint32_t T, uint32_t l) {
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used;
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+    norm.weight = lw.ffn_gate_inp_scale;
+    norm.scale = 1.0f / std::sqrt(static_cast<float>(n));
+    ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
+    linear(lw.ffn_gate_inp, buf.x, n, buf.router, E, T);
+    ops::MoeRouteArgs route{E, k, std::nullopt};
+    if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
+    ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
+                          cols_of(buf.route_w, k, T), route);
 }
 
 // §3.6.
 void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     const DeviceLayerWeights& lw = w.layers[l];
-    const uint32_t n = cfg.n_embd, f = cfg.layers[l].n_ff, E = cfg.n_expert, k = cfg.n_expert_used,
-                   F = cfg.n_ff_expert;
+    const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used, F = cfg.n_ff_expert;
     const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
     ops::RmsNormArgs norm;
     norm.n = n;
     norm.eps = cfg.rms_eps;
 
     // 1. Shared MLP, post-normed with post_ffw_norm_1 into `shared`.
-    norm.weight = lw.ffn_norm;
-    ops::record_rms_norm(ctx, cs, h, x, norm);
-    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T);
-    linear(lw.ffn_up, buf.x, n, buf.up, f, T);
-    const vk::TensorSpans gate = cols_of(buf.gate, f, T);
-    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
-    linear(lw.ffn_down, buf.gate, f, buf.p, n, T);
     const vk::TensorSpans shared = cols_of(buf.shared, n, T);
-    norm.weight = lw.post_ffw_norm_1;
-    ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), shared, norm);
-
-    // 2-5. Router on RMS_1(h) / √n ⊙ scale, softmax, top-k, renormalise, × expert scale.
-    norm.weight = lw.ffn_gate_inp_scale;
-    norm.scale = 1.0f / std::sqrt(static_cast<float>(n));
-    ops::record_rms_norm(ctx, cs, h, x, norm);
-    norm.scale = 1.0f;
-    linear(lw.ffn_gate_inp, buf.x, n, buf.router, E, T);
-    ops::MoeRouteArgs route{E, k, std::nullopt};
-    if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
-    ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
-                          cols_of(buf.route_w, k, T), route);
+    record_mlp(T, l, lw.post_ffw_norm_1, shared, false);
+    // 2-5.
+    record_router(T, l);
 
     // 6. Experts on RMS_{pre_ffw_norm_2}(h).
     norm.weight = lw.pre_ffw_norm_2;

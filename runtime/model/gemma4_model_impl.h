@@ -128,7 +128,10 @@ struct Gemma4Model::Impl {
     void record_forward(const Step& step);
     void record_layer(const Step& step, uint32_t l);
     void record_attention(const Step& step, uint32_t l);
+    void record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan& post_norm,
+                    const vk::TensorSpans& out, bool add_to_out);
     void record_dense_ffn(uint32_t T, uint32_t l);
+    void record_router(uint32_t T, uint32_t l);
     void record_moe_ffn(uint32_t T, uint32_t l);
     void record_ple_inputs(const Step& step);
     void record_ple(uint32_t T, uint32_t l);
