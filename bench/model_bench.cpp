@@ -67,7 +67,8 @@ int run_model_bench(const ModelBenchOptions& options) {
     mo.kv_k = options.kv_k;
     mo.kv_v = options.kv_v;
     mo.prefill_chunk = options.prefill_chunk;
-    mo.progress = true;
+    mo.on_plan = options.on_plan;
+    mo.on_upload = options.on_upload;
     const auto t_load = Clock::now();
     auto lm = LoadedModel::open(options.model, co, mo);
     const double load_s = seconds_since(t_load);

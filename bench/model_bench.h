@@ -6,12 +6,14 @@
 // (what the server's continuous batching gets). Table on stdout, JSON lines in bench-results/.
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "loader/gemma4_config.h"
 #include "loader/ggml_type.h"
 #include "loader/gguf_file.h"
+#include "runtime/model/gemma4_model.h"
 
 namespace vkllm::bench {
 
@@ -28,6 +30,9 @@ struct ModelBenchOptions {
     int repeat = 3;  // copy-bandwidth repeats
     std::string out_dir = "bench-results";
     std::string command_line;
+    // Load reporting, passed to ModelOptions (the CLI draws it).
+    std::function<void(const MemoryPlan&)> on_plan;
+    std::function<void(uint64_t, uint64_t)> on_upload;
 };
 
 // Bytes of weights one decode step reads for one sequence (see the header comment).

@@ -8,6 +8,7 @@
 #include "runtime/model/gemma4_model.h"
 #include "tools/cli_generation.h"
 #include "tools/commands.h"
+#include "tools/load_progress.h"
 
 namespace vkllm::cli {
 namespace {
@@ -70,6 +71,10 @@ int bench_model(const Args& args) {
     o.repeat = static_cast<int>(positive(args, "--repeat", 5));
     o.out_dir = args.get_or("--out", "bench-results");
     o.command_line = args.command_line();
+    ModelOptions reporting;
+    report_load_on_stderr(reporting);
+    o.on_plan = reporting.on_plan;
+    o.on_upload = reporting.on_upload;
     return bench::run_model_bench(o);
 }
 

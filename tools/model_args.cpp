@@ -2,6 +2,7 @@
 
 #include "tools/cli_generation.h"
 #include "tools/cli_text.h"
+#include "tools/load_progress.h"
 
 namespace vkllm::cli {
 
@@ -11,7 +12,7 @@ ModelOptions model_options_from_args(const Args& args, uint32_t default_ctx) {
     o.n_seq = 1;
     if (const auto k = args.get("--kv-k")) o.kv_k = parse_kv_type(*k);
     if (const auto v = args.get("--kv-v")) o.kv_v = parse_kv_type(*v);
-    o.progress = true;
+    report_load_on_stderr(o);
     return o;
 }
 

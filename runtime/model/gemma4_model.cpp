@@ -49,7 +49,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     layout = mp.layout;
     geom = mp.geom;
     plan = mp.totals;
-    if (opt.progress) std::fprintf(stderr, "memory plan: %s\n", describe(plan).c_str());
+    if (opt.on_plan) opt.on_plan(plan);
     mp.check_fits();
     planned = std::move(mp.buffers);
     const uint64_t align = c.device().limits().binding_alignment;
@@ -128,7 +128,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     }
     pool = UploadPool(take(upload_arena, "upload.pool"), align);
 
-    w = upload_weights(ctx, weight_arena, file, cfg, view, opt.progress);
+    w = upload_weights(ctx, weight_arena, file, cfg, view, opt.on_upload);
 }
 
 uint64_t Gemma4Model::Impl::planned_bytes(const std::string& name) const {

@@ -10,6 +10,7 @@
 // be closed afterwards only if nothing else needs it).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <stdexcept>
@@ -24,15 +25,6 @@
 
 namespace vkllm {
 
-struct ModelOptions {
-    uint32_t n_ctx = 0;             // tokens per sequence; 0 = min(n_ctx_train, 8192)
-    uint32_t n_seq = 1;             // independent sequences (server slots)
-    GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
-    GgmlType kv_v = GgmlType::F16;
-    uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
-    bool progress = false;         // upload progress bar and memory plan on stderr
-};
-
 // Device bytes by kind, printed at load and by `vkllm info`.
 struct MemoryPlan {
     uint64_t weights = 0;
@@ -40,6 +32,18 @@ struct MemoryPlan {
     uint64_t scratch = 0;      // activations, logits, attention split scratch
     uint64_t device_heap = 0;  // size of the largest device-local heap, for the fit check
     uint64_t total() const { return weights + kv + scratch; }
+};
+
+struct ModelOptions {
+    uint32_t n_ctx = 0;             // tokens per sequence; 0 = min(n_ctx_train, 8192)
+    uint32_t n_seq = 1;             // independent sequences (server slots)
+    GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
+    GgmlType kv_v = GgmlType::F16;
+    uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
+    // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
+    // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
+    std::function<void(const MemoryPlan&)> on_plan;
+    std::function<void(uint64_t done, uint64_t total)> on_upload;
 };
 
 // Where an allocation lives.

@@ -58,14 +58,8 @@ void for_each_tensor(const Gemma4WeightsView& v, const std::function<void(const 
 class Uploader {
   public:
     Uploader(vk::Context& ctx, vk::Arena& arena, const GgufFile& file, uint64_t total,
-             bool progress)
-        : ctx_(ctx),
-          arena_(arena),
-          file_(file),
-          total_(total),
-          progress_(progress),
-          tty_(progress && isatty(fileno(stderr)) != 0),
-          start_(std::chrono::steady_clock::now()) {}
+             const std::function<void(uint64_t, uint64_t)>& on_upload)
+        : ctx_(ctx), arena_(arena), file_(file), total_(total), on_upload_(on_upload) {}
 
     DeviceMatrix matrix(const TensorInfo* t) {
         DeviceMatrix m;
@@ -90,39 +84,17 @@ class Uploader {
         return s;
     }
 
-    void finish() const {
-        if (!progress_) return;
-        const double s =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-        if (tty_) std::fprintf(stderr, "\n");
-        std::fprintf(stderr, "loaded %llu MiB of weights in %.1f s\n",
-                     static_cast<unsigned long long>(total_ >> 20), s);
-    }
-
   private:
     void advance(uint64_t bytes) {
         done_ += bytes;
-        if (!tty_) return;  // a log file gets only the summary line
-        const int pct = total_ ? static_cast<int>(100 * done_ / total_) : 100;
-        if (pct == last_pct_) return;
-        last_pct_ = pct;
-        const int width = 40;
-        const int filled = total_ ? static_cast<int>(width * done_ / total_) : width;
-        std::fprintf(stderr, "\rloading weights [%-*s] %3d%% %llu/%llu MiB", width,
-                     std::string(static_cast<size_t>(filled), '#').c_str(), pct,
-                     static_cast<unsigned long long>(done_ >> 20),
-                     static_cast<unsigned long long>(total_ >> 20));
-        std::fflush(stderr);
+        if (on_upload_) on_upload_(done_, total_);
     }
 
     vk::Context& ctx_;
     vk::Arena& arena_;
     const GgufFile& file_;
     uint64_t total_ = 0, done_ = 0;
-    bool progress_ = false;
-    bool tty_ = false;
-    int last_pct_ = -1;
-    std::chrono::steady_clock::time_point start_;
+    const std::function<void(uint64_t, uint64_t)>& on_upload_;
 };
 
 float scalar(const GgufFile& file, const TensorInfo* t) {
@@ -149,12 +121,13 @@ uint64_t weight_tensor_count(const Gemma4WeightsView& view) {
 }
 
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
-                             const Gemma4Config& cfg, const Gemma4WeightsView& v, bool progress) {
+                             const Gemma4Config& cfg, const Gemma4WeightsView& v,
+                             const std::function<void(uint64_t, uint64_t)>& on_upload) {
     uint64_t total = 0;
     for_each_tensor(v, [&](const TensorInfo* t) {
         if (t != nullptr) total += t->size_bytes;
     });
-    Uploader up(ctx, arena, file, total, progress);
+    Uploader up(ctx, arena, file, total, on_upload);
     DeviceWeights w;
     w.token_embd = up.matrix(v.token_embd);
     w.output = up.matrix(v.output);
@@ -197,7 +170,6 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile&
         d.proj = up.matrix(s.proj);
         d.post_norm = up.vector(s.post_norm);
     }
-    up.finish();
     return w;
 }
 

@@ -4,6 +4,7 @@
 // one binding); F32 vectors (norms, scales, rope_freqs) are single BufferSpans.
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "loader/gemma4_config.h"
@@ -55,9 +56,10 @@ uint64_t weights_bytes(const Gemma4WeightsView& view, uint64_t alignment);
 // Tensors the loader uploads (each is one allocation, or one per part when split).
 uint64_t weight_tensor_count(const Gemma4WeightsView& view);
 
-// Allocates from `arena` and uploads every tensor of `view`; prints a progress bar on stderr when
-// `progress`.
+// Allocates from `arena` and uploads every tensor of `view`; calls `on_upload(done, total)` with
+// the bytes uploaded so far after each tensor, when set.
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
-                             const Gemma4Config& cfg, const Gemma4WeightsView& view, bool progress);
+                             const Gemma4Config& cfg, const Gemma4WeightsView& view,
+                             const std::function<void(uint64_t, uint64_t)>& on_upload);
 
 }  // namespace vkllm
