@@ -41,9 +41,9 @@ void report_load_on_stderr(ModelOptions& options) {
             }
         }
         if (done == total) {
-            const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                           bar->start)
-                                 .count();
+            const double s =
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - bar->start)
+                    .count();
             if (bar->tty) std::fprintf(stderr, "\n");
             std::fprintf(stderr, "loaded %llu MiB of weights in %.1f s\n",
                          static_cast<unsigned long long>(total >> 20), s);
