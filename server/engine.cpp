@@ -11,22 +11,6 @@
 
 namespace vkllm::server {
 
-const char* finish_name(Finish finish) {
-    switch (finish) {
-        case Finish::Stop:
-            return "stop";
-        case Finish::Length:
-            return "length";
-        case Finish::Cancelled:
-            return "cancelled";
-        case Finish::Error:
-            return "error";
-        case Finish::None:
-            break;
-    }
-    return "none";
-}
-
 struct Engine::Request {
     uint64_t id = 0;
     GenerationJob job;

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "loader/tokenizer.h"
+#include "runtime/generate/generation.h"
 #include "runtime/generate/sampler.h"
 #include "server/batch_model.h"
 #include "server/metrics.h"
@@ -55,8 +56,7 @@ struct TokenLogprob {
     std::vector<TokenAlternative> top;  // most likely first
 };
 
-enum class Finish { None, Stop, Length, Cancelled, Error };
-const char* finish_name(Finish finish);
+using vkllm::Finish;  // runtime/generate/generation.h
 
 struct GenerationEvent {
     std::string text;                    // newly released text, valid UTF-8 (may be empty)

@@ -11,8 +11,7 @@ void print_timing(const GenerationResult& result) {
                  "prefill %u tok (%u reused) %.1f tok/s | decode %u tok %.1f tok/s | "
                  "generated %zu | finish %s\n",
                  t.prefill_tokens, t.reused_tokens, t.prefill_tokens_per_second(), t.decode_tokens,
-                 t.decode_tokens_per_second(), result.tokens.size(),
-                 finish_reason_name(result.finish));
+                 t.decode_tokens_per_second(), result.tokens.size(), finish_name(result.finish));
 }
 
 uint64_t random_seed() {

@@ -38,8 +38,20 @@ SamplingParams effective_sampling(const GenerationParams& params, const Tokenize
 
 }  // namespace
 
-const char* finish_reason_name(FinishReason reason) {
-    return reason == FinishReason::Stop ? "stop" : "length";
+const char* finish_name(Finish finish) {
+    switch (finish) {
+        case Finish::Stop:
+            return "stop";
+        case Finish::Length:
+            return "length";
+        case Finish::Cancelled:
+            return "cancelled";
+        case Finish::Error:
+            return "error";
+        case Finish::None:
+            break;
+    }
+    return "none";
 }
 
 double GenerationTiming::prefill_tokens_per_second() const {
@@ -143,7 +155,7 @@ GenerationResult Generator::generate(std::span<const int32_t> prompt,
         stopped = stopped || tail.stopped;
         emit(stops.flush());
     }
-    result.finish = stopped ? FinishReason::Stop : FinishReason::Length;
+    result.finish = stopped ? Finish::Stop : Finish::Length;
     return result;
 }
 

@@ -28,9 +28,12 @@ struct GenerationParams {
     SamplingParams sampling;
 };
 
-enum class FinishReason { Stop, Length };
-// "stop" / "length", as in the OpenAI API.
-const char* finish_reason_name(FinishReason reason);
+// Why a generation ended; one type for the CLI loop and the server engine. The loop ends with
+// Stop or Length; the server also with Cancelled (client gone, shutdown) or Error (model failure);
+// None marks a server event that is not the last.
+enum class Finish { None, Stop, Length, Cancelled, Error };
+// "stop", "length", "cancelled", "error", "none" ("stop" / "length" as in the OpenAI API).
+const char* finish_name(Finish finish);
 
 struct GenerationTiming {
     uint32_t prompt_tokens = 0;
@@ -47,7 +50,7 @@ struct GenerationTiming {
 struct GenerationResult {
     std::vector<int32_t> tokens;  // generated, without a final end-of-generation token
     std::string text;             // everything passed to the callback
-    FinishReason finish = FinishReason::Length;
+    Finish finish = Finish::Length;
     GenerationTiming timing;
 };
 

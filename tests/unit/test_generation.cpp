@@ -104,8 +104,8 @@ TEST_F(Generation, StreamsTheScriptAndStopsAtEndOfGeneration) {
     EXPECT_EQ(r.tokens, answer);
     EXPECT_EQ(r.text, "Hello world, this is a test.");
     EXPECT_EQ(streamed, r.text);
-    EXPECT_EQ(r.finish, FinishReason::Stop);
-    EXPECT_STREQ(finish_reason_name(r.finish), "stop");
+    EXPECT_EQ(r.finish, Finish::Stop);
+    EXPECT_STREQ(finish_name(r.finish), "stop");
     EXPECT_EQ(r.timing.decode_tokens, answer.size());
     EXPECT_EQ(gen.cached_tokens(), model.tokens);
 }
@@ -118,14 +118,14 @@ TEST_F(Generation, MaxTokensEndsWithLengthAndNoWastedDecode) {
     const GenerationResult r = gen.generate(ids("x"), p);
     EXPECT_EQ(r.tokens.size(), 2u);
     EXPECT_EQ(r.text, "one two");
-    EXPECT_EQ(r.finish, FinishReason::Length);
-    EXPECT_STREQ(finish_reason_name(r.finish), "length");
+    EXPECT_EQ(r.finish, Finish::Length);
+    EXPECT_STREQ(finish_name(r.finish), "length");
     EXPECT_EQ(model.decodes, 1);
 
     p.max_tokens = 0;
     const GenerationResult none = gen.generate(ids("y"), p);
     EXPECT_TRUE(none.tokens.empty());
-    EXPECT_EQ(none.finish, FinishReason::Length);
+    EXPECT_EQ(none.finish, Finish::Length);
 }
 
 TEST_F(Generation, StopStringEndsTheTextBeforeIt) {
@@ -138,7 +138,7 @@ TEST_F(Generation, StopStringEndsTheTextBeforeIt) {
         gen.generate(ids("q"), p, [&](std::string_view t) { streamed += t; });
     EXPECT_EQ(r.text, "Hello world");
     EXPECT_EQ(streamed, "Hello world");
-    EXPECT_EQ(r.finish, FinishReason::Stop);
+    EXPECT_EQ(r.finish, Finish::Stop);
 }
 
 TEST_F(Generation, FullContextEndsWithLength) {
@@ -148,7 +148,7 @@ TEST_F(Generation, FullContextEndsWithLength) {
     const GenerationResult r = gen.generate(prompt, greedy());
     EXPECT_EQ(r.tokens.size(), 4u);  // 3 fed back to fill the context, the 4th only sampled
     EXPECT_EQ(model.tokens.size(), prompt.size() + 3);
-    EXPECT_EQ(r.finish, FinishReason::Length);
+    EXPECT_EQ(r.finish, Finish::Length);
 
     ScriptedModel small(n_vocab(), 2, ids("x"));
     Generator gen2(small, tok());
@@ -205,7 +205,7 @@ TEST_F(Generation, IgnoreEosBansEndOfGenerationTokens) {
     p.max_tokens = 4;
     const GenerationResult r = gen.generate(ids("q"), p);
     EXPECT_EQ(r.tokens.size(), 4u);
-    EXPECT_EQ(r.finish, FinishReason::Length);
+    EXPECT_EQ(r.finish, Finish::Length);
     for (int32_t t : r.tokens) EXPECT_FALSE(tok().is_eog(t));
 }
 
