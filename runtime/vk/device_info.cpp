@@ -1,6 +1,7 @@
 #include "runtime/vk/device_info.h"
 
 #include <cstring>
+#include <string>
 
 namespace vkllm::vk {
 namespace {
@@ -151,6 +152,11 @@ std::vector<std::string> DeviceInfo::missing_requirements() const {
     if (!push_descriptor) missing.push_back("VK_KHR_push_descriptor");
     if (compute_queue_family == UINT32_MAX) missing.push_back("a compute queue");
     if (max_push_constants_bytes < 128) missing.push_back("128 bytes of push constants");
+    // The elementwise kernels run 256-wide workgroups (Vulkan guarantees only 128).
+    if (max_workgroup_invocations < 256) {
+        missing.push_back("256 invocations per compute workgroup (the device allows " +
+                          std::to_string(max_workgroup_invocations) + ")");
+    }
     return missing;
 }
 

@@ -111,6 +111,25 @@ constexpr DeviceProfile k_profiles[] = {
      2 * k_gib,
      4,
      4 * k_gib},
+    // Not one GPU: Vulkan's minimum compute shared memory (16 KiB), a 16-lane subgroup and no
+    // fp16/int8 arithmetic, so every small-memory fallback (mat-mat and expert tiles of 8 KiB,
+    // fewer attention rows) runs in CI. Invocations stay at 256, what the fixed-size kernels
+    // need (Vulkan guarantees only 128).
+    {"min-16k",
+     "a GPU at Vulkan's 16 KiB minimum of shared memory",
+     0x10005,
+     "any",
+     VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU,
+     16,
+     false,
+     false,
+     16384,
+     256,
+     {65535u, 65535u, 65535u},
+     128ull << 20,
+     k_gib,
+     64,
+     2 * k_gib},
 };
 
 }  // namespace

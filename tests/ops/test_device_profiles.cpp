@@ -107,6 +107,16 @@ TEST(DeviceProfiles, RefusesASubgroupSizeTheDeviceDoesNotReport) {
     EXPECT_EQ(vk::lavapipe_vector_width(64), 2048u);
 }
 
+// A device below what the kernels need is refused with the reason, never run.
+TEST(DeviceProfiles, TooFewWorkgroupInvocationsIsAMissingRequirement) {
+    vk::DeviceInfo d = lavapipe_info(8);
+    EXPECT_TRUE(d.missing_requirements().empty());
+    d.max_workgroup_invocations = 128;  // Vulkan's guaranteed minimum
+    const auto missing = d.missing_requirements();
+    ASSERT_EQ(missing.size(), 1u);
+    EXPECT_NE(missing[0].find("256 invocations"), std::string::npos) << missing[0];
+}
+
 // The process's own device: under VKLLM_DEVICE_PROFILE it must be the profiled device with the
 // GPU's paths; without one, it must be unprofiled.
 TEST_F(VkTest, ThisProcessRunsTheRequestedProfile) {
