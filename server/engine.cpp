@@ -237,21 +237,15 @@ void Engine::admit() {
 
 // One step: every generating slot's next token, then prompt chunks of admitting slots, the one
 // that has waited longest first, while the step's token budget lasts.
-bool Engine::run_step() {
-    struct Member {
-        Slot* slot;
-        size_t n;      // tokens in the entry
-        bool prefill;  // a prompt chunk (else one decode token)
-        bool logits;   // the entry returns logits
-    };
+void Engine::run_step() {
     std::vector<StepEntry> entries;
-    std::vector<Member> members;
+    std::vector<Slot*> members;  // members[i] owns entries[i]
     size_t decode_tokens = 0;
     for (Slot& s : slots_) {
         if (s.request && s.next_token >= 0) {
             entries.push_back(
                 {s.seq, std::span<const int32_t>(&s.next_token, 1), LogitsWanted::Last});
-            members.push_back({&s, 1, false, true});
+            members.push_back(&s);
             ++decode_tokens;
         }
     }
@@ -273,42 +267,36 @@ bool Engine::run_step() {
         const bool last = s->prefill_pos + n == prompt.size();
         entries.push_back({s->seq, std::span<const int32_t>(prompt.data() + s->prefill_pos, n),
                            last ? LogitsWanted::Last : LogitsWanted::None});
-        members.push_back({s, n, true, last});
+        members.push_back(s);
         left -= n;
         prefill_tokens += n;
     }
-    if (entries.empty()) return false;
+    if (entries.empty()) return;
 
     const auto t0 = Clock::now();
     std::vector<float> logits;
     try {
         logits = model_.step(entries);
     } catch (const std::exception& e) {
-        for (const Member& m : members) {
-            fail_slot(*m.slot,
-                      std::string(m.prefill ? "prefill" : "decode") + " failed: " + e.what());
+        for (size_t i = 0; i < members.size(); ++i) {
+            const char* what = i < decode_tokens ? "decode" : "prefill";
+            fail_slot(*members[i], std::string(what) + " failed: " + e.what());
         }
-        return true;
+        return;
     }
     metrics_.record_step(prefill_tokens, decode_tokens, seconds(Clock::now() - t0));
     const size_t n_vocab = model_.n_vocab();
     size_t col = 0;
-    for (const Member& m : members) {
-        Slot& s = *m.slot;
-        if (m.prefill) {
-            const auto& prompt = s.request->job.prompt;
-            s.cached.insert(s.cached.end(), prompt.begin() + static_cast<long>(s.prefill_pos),
-                            prompt.begin() + static_cast<long>(s.prefill_pos + m.n));
-            s.prefill_pos += m.n;
-        } else {
-            s.cached.push_back(s.next_token);
-        }
-        if (m.logits) {
+    for (size_t i = 0; i < members.size(); ++i) {
+        Slot& s = *members[i];
+        const StepEntry& e = entries[i];
+        s.cached.insert(s.cached.end(), e.tokens.begin(), e.tokens.end());
+        if (i >= decode_tokens) s.prefill_pos += e.tokens.size();  // a prompt chunk
+        if (e.logits != LogitsWanted::None) {
             handle_logits(s, std::span<float>(logits.data() + col * n_vocab, n_vocab));
             ++col;
         }
     }
-    return true;
 }
 
 void Engine::handle_logits(Slot& slot, std::span<float> logits) {

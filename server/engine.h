@@ -106,8 +106,8 @@ class Engine {
     bool take_work(std::vector<uint64_t>& cancels);
     void apply_cancels(const std::vector<uint64_t>& cancels);
     void admit();
-    // Builds and runs one model step; returns false when there was nothing to run.
-    bool run_step();
+    // Builds and runs one model step (nothing when no slot has work).
+    void run_step();
     // Samples the slot's next token, emits its text, and finishes the request when it ends.
     void handle_logits(Slot& slot, std::span<float> logits);
     void finish(Slot& slot, Finish reason, std::string error = {});

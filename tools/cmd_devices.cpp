@@ -101,12 +101,7 @@ int cmd_devices(const Args& args) {
     args.allow_only({"--validation", "--profile"});
     std::optional<vk::DeviceProfile> profile = vk::device_profile_from_env();
     if (const auto name = args.get("--profile")) {
-        profile = vk::find_device_profile(*name);
-        if (!profile) {
-            throw std::invalid_argument(
-                "--profile '" + *name +
-                "' is not a profile; profiles are: " + vk::device_profile_names());
-        }
+        profile = vk::device_profile_named(*name, "--profile");
     }
     vk::InstanceOptions o;
     o.validation = args.has("--validation");

@@ -63,13 +63,12 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
             const Gemma4LayerConfig& L = cfg.layers[l];
             if (L.kv_source != l) continue;
             const uint32_t cap = L.is_sliding ? geom.swa_capacity : geom.n_ctx;
-            const std::string base = "kv.s" + std::to_string(s) + ".l" + std::to_string(l);
             st.k[l] =
                 ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap);
-            expect_planned(base + ".k", st.k[l].spans.total_bytes());
+            expect_planned(kv_buffer_name(s, l, 'k'), st.k[l].spans.total_bytes());
             st.v[l] =
                 ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap);
-            expect_planned(base + ".v", st.v[l].spans.total_bytes());
+            expect_planned(kv_buffer_name(s, l, 'v'), st.v[l].spans.total_bytes());
         }
         seqs.push_back(std::move(st));
     }
@@ -142,6 +141,18 @@ void Gemma4Model::Impl::expect_planned(const std::string& name, uint64_t bytes) 
     if (planned_bytes(name) != bytes) {
         throw std::logic_error("[Gemma4Model] '" + name + "' allocated " + std::to_string(bytes) +
                                " bytes, planned " + std::to_string(planned_bytes(name)));
+    }
+}
+
+void Gemma4Model::Impl::check_append(uint32_t seq, std::span<const int32_t> tokens) const {
+    for (size_t i = 0; i < tokens.size(); ++i) check_token(tokens[i], i);
+    const uint64_t len = seqs[seq].length();
+    if (len + tokens.size() > opt.n_ctx) {
+        throw ContextOverflowError(
+            "sequence " + std::to_string(seq) + " holds " + std::to_string(len) +
+            " tokens; adding " + std::to_string(tokens.size()) + " would make " +
+            std::to_string(len + tokens.size()) + ", more than the context size of " +
+            std::to_string(opt.n_ctx) + " tokens");
     }
 }
 
@@ -274,15 +285,7 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
                                         std::to_string(e.tokens.size()) + " tokens; expected 1.." +
                                         std::to_string(m.opt.prefill_chunk));
         }
-        for (size_t t = 0; t < e.tokens.size(); ++t) m.check_token(e.tokens[t], t);
-        const uint64_t len = m.seqs[e.seq].length();
-        if (len + e.tokens.size() > m.opt.n_ctx) {
-            throw ContextOverflowError(
-                "sequence " + std::to_string(e.seq) + " holds " + std::to_string(len) +
-                " tokens; adding " + std::to_string(e.tokens.size()) + " would make " +
-                std::to_string(len + e.tokens.size()) + ", more than the context size of " +
-                std::to_string(m.opt.n_ctx) + " tokens");
-        }
+        m.check_append(e.seq, e.tokens);
         total += e.tokens.size();
         all_single = all_single && e.tokens.size() == 1;
     }
@@ -348,15 +351,7 @@ std::vector<float> Gemma4Model::prefill(uint32_t seq, std::span<const int32_t> t
     Impl& m = *impl_;
     if (tokens.empty()) throw std::invalid_argument("[Gemma4Model] prefill of an empty token span");
     m.check_seq(seq);
-    for (size_t i = 0; i < tokens.size(); ++i) m.check_token(tokens[i], i);
-    const uint64_t len = m.seqs[seq].length();
-    if (len + tokens.size() > m.opt.n_ctx) {
-        throw ContextOverflowError(
-            "sequence " + std::to_string(seq) + " holds " + std::to_string(len) +
-            " tokens; adding " + std::to_string(tokens.size()) + " would make " +
-            std::to_string(len + tokens.size()) + ", more than the context size of " +
-            std::to_string(m.opt.n_ctx) + " tokens");
-    }
+    m.check_append(seq, tokens);  // the whole prompt, before any chunk changes the cache
     std::vector<float> logits;
     for (size_t c0 = 0; c0 < tokens.size(); c0 += m.opt.prefill_chunk) {
         const size_t n = std::min<size_t>(m.opt.prefill_chunk, tokens.size() - c0);

@@ -120,6 +120,9 @@ struct Gemma4Model::Impl {
 
     void check_seq(uint32_t seq) const;
     void check_token(int32_t token, size_t index) const;
+    // Every token in the vocabulary and room for all of them in `seq` (a valid index):
+    // std::invalid_argument / ContextOverflowError otherwise.
+    void check_append(uint32_t seq, std::span<const int32_t> tokens) const;
     // Records the forward of `step` and the LM head of its first logit group, submits, and
     // returns [n_vocab, n_logits] (more groups take extra submits).
     std::vector<float> run(const Step& step);

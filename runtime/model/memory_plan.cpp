@@ -90,6 +90,10 @@ uint64_t ScratchLayout::column_bytes_max() const {
     return 4ull * std::max({n, q, kv, ff, experts_gu, experts_act, experts_dn, router, ple});
 }
 
+std::string kv_buffer_name(uint32_t seq, uint32_t layer, char k_or_v) {
+    return "kv.s" + std::to_string(seq) + ".l" + std::to_string(layer) + "." + k_or_v;
+}
+
 const char* home_name(BufferHome home) {
     switch (home) {
         case BufferHome::Weights:
@@ -193,11 +197,9 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
             const Gemma4LayerConfig& L = cfg.layers[l];
             if (L.kv_source != l) continue;
             const uint32_t cap = L.is_sliding ? p.geom.swa_capacity : p.geom.n_ctx;
-            const std::string base = "kv.s" + std::to_string(s) + ".l" + std::to_string(l);
-            for (const auto& [suffix, type] :
-                 {std::pair{".k", opt.kv_k}, std::pair{".v", opt.kv_v}}) {
+            for (const auto& [which, type] : {std::pair{'k', opt.kv_k}, std::pair{'v', opt.kv_v}}) {
                 p.buffers.push_back(
-                    {base + suffix, BufferHome::Kv,
+                    {kv_buffer_name(s, l, which), BufferHome::Kv,
                      uint64_t{cap} * ops::kv_slot_bytes(kv_type(type), L.head_dim, L.n_kv_heads)});
             }
             if (s == 0) {

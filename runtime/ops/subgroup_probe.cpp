@@ -22,7 +22,6 @@ SubgroupProbe probe_subgroups(vk::Context& ctx, uint32_t workgroup) {
     vk::Arena arena(ctx.device(), vk::MemoryIntent::Readback, 64 << 10);
     const vk::BufferSpan out = arena.allocate(words * 4);
     std::vector<uint32_t> host(words, 0);
-    ctx.transfer().upload(out, std::as_bytes(std::span(host)));
     const vk::Pipeline& p = ctx.pipelines().get({"subgroup_probe", {workgroup}, 0, 1});
     vk::CommandStream cs(ctx.device());
     cs.begin();

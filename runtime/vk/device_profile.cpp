@@ -66,10 +66,14 @@ std::optional<DeviceProfile> find_device_profile(std::string_view name) {
     return std::nullopt;
 }
 
-std::string device_profile_names() {
-    std::string s;
-    for (const DeviceProfile& p : k_profiles) s += (s.empty() ? "" : ", ") + std::string(p.name);
-    return s;
+DeviceProfile device_profile_named(std::string_view name, std::string_view what) {
+    if (auto p = find_device_profile(name)) return *p;
+    std::string names;
+    for (const DeviceProfile& p : k_profiles) {
+        names += (names.empty() ? "" : ", ") + std::string(p.name);
+    }
+    throw std::invalid_argument(std::string(what) + "='" + std::string(name) +
+                                "' is not a profile; profiles are: " + names);
 }
 
 uint32_t lavapipe_vector_width(uint32_t subgroup_size) {
@@ -153,12 +157,7 @@ DeviceInfo apply_device_profile(const DeviceInfo& real, const DeviceProfile& p) 
 std::optional<DeviceProfile> device_profile_from_env() {
     const char* v = std::getenv("VKLLM_DEVICE_PROFILE");
     if (v == nullptr || *v == '\0') return std::nullopt;
-    auto p = find_device_profile(v);
-    if (!p) {
-        throw std::invalid_argument("VKLLM_DEVICE_PROFILE='" + std::string(v) +
-                                    "' is not a profile; profiles are: " + device_profile_names());
-    }
-    return p;
+    return device_profile_named(v, "VKLLM_DEVICE_PROFILE");
 }
 
 }  // namespace vkllm::vk

@@ -40,8 +40,9 @@ std::span<const DeviceProfile> device_profiles();
 // The profile called `name`, or nullopt.
 std::optional<DeviceProfile> find_device_profile(std::string_view name);
 
-// The comma-separated profile names, for messages.
-std::string device_profile_names();
+// The profile called `name`; std::invalid_argument naming `what` (e.g. "--profile") and listing
+// the profiles when there is none.
+DeviceProfile device_profile_named(std::string_view name, std::string_view what);
 
 // lavapipe's LP_NATIVE_VECTOR_WIDTH that makes it report `subgroup_size` (bits = 32 per lane).
 uint32_t lavapipe_vector_width(uint32_t subgroup_size);
