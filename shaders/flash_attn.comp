@@ -1,15 +1,20 @@
 #version 450
-// Flash attention over a KV cache (docs/design/attention.md): fp32 math, online softmax.
+// Flash attention over a KV cache (docs/design/attention.md): fp32 math, online softmax, for a
+// batch of sequences that each own a region of the same caches.
 //
-// A workgroup owns BR "rows" of one KV head g; row R = i * GQA + j is query i with query head
-// a = g * GQA + j, so the GQA heads that share K/V read each KV tile once. It walks the slots of
-// its split [begin, end) in tiles of BC = workgroup-size columns:
+// A workgroup owns BR "rows" of one sequence and one KV head g; row R = i * GQA + j is the
+// sequence's query i with query head a = g * GQA + j, so the GQA heads that share K/V read each KV
+// tile once. gl_WorkGroupID.x (+ group_base) numbers the row groups of all sequences in table
+// order; gl_WorkGroupID.z is the split: region slots [z * chunk, (z + 1) * chunk), clipped to the
+// sequence's n_slots and to this dispatch's segment [seg_begin, seg_end) of the caches. It walks
+// those slots in tiles of BC = workgroup-size columns:
 //   1. S = scale * Q K^T (thread c owns column c; Q is in shared memory), masked per row:
 //      slot_pos >= 0, slot_pos <= q_pos, and q_pos - slot_pos < window when window != 0.
 //   2. One thread per row: running max m, P = exp(S - m), rescale factor alpha, running sum l.
 //   3. O = alpha * O + P V (thread t owns head elements t, t + BC, ...; BR x D/BC registers).
 // mode 0 writes O / l; mode 1 writes the unnormalised (O, m, l) of this split to scratch for
-// flash_attn_split_reduce.comp. A row without any visible slot yields 0.
+// flash_attn_split_reduce.comp, an empty range included (m = NEG, l = 0), so every (split, row)
+// entry is written. A row without any visible slot yields 0.
 #include "preamble.glsl"
 #include "kv_types.glsl"
 
@@ -29,19 +34,33 @@ layout(std430, binding = 1) readonly buffer K { uint16_t k[]; };
 layout(std430, binding = 2) readonly buffer V { uint16_t v[]; };
 layout(std430, binding = 3) readonly buffer QPos { int q_pos[]; };
 layout(std430, binding = 4) readonly buffer SlotPos { int slot_pos[]; };
-layout(std430, binding = 5) writeonly buffer Out { float o_out[]; };
+// One entry per sequence (ops::AttentionSeq plus its first row group), 8 words.
+struct SeqEntry {
+    uint q_col;      // first query column
+    uint n_q;
+    uint group0;     // its first row group (the x index)
+    uint slot_base;  // its region's first cache slot
+    uint n_slots;
+    uint pos_base;   // slot_pos[pos_base + j]: position of region slot j
+    uint pad0;
+    uint pad1;
+};
+layout(std430, binding = 5) readonly buffer Seqs { SeqEntry seqs[]; };
+layout(std430, binding = 6) writeonly buffer Out { float o_out[]; };
 
 layout(push_constant) uniform Push {
-    uint n_q;
+    uint n_cols;        // query columns of the batch
     uint n_heads;
     uint gqa;           // n_heads / n_kv_heads
     uint n_kv_heads;
-    uint seg_begin;     // slots [seg_begin, seg_end) of this dispatch, global slot indices
+    uint n_seqs;
+    uint group_base;    // row group of gl_WorkGroupID.x == 0
+    uint seg_begin;     // cache slots [seg_begin, seg_end) of this dispatch
     uint seg_end;
-    uint k_first;       // global slot of the bound K part's first row
+    uint k_first;       // cache slot of the bound K part's first row
     uint v_first;
     uint chunk;         // slots per split (multiple of BC)
-    uint split_base;    // global split index of gl_WorkGroupID.z == 0
+    uint split_base;    // scratch split index of gl_WorkGroupID.z == 0
     uint mode;          // 0: final output, 1: partial to scratch
     uint window;        // 0: no sliding window
     float scale;
@@ -95,17 +114,28 @@ float v_elem(uint slot, uint g, uint d) {
 void main() {
     const uint t = gl_LocalInvocationID.x;
     const uint g = gl_WorkGroupID.y;
-    const uint rows = pc.n_q * pc.gqa;
-    const uint row0 = gl_WorkGroupID.x * BR;
-    const uint begin = pc.seg_begin + gl_WorkGroupID.z * pc.chunk;
-    const uint end = min(pc.seg_end, begin + pc.chunk);
+    // The sequence owning this row group: the last entry whose first group is <= it (uniform).
+    const uint group = pc.group_base + gl_WorkGroupID.x;
+    uint e = 0u;
+    for (uint i = 1u; i < pc.n_seqs; ++i) {
+        if (seqs[i].group0 <= group) e = i;
+    }
+    const uint q_col = seqs[e].q_col;
+    const uint rows = seqs[e].n_q * pc.gqa;
+    const uint row0 = (group - seqs[e].group0) * BR;
+    const uint region = seqs[e].slot_base;
+    const uint pos_shift = seqs[e].pos_base - region;  // slot_pos index of cache slot s: s + shift
+    const uint lo = region + gl_WorkGroupID.z * pc.chunk;
+    const uint hi = min(region + seqs[e].n_slots, lo + pc.chunk);
+    const uint begin = max(lo, pc.seg_begin);
+    const uint end = max(begin, min(hi, pc.seg_end));
 
     for (uint idx = t; idx < BR * D; idx += BC) {
         const uint r = idx / D;
         const uint R = row0 + r;
         float x = 0.0;
         if (R < rows) {
-            const uint i = R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
+            const uint i = q_col + R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
             x = q[(i * pc.n_heads + a) * D + idx % D];
         }
         sh_q[idx] = x;
@@ -113,7 +143,7 @@ void main() {
     for (uint r = t; r < BR; r += BC) {
         sh_m[r] = NEG;
         sh_l[r] = 0.0;
-        sh_qpos[r] = row0 + r < rows ? q_pos[(row0 + r) / pc.gqa] : -1;
+        sh_qpos[r] = row0 + r < rows ? q_pos[q_col + (row0 + r) / pc.gqa] : -1;
     }
     float o[BR * DPT];
     [[unroll]] for (uint x = 0u; x < BR * DPT; ++x) o[x] = 0.0;
@@ -124,7 +154,7 @@ void main() {
         const uint slot = tile + t;
         uint rowmask = 0u;
         if (slot < end) {
-            const int p = slot_pos[slot];
+            const int p = slot_pos[slot + pos_shift];
             if (p >= 0) {
                 [[unroll]] for (uint r = 0u; r < BR; ++r) {
                     const int qp = sh_qpos[r];
@@ -199,7 +229,7 @@ void main() {
     [[unroll]] for (uint r = 0u; r < BR; ++r) {
         const uint R = row0 + r;
         if (R >= rows) continue;
-        const uint i = R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
+        const uint i = q_col + R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
         const uint orow = i * pc.n_heads + a;
         if (pc.mode == 0u) {
             const float l = sh_l[r];
@@ -209,7 +239,7 @@ void main() {
             }
         } else {
             const uint split = pc.split_base + gl_WorkGroupID.z;
-            const uint entry = (split * pc.n_q * pc.n_heads + orow) * (D + 2u);
+            const uint entry = (split * pc.n_cols * pc.n_heads + orow) * (D + 2u);
             [[unroll]] for (uint x = 0u; x < DPT; ++x) o_out[entry + t + x * BC] = o[r * DPT + x];
             if (t == 0u) {
                 o_out[entry + D] = sh_m[r];

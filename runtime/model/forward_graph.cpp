@@ -72,19 +72,56 @@ void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, u
     }
 }
 
-vk::BufferSpan Gemma4Model::Impl::query_positions(uint32_t seq, uint32_t pos0, uint32_t first,
-                                                  uint32_t count) {
-    for (const QposEntry& e : qpos_cache) {
-        if (e.seq == seq && e.first == first && e.count == count) return e.span;
+const std::vector<AttentionRun>& Gemma4Model::Impl::attention_runs(const Step& step, uint32_t l) {
+    const Gemma4LayerConfig& L = cfg.layers[l];
+    for (const AttentionKind& k : attention_kinds) {
+        if (k.sliding == L.is_sliding && k.head_dim == L.head_dim && k.n_heads == L.n_heads &&
+            k.n_kv_heads == L.n_kv_heads) {
+            return k.runs;
+        }
     }
-    std::vector<int32_t> qpos(count);
-    for (uint32_t i = 0; i < count; ++i) qpos[i] = static_cast<int32_t>(pos0 + first + i);
-    qpos_cache.push_back({seq, first, count, pool.put(std::span<const int32_t>(qpos))});
-    return qpos_cache.back().span;
+    AttentionKind kind{L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads, {}};
+    plan_runs({L.head_dim, L.n_heads, L.n_kv_heads},
+              L.is_sliding ? step.swa_seqs : step.global_seqs, kv_k[L.kv_source], kv_v[L.kv_source],
+              kind.runs);
+    attention_kinds.push_back(std::move(kind));
+    return attention_kinds.back().runs;
+}
+
+void Gemma4Model::Impl::plan_runs(const ops::AttentionShape& shape,
+                                  std::vector<ops::AttentionSeq> batch, const ops::KvCache& k,
+                                  const ops::KvCache& v, std::vector<AttentionRun>& out) {
+    const uint32_t col0 = batch.front().q_col;
+    for (ops::AttentionSeq& q : batch) q.q_col -= col0;
+    ops::AttentionPlan ap =
+        ops::plan_attention(ctx.device().info(), shape, batch, {}, k, v, buf.attn.size);
+    if (ap.scratch_bytes <= buf.attn.size) {
+        const vk::BufferSpan table = pool.put(std::span<const uint32_t>(ap.table));
+        out.push_back({col0, std::move(ap), table});
+        return;
+    }
+    for (ops::AttentionSeq& q : batch) q.q_col += col0;
+    if (batch.size() > 1) {
+        const auto half = static_cast<std::ptrdiff_t>(batch.size() / 2);
+        plan_runs(shape, {batch.begin(), batch.begin() + half}, k, v, out);
+        plan_runs(shape, {batch.begin() + half, batch.end()}, k, v, out);
+        return;
+    }
+    const ops::AttentionSeq q = batch.front();
+    if (q.n_q == 1) {
+        throw std::logic_error("[Gemma4Model] split-K scratch too small for one query");
+    }
+    // The first half of the queries scans the same slots: the mask hides the later positions.
+    ops::AttentionSeq a = q, b = q;
+    a.n_q = q.n_q / 2;
+    b.q_col = q.q_col + a.n_q;
+    b.n_q = q.n_q - a.n_q;
+    plan_runs(shape, {a}, k, v, out);
+    plan_runs(shape, {b}, k, v, out);
 }
 
 void Gemma4Model::Impl::record_forward(const Step& step) {
-    qpos_cache.clear();
+    attention_kinds.clear();
     const uint32_t T = step.n_tokens, n = cfg.n_embd;
     // §3.1: h = token_embd[x] · √n (factor in f32).
     ops::GetRowsArgs g;
@@ -196,47 +233,27 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
         ops::record_rms_norm(ctx, cs, k, k, head_norm);
         rope.n_heads = L.n_kv_heads;
         ops::record_rope(ctx, cs, k, k, rope);
-        for (const StepSeq& s : step.seqs) {
-            SeqKvState& st = seqs[s.seq];
-            const vk::BufferSpan slots = L.is_sliding ? s.swa_slots : s.global_slots;
-            ops::record_kv_store(ctx, cs, col_span(buf.k, kvd, s.col, s.n), slots, s.n, st.k[l]);
-            ops::record_kv_store(ctx, cs, col_span(buf.v, kvd, s.col, s.n), slots, s.n, st.v[l]);
-        }
+        // Every sequence's tokens in one store: the slots point into each one's region.
+        const vk::BufferSpan slots = L.is_sliding ? step.swa_slots : step.global_slots;
+        ops::record_kv_store(ctx, cs, buf.k, slots, T, kv_k[l]);
+        ops::record_kv_store(ctx, cs, buf.v, slots, T, kv_v[l]);
     }
 
     ops::AttentionParams params;
     params.scale = 1.0f;
     params.window = L.window;
-    for (const StepSeq& s : step.seqs) {
-        const SeqKvState& st = seqs[s.seq];
-        const ops::KvCache& kc = st.k[L.kv_source];
-        const ops::KvCache& vc = st.v[L.kv_source];
-        ops::AttentionShape shape{D, L.n_heads, L.n_kv_heads, s.n, 0};
-        shape.n_slots = L.is_sliding ? st.swa_slots_after(s.n) : st.length() + s.n;
-        // Queries go in sub-batches small enough for this sequence's split-K scratch.
-        uint32_t per = s.n;
-        for (;;) {
-            shape.n_q = per;
-            if (ops::plan_attention(ctx.device().info(), shape, params, kc, vc).scratch_bytes <=
-                    s.attn_scratch.size ||
-                per == 1) {
-                break;
-            }
-            per = (per + 1) / 2;
-        }
-        for (uint32_t i0 = 0; i0 < s.n; i0 += per) {
-            const uint32_t nq = std::min(per, s.n - i0);
-            shape.n_q = nq;
-            ops::AttentionArgs a;
-            a.q = col_span(buf.q, qd, s.col + i0, nq);
-            a.q_pos = query_positions(s.seq, s.pos0, i0, nq);
-            a.k = &kc;
-            a.v = &vc;
-            a.slot_pos = L.is_sliding ? s.ring : buf.global_pos;
-            a.out = col_span(buf.o, qd, s.col + i0, nq);
-            a.scratch = s.attn_scratch;
-            ops::record_attention(ctx, cs, shape, params, a);
-        }
+    for (const AttentionRun& run : attention_runs(step, l)) {
+        const uint32_t nc = run.plan.n_cols;
+        ops::AttentionArgs a;
+        a.q = col_span(buf.q, qd, run.col0, nc);
+        a.q_pos = step.pos.sub(uint64_t{run.col0} * 4, uint64_t{nc} * 4);
+        a.k = &kv_k[L.kv_source];
+        a.v = &kv_v[L.kv_source];
+        a.slot_pos = L.is_sliding ? step.rings : buf.global_pos;
+        a.seqs = run.table;
+        a.out = col_span(buf.o, qd, run.col0, nc);
+        a.scratch = buf.attn;
+        ops::record_attention(ctx, cs, {D, L.n_heads, L.n_kv_heads}, params, run.plan, a);
     }
 
     linear(lw.attn_output, buf.o, qd, buf.p, n, T);

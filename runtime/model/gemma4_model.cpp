@@ -54,23 +54,21 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     planned = std::move(mp.buffers);
     const uint64_t align = c.device().limits().binding_alignment;
 
-    // KV caches in the plan's order: per sequence, K then V of every layer owning its cache.
-    for (uint32_t s = 0; s < opt.n_seq; ++s) {
-        SeqKvState st(geom);
-        st.k.resize(cfg.n_layer);
-        st.v.resize(cfg.n_layer);
-        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
-            const Gemma4LayerConfig& L = cfg.layers[l];
-            if (L.kv_source != l) continue;
-            const uint32_t cap = L.is_sliding ? geom.swa_capacity : geom.n_ctx;
-            st.k[l] =
-                ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap);
-            expect_planned(kv_buffer_name(s, l, 'k'), st.k[l].spans.total_bytes());
-            st.v[l] =
-                ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap);
-            expect_planned(kv_buffer_name(s, l, 'v'), st.v[l].spans.total_bytes());
-        }
-        seqs.push_back(std::move(st));
+    // KV caches in the plan's order: K then V of every layer owning its cache, each holding every
+    // sequence's region.
+    seqs.assign(opt.n_seq, SeqKvState(geom));
+    kv_k.resize(cfg.n_layer);
+    kv_v.resize(cfg.n_layer);
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        const Gemma4LayerConfig& L = cfg.layers[l];
+        if (L.kv_source != l) continue;
+        const uint32_t slots = opt.n_seq * (L.is_sliding ? geom.swa_capacity : geom.n_ctx);
+        kv_k[l] =
+            ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, slots);
+        expect_planned(kv_buffer_name(l, 'k'), kv_k[l].spans.total_bytes());
+        kv_v[l] =
+            ops::allocate_kv_cache(kv_arena, kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, slots);
+        expect_planned(kv_buffer_name(l, 'v'), kv_v[l].spans.total_bytes());
     }
 
     // Scratch activations and the other buffers, each exactly as planned.
@@ -270,7 +268,6 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
     if (entries.empty()) throw std::invalid_argument("[Gemma4Model] step with no entries");
     std::vector<bool> seen(m.opt.n_seq, false);
     uint64_t total = 0;
-    bool all_single = true;
     for (size_t i = 0; i < entries.size(); ++i) {
         const StepEntry& e = entries[i];
         m.check_seq(e.seq);
@@ -287,7 +284,6 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
         }
         m.check_append(e.seq, e.tokens);
         total += e.tokens.size();
-        all_single = all_single && e.tokens.size() == 1;
     }
     if (total > m.layout.cols) {
         throw std::invalid_argument("[Gemma4Model] step of " + std::to_string(total) +
@@ -302,11 +298,9 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
     std::vector<int32_t> pos(T);
     std::vector<SeqKvState> next;
     next.reserve(entries.size());
-    // One-token entries get their own split-K scratch region when they all fit, so their
-    // attentions need no barrier between them; otherwise all share the buffer (serialised).
-    const uint64_t align = m.ctx.device().limits().binding_alignment;
-    const uint64_t region = all_single ? m.layout.attn_scratch / entries.size() / align * align : 0;
-    const bool own_region = region >= std::max<uint64_t>(m.layout.attn_decode, 16);
+    std::vector<uint32_t> swa_slots(T), global_slots(T);
+    std::vector<int32_t> rings;
+    const uint32_t ring = m.geom.swa_capacity;
     uint32_t col = 0;
     for (size_t i = 0; i < entries.size(); ++i) {
         const StepEntry& e = entries[i];
@@ -314,31 +308,29 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
         const SeqKvState& st = m.seqs[e.seq];
         next.push_back(st);
         next.back().append(n);
-        std::vector<uint32_t> slots(n), gslots(n);
+        // Sequence s owns slots [s * capacity, (s + 1) * capacity) of every cache.
         for (uint32_t t = 0; t < n; ++t) {
             const uint32_t p = st.length() + t;
             ids[col + t] = static_cast<uint32_t>(e.tokens[t]);
             pos[col + t] = static_cast<int32_t>(p);
-            gslots[t] = p;
-            slots[t] = m.geom.swa_capacity ? st.swa_slot(p) : 0;
+            global_slots[col + t] = e.seq * m.geom.n_ctx + p;
+            swa_slots[col + t] = ring ? e.seq * ring + st.swa_slot(p) : 0;
         }
-        StepSeq s;
-        s.seq = e.seq;
-        s.col = col;
-        s.n = n;
-        s.pos0 = st.length();
-        s.swa_slots = m.pool.put(std::span<const uint32_t>(slots));
-        s.global_slots = m.pool.put(std::span<const uint32_t>(gslots));
-        if (m.geom.swa_capacity) {
-            s.ring = m.pool.put(std::span<const int32_t>(next.back().ring_positions()));
+        step.global_seqs.push_back({col, n, e.seq * m.geom.n_ctx, st.length() + n, 0});
+        if (ring) {
+            step.swa_seqs.push_back(
+                {col, n, e.seq * ring, st.swa_slots_after(n), static_cast<uint32_t>(i) * ring});
+            const std::vector<int32_t>& r = next.back().ring_positions();
+            rings.insert(rings.end(), r.begin(), r.end());
         }
-        s.attn_scratch = own_region ? m.buf.attn.sub(i * region, region) : m.buf.attn;
-        step.seqs.push_back(s);
-        if (e.logits == LogitsWanted::All) step.logit_runs.emplace_back(col, n);
-        if (e.logits == LogitsWanted::Last) step.logit_runs.emplace_back(col + n - 1, 1);
+        if (e.logits == LogitsWanted::All) step.add_logit_run(col, n);
+        if (e.logits == LogitsWanted::Last) step.add_logit_run(col + n - 1, 1);
         step.n_logits += logit_count(e.logits, n);
         col += n;
     }
+    step.swa_slots = m.pool.put(std::span<const uint32_t>(swa_slots));
+    step.global_slots = m.pool.put(std::span<const uint32_t>(global_slots));
+    if (ring) step.rings = m.pool.put(std::span<const int32_t>(rings));
     step.ids = m.pool.put(std::span<const uint32_t>(ids));
     step.pos = m.pool.put(std::span<const int32_t>(pos));
     std::vector<float> logits = m.run(step);

@@ -13,6 +13,7 @@
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/kv_state.h"
 #include "runtime/model/model_weights.h"
+#include "runtime/ops/attention.h"
 #include "runtime/vk/arena.h"
 #include "runtime/vk/command_stream.h"
 
@@ -23,7 +24,6 @@ struct ScratchLayout {
     uint32_t cols = 0;          // B: max tokens per step (max(prefill chunk, n_seq))
     uint32_t logit_cols = 0;    // columns of the LM head per group
     uint64_t attn_scratch = 0;  // split-K scratch, one binding
-    uint64_t attn_decode = 0;   // split-K scratch one decoding sequence needs (aligned)
     uint64_t pool = 0;          // per-step upload pool
     // floats per column
     uint32_t n = 0, q = 0, kv = 0, ff = 0, experts_gu = 0, experts_act = 0, experts_up = 0,
@@ -51,26 +51,38 @@ class UploadPool {
     uint64_t used_ = 0;
 };
 
-// One sequence's share of a step: `n` tokens in activation columns [col, col + n).
-struct StepSeq {
-    uint32_t seq = 0;
-    uint32_t col = 0;
-    uint32_t n = 0;
-    uint32_t pos0 = 0;            // position of the first token
-    vk::BufferSpan swa_slots;     // uint32 [n]
-    vk::BufferSpan global_slots;  // uint32 [n]
-    vk::BufferSpan ring;          // int32 [swa_capacity]: slot -> position after the store
-    vk::BufferSpan attn_scratch;  // this sequence's split-K scratch region
-};
-
+// One step's inputs in the upload pool. Every sequence owns a region of each layer's K/V cache
+// (kv_state.h); the step's tokens, whatever sequence they belong to, are stored and attended in
+// one dispatch per cache part (ops::AttentionSeq describes each sequence's share).
 struct Step {
-    uint32_t n_tokens = 0;  // T: activation columns
-    vk::BufferSpan ids;     // uint32 [T]
-    vk::BufferSpan pos;     // int32 [T]
-    std::vector<StepSeq> seqs;
+    uint32_t n_tokens = 0;        // T: activation columns
+    vk::BufferSpan ids;           // uint32 [T]
+    vk::BufferSpan pos;           // int32 [T]
+    vk::BufferSpan swa_slots;     // uint32 [T]: cache slot of each token in a sliding layer
+    vk::BufferSpan global_slots;  // uint32 [T]: cache slot of each token in a global layer
+    vk::BufferSpan rings;         // int32 [entries, swa_capacity]: ring slot -> position after
+    std::vector<ops::AttentionSeq> swa_seqs, global_seqs;  // one per entry, column order
     // Logits for these column runs (first, count), packed in run order into n_logits columns.
     std::vector<std::pair<uint32_t, uint32_t>> logit_runs;
     uint32_t n_logits = 0;
+
+    // Appends a run, merged into the previous one when they touch (a decode batch's last
+    // columns are adjacent: one final norm for all of them).
+    void add_logit_run(uint32_t first, uint32_t count) {
+        if (!logit_runs.empty() && logit_runs.back().first + logit_runs.back().second == first) {
+            logit_runs.back().second += count;
+        } else {
+            logit_runs.emplace_back(first, count);
+        }
+    }
+};
+
+// The attention of a step for one kind of layer, as one or more runs over consecutive columns
+// (more only when the split-K scratch cannot hold the whole batch: caches spanning bindings).
+struct AttentionRun {
+    uint32_t col0 = 0;  // the run's first column; its plan's columns are relative to it
+    ops::AttentionPlan plan;
+    vk::BufferSpan table;  // the plan's table, uploaded
 };
 
 struct Gemma4Model::Impl {
@@ -89,6 +101,9 @@ struct Gemma4Model::Impl {
     vk::Arena weight_arena, kv_arena, scratch_arena, upload_arena, readback_arena;
     DeviceWeights w;
     std::vector<SeqKvState> seqs;
+    // Per layer owning its cache (empty for shared-KV layers): every sequence's region, sequence
+    // s at slots [s * capacity_per_seq, (s + 1) * capacity_per_seq).
+    std::vector<ops::KvCache> kv_k, kv_v;
 
     struct Buffers {
         vk::BufferSpan h, x, q, k, v, o, p, gate, up;
@@ -101,16 +116,22 @@ struct Gemma4Model::Impl {
         uint32_t ple_ids_stride = 0;
     } buf;
     UploadPool pool;
-    // Query positions of attention sub-batches, shared by the layers of one step.
-    struct QposEntry {
-        uint32_t seq, first, count;
-        vk::BufferSpan span;
+    // Attention runs of the current step by layer kind, shared by the layers of that kind.
+    struct AttentionKind {
+        bool sliding;
+        uint32_t head_dim, n_heads, n_kv_heads;
+        std::vector<AttentionRun> runs;
     };
-    std::vector<QposEntry> qpos_cache;
+    std::vector<AttentionKind> attention_kinds;
     vk::CommandStream cs;
     uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
 
-    vk::BufferSpan query_positions(uint32_t seq, uint32_t pos0, uint32_t first, uint32_t count);
+    // The runs of layer l's kind in this step, planned and uploaded on first use.
+    const std::vector<AttentionRun>& attention_runs(const Step& step, uint32_t l);
+    // Plans `batch` (absolute columns) as one run, or halves them until each run's split-K
+    // scratch fits buf.attn.
+    void plan_runs(const ops::AttentionShape& shape, std::vector<ops::AttentionSeq> batch,
+                   const ops::KvCache& k, const ops::KvCache& v, std::vector<AttentionRun>& out);
 
     // Every allocation except the weights, as plan_model listed it (memory_plan.h).
     std::vector<PlannedBuffer> planned;

@@ -1,16 +1,17 @@
 #pragma once
 // Per-sequence KV cache state of the Gemma 4 model (gemma4-model.md §3.4, §3.9;
-// docs/design/forward.md). Global layers keep slot = position for the whole context; sliding
-// window (SWA) layers keep a ring of `swa_capacity` slots, slot = position % swa_capacity, whose
-// slot -> position map is mirrored here and uploaded before each step (the attention mask reads
-// it). With swa_capacity >= n_swa + batch, writing a batch at positions L..L+T-1 only overwrites
-// cells at positions j with L - j >= n_swa (the §3.9 rollback-safe rule), and no query of the
-// batch needs an overwritten key.
+// docs/design/forward.md, docs/design/step-plan.md). The caches themselves are shared: sequence s
+// owns the slots [s * capacity, (s + 1) * capacity) of every layer's K and V cache, where
+// capacity is n_ctx for a global layer and swa_capacity for a sliding one, so one store and one
+// attention dispatch serve every sequence of a step. Within its region, global layers keep
+// slot = position for the whole context; sliding window (SWA) layers keep a ring of `swa_capacity`
+// slots, slot = position % swa_capacity, whose slot -> position map is mirrored here and uploaded
+// before each step (the attention mask reads it). With swa_capacity >= n_swa + batch, writing a
+// batch at positions L..L+T-1 only overwrites cells at positions j with L - j >= n_swa (the §3.9
+// rollback-safe rule), and no query of the batch needs an overwritten key.
 
 #include <cstdint>
 #include <vector>
-
-#include "runtime/ops/kv_store.h"
 
 namespace vkllm {
 
@@ -42,9 +43,6 @@ class SeqKvState {
     // Keeps positions < n when the ring still holds the window every later query needs, else the
     // longest prefix that qualifies; returns the kept length.
     uint32_t truncate(uint32_t n);
-
-    // The layer caches of this sequence, by layer index (empty caches for shared-KV layers).
-    std::vector<ops::KvCache> k, v;
 
   private:
     bool window_held(uint32_t m) const;

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <string>
+#include <tuple>
+#include <vector>
 
 #include "loader/align.h"
 #include "loader/gemma4_weights_view.h"
@@ -48,13 +51,24 @@ ScratchLayout make_layout(const Gemma4Config& c, const ModelOptions& o) {
     return s;
 }
 
-uint64_t pool_bytes(const ScratchLayout& s, const ModelOptions& o, uint32_t swa_capacity,
-                    uint64_t align) {
-    // ids + pos, per sequence 2 slot arrays + ring, and up to `cols` query-position sub-batches
-    // per layer type.
+// Kinds of attention layer (sliding or not, head shape): each kind gets its own plan per step.
+uint32_t attention_kinds(const Gemma4Config& c) {
+    std::set<std::tuple<bool, uint32_t, uint32_t, uint32_t>> kinds;
+    for (const Gemma4LayerConfig& L : c.layers) {
+        kinds.emplace(L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads);
+    }
+    return static_cast<uint32_t>(kinds.size());
+}
+
+uint64_t pool_bytes(const Gemma4Config& c, const ScratchLayout& s, const ModelOptions& o,
+                    uint32_t swa_capacity, uint64_t align) {
+    // ids, positions, sliding and global slots [cols] each, the rings of every sequence, and per
+    // attention kind the sequence tables of its runs: at most n_seq + cols runs when the
+    // scratch forces halving down to single queries.
+    const uint64_t runs = uint64_t{attention_kinds(c)} * (o.n_seq + s.cols);
     const uint64_t entries =
-        2ull * s.cols + 2ull * s.cols + uint64_t{o.n_seq} * swa_capacity + 4ull * s.cols;
-    const uint64_t allocations = 2 + 3ull * o.n_seq + 4ull * s.cols + 8;
+        4ull * s.cols + uint64_t{o.n_seq} * swa_capacity + runs * ops::k_attention_seq_words;
+    const uint64_t allocations = 5 + runs;
     return align_up(entries * 4 + allocations * align, 4096);
 }
 
@@ -90,8 +104,8 @@ uint64_t ScratchLayout::column_bytes_max() const {
     return 4ull * std::max({n, q, kv, ff, experts_gu, experts_act, experts_dn, router, ple});
 }
 
-std::string kv_buffer_name(uint32_t seq, uint32_t layer, char k_or_v) {
-    return "kv.s" + std::to_string(seq) + ".l" + std::to_string(layer) + "." + k_or_v;
+std::string kv_buffer_name(uint32_t layer, char k_or_v) {
+    return "kv.l" + std::to_string(layer) + "." + k_or_v;
 }
 
 const char* home_name(BufferHome home) {
@@ -188,46 +202,42 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     }
     p.geom = KvGeometry::make(opt.n_ctx, n_swa, layout.cols);
     layout.logit_cols = logit_cols(cfg, opt, layout.cols, d.max_binding_bytes);
-    layout.pool = pool_bytes(layout, opt, p.geom.swa_capacity, align);
+    layout.pool = pool_bytes(cfg, layout, opt, p.geom.swa_capacity, align);
 
-    // KV caches: K and V of every layer that owns its cache, per sequence.
+    // KV caches: K and V of every layer that owns its cache, each holding every sequence's
+    // region (kv_state.h).
     std::map<uint32_t, std::pair<ops::KvCache, ops::KvCache>> owner_caches;
-    for (uint32_t s = 0; s < opt.n_seq; ++s) {
-        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
-            const Gemma4LayerConfig& L = cfg.layers[l];
-            if (L.kv_source != l) continue;
-            const uint32_t cap = L.is_sliding ? p.geom.swa_capacity : p.geom.n_ctx;
-            for (const auto& [which, type] : {std::pair{'k', opt.kv_k}, std::pair{'v', opt.kv_v}}) {
-                p.buffers.push_back(
-                    {kv_buffer_name(s, l, which), BufferHome::Kv,
-                     uint64_t{cap} * ops::kv_slot_bytes(kv_type(type), L.head_dim, L.n_kv_heads)});
-            }
-            if (s == 0) {
-                owner_caches[l] = {
-                    shape_only_cache(kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, cap, d),
-                    shape_only_cache(kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, cap, d)};
-            }
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        const Gemma4LayerConfig& L = cfg.layers[l];
+        if (L.kv_source != l) continue;
+        const uint32_t cap = L.is_sliding ? p.geom.swa_capacity : p.geom.n_ctx;
+        for (const auto& [which, type] : {std::pair{'k', opt.kv_k}, std::pair{'v', opt.kv_v}}) {
+            p.buffers.push_back({kv_buffer_name(l, which), BufferHome::Kv,
+                                 uint64_t{opt.n_seq} * cap *
+                                     ops::kv_slot_bytes(kv_type(type), L.head_dim, L.n_kv_heads)});
         }
+        owner_caches[l] = {
+            shape_only_cache(kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, opt.n_seq * cap, d),
+            shape_only_cache(kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, opt.n_seq * cap, d)};
     }
-    // Split-K attention scratch: a decoding sequence's need times the sequences, or one prefill
-    // chunk's, whichever is larger, within one binding.
-    uint64_t decode_need = 0, prefill_need = 0;
+    // Split-K attention scratch: the larger of a decode step of every sequence at full context
+    // and one prefill chunk at full context, within one binding. Other steps that would need more
+    // (only possible when caches span bindings) run their attention in several parts.
+    uint64_t need = 16;
     for (uint32_t l = 0; l < cfg.n_layer; ++l) {
         const Gemma4LayerConfig& L = cfg.layers[l];
         const auto& [kc, vc] = owner_caches.at(L.kv_source);
-        ops::AttentionParams ap;
-        ap.window = L.window;
-        ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads, 1, kc.capacity};
-        decode_need =
-            std::max(decode_need, ops::plan_attention(d.info, sh, ap, kc, vc).scratch_bytes);
-        sh.n_q = std::min(opt.prefill_chunk, kc.capacity);
-        prefill_need =
-            std::max(prefill_need, ops::plan_attention(d.info, sh, ap, kc, vc).scratch_bytes);
+        const uint32_t cap = kc.capacity / opt.n_seq;
+        const ops::AttentionShape sh{L.head_dim, L.n_heads, L.n_kv_heads};
+        std::vector<ops::AttentionSeq> decode;
+        for (uint32_t s = 0; s < opt.n_seq; ++s) decode.push_back({s, 1, s * cap, cap, 0});
+        need = std::max(need, ops::plan_attention(d.info, sh, decode, {}, kc, vc).scratch_bytes);
+        const ops::AttentionSeq prefill{0, std::min(opt.prefill_chunk, cap), 0, cap, 0};
+        need = std::max(
+            need,
+            ops::plan_attention(d.info, sh, std::span(&prefill, 1), {}, kc, vc).scratch_bytes);
     }
-    layout.attn_decode = align_up(decode_need, align);
-    layout.attn_scratch = std::min<uint64_t>(
-        d.max_binding_bytes,
-        align_up(std::max<uint64_t>({layout.attn_decode * opt.n_seq, prefill_need, 16}), align));
+    layout.attn_scratch = std::min<uint64_t>(d.max_binding_bytes, align_up(need, align));
 
     // Activations, B columns each (docs/design/forward.md lists what each holds).
     const uint64_t B = layout.cols;

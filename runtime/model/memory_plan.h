@@ -60,8 +60,8 @@ WeightBytes weight_bytes_of(const Gemma4WeightsView& view);
 ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
                      const ModelOptions& options, const PlanDevice& device);
 
-// Plan name of sequence `seq`'s K ('k') or V ('v') cache of `layer`: "kv.s<seq>.l<layer>.k".
-std::string kv_buffer_name(uint32_t seq, uint32_t layer, char k_or_v);
+// Plan name of the K ('k') or V ('v') cache of `layer` (every sequence's region): "kv.l<layer>.k".
+std::string kv_buffer_name(uint32_t layer, char k_or_v);
 
 // n_ctx 0 -> min(n_ctx_train, 8192); validates n_seq, prefill_chunk (clamped to n_ctx), KV types.
 ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o);

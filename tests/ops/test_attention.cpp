@@ -143,14 +143,18 @@ std::vector<float> run_gpu(vk::Context& c, const AttnCase& ac, const HostCase& h
     args.k = &k;
     args.v = &v;
     args.out = a.allocate(h.q.size() * 4);
-    const ops::AttentionShape shape{ac.head_dim, ac.n_heads, ac.n_kv_heads, ac.n_q, ac.n_slots};
+    const ops::AttentionShape shape{ac.head_dim, ac.n_heads, ac.n_kv_heads};
+    const ops::AttentionSeq seq{0, ac.n_q, 0, ac.n_slots, 0};
     const ops::AttentionParams params{h.scale, ac.softcap, ac.window, splits};
-    const ops::AttentionPlan plan = ops::plan_attention(c.device().info(), shape, params, k, v);
-    if (splits_used) *splits_used = plan.splits;
+    const ops::AttentionPlan plan =
+        ops::plan_attention(c.device().info(), shape, std::span(&seq, 1), params, k, v,
+                            c.device().limits().max_binding_bytes);
+    if (splits_used) *splits_used = plan.total_splits();
+    args.seqs = put(std::span(plan.table));
     if (plan.scratch_bytes) args.scratch = a.allocate(plan.scratch_bytes);
     vk::CommandStream cs(c.device());
     cs.begin();
-    ops::record_attention(c, cs, shape, params, args);
+    ops::record_attention(c, cs, shape, params, plan, args);
     cs.submit_and_wait();
     std::vector<float> out(h.q.size());
     c.transfer().download(args.out, std::as_writable_bytes(std::span(out)));
@@ -238,17 +242,176 @@ TEST(FlashAttentionLimits, CacheSplitAcrossBindingsMatchesReference) {
     for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
 }
 
+// Sequences of one step sharing the caches, each in its own region of `region` slots (as the
+// model lays them out): every sequence's output equals its own reference, and the dispatch count
+// does not depend on how many sequences there are.
+struct BatchSeq {
+    AttnCase c;
+    HostCase h;
+};
+
+struct BatchRun {
+    std::vector<float> out;
+    uint32_t dispatches = 0;
+    uint32_t splits = 0;
+};
+
+BatchRun run_batch(vk::Context& c, const std::vector<BatchSeq>& seqs, uint32_t region,
+                   uint32_t splits) {
+    const AttnCase& c0 = seqs.front().c;
+    const uint32_t n = static_cast<uint32_t>(seqs.size());
+    const size_t k_slot = ops::kv_slot_bytes(c0.k_type, c0.head_dim, c0.n_kv_heads);
+    const size_t v_slot = ops::kv_slot_bytes(c0.v_type, c0.head_dim, c0.n_kv_heads);
+    // Slots a sequence does not scan hold NaN garbage: reading one would show in the output.
+    std::vector<std::byte> kb(k_slot * region * n, std::byte{0xFF}),
+        vb(v_slot * region * n, std::byte{0xFF});
+    std::vector<int32_t> slot_pos(size_t{region} * n, -1);
+    std::vector<float> q;
+    std::vector<int32_t> q_pos;
+    std::vector<ops::AttentionSeq> table;
+    uint32_t col = 0;
+    for (uint32_t i = 0; i < n; ++i) {
+        const BatchSeq& s = seqs[i];
+        std::copy(s.h.k_bytes.begin(), s.h.k_bytes.end(), kb.begin() + i * region * k_slot);
+        std::copy(s.h.v_bytes.begin(), s.h.v_bytes.end(), vb.begin() + i * region * v_slot);
+        std::copy(s.h.slot_pos.begin(), s.h.slot_pos.end(), slot_pos.begin() + i * region);
+        q.insert(q.end(), s.h.q.begin(), s.h.q.end());
+        q_pos.insert(q_pos.end(), s.h.q_pos.begin(), s.h.q_pos.end());
+        table.push_back({col, s.c.n_q, i * region, s.c.n_slots, i * region});
+        col += s.c.n_q;
+    }
+    vk::Arena& a = c.device_arena();
+    ops::KvCache k = ops::allocate_kv_cache(a, c0.k_type, c0.head_dim, c0.n_kv_heads, region * n);
+    ops::KvCache v = ops::allocate_kv_cache(a, c0.v_type, c0.head_dim, c0.n_kv_heads, region * n);
+    c.transfer().upload(k.spans, kb);
+    c.transfer().upload(v.spans, vb);
+    auto put = [&](auto span) {
+        vk::BufferSpan b = a.allocate(span.size_bytes());
+        c.transfer().upload(b, std::as_bytes(span));
+        return b;
+    };
+    const ops::AttentionShape shape{c0.head_dim, c0.n_heads, c0.n_kv_heads};
+    const ops::AttentionParams params{seqs.front().h.scale, c0.softcap, c0.window, splits};
+    const ops::AttentionPlan plan = ops::plan_attention(c.device().info(), shape, table, params, k,
+                                                        v, c.device().limits().max_binding_bytes);
+    ops::AttentionArgs args;
+    args.q = put(std::span(q));
+    args.q_pos = put(std::span(q_pos));
+    args.slot_pos = put(std::span(slot_pos));
+    args.seqs = put(std::span(plan.table));
+    args.k = &k;
+    args.v = &v;
+    args.out = a.allocate(q.size() * 4);
+    if (plan.scratch_bytes) args.scratch = a.allocate(plan.scratch_bytes);
+    vk::CommandStream cs(c.device());
+    cs.begin();
+    ops::record_attention(c, cs, shape, params, plan, args);
+    BatchRun r;
+    r.dispatches = cs.dispatches();
+    r.splits = plan.total_splits();
+    cs.submit_and_wait();
+    r.out.resize(q.size());
+    c.transfer().download(args.out, std::as_writable_bytes(std::span(r.out)));
+    return r;
+}
+
+// Decoding, verifying and prefilling sequences of different lengths, linear and ring layouts.
+std::vector<BatchSeq> mixed_batch(std::mt19937_64& rng, uint32_t count, uint32_t window, KvType kt,
+                                  KvType vt, bool with_prefill = true) {
+    const AttnCase shapes[] = {
+        {"decode_long", 256, 4, 2, 1, 300, kt, vt, Layout::Ring, window, 0, 0, 777},
+        {"decode_short", 256, 4, 2, 1, 7, kt, vt},
+        {"prefill", 256, 4, 2, 37, 170, kt, vt, Layout::Holes},
+        {"verify", 256, 4, 2, 4, 65, kt, vt},
+        {"decode_mid", 256, 4, 2, 1, 129, kt, vt, Layout::Ring, window, 0, 0, 500},
+    };
+    std::vector<BatchSeq> out;
+    for (uint32_t i = 0; i < count; ++i) {
+        AttnCase c = shapes[i % std::size(shapes)];
+        if (!with_prefill && c.n_q > 4) c = shapes[0];
+        if (c.layout != Layout::Ring) c.window = window;
+        out.push_back({c, make_host(c, rng)});
+    }
+    return out;
+}
+
+void expect_each_matches(const std::vector<BatchSeq>& seqs, const std::vector<float>& out) {
+    size_t off = 0;
+    for (const BatchSeq& s : seqs) {
+        SCOPED_TRACE(s.c.name);
+        const std::vector<float> mine(out.begin() + static_cast<ptrdiff_t>(off),
+                                      out.begin() + static_cast<ptrdiff_t>(off + s.h.q.size()));
+        EXPECT_TRUE(all_close(mine, reference_out(s.c, s.h), {k_tol * s.h.max_v, 0}));
+        off += s.h.q.size();
+    }
+}
+
+using FlashAttentionBatch = VkTest;
+
+TEST_F(FlashAttentionBatch, EverySequenceMatchesItsReferenceInOneDispatch) {
+    VKLLM_SEEDED_RNG(rng);
+    for (uint32_t count : {1u, 2u, 5u, 8u}) {
+        SCOPED_TRACE("sequences " + std::to_string(count));
+        const std::vector<BatchSeq> seqs = mixed_batch(rng, count, 0, Q8, F16);
+        // Splits forced to 1 (single pass) and to 3 (split-K with a reduce).
+        for (uint32_t splits : {1u, 3u}) {
+            SCOPED_TRACE("splits " + std::to_string(splits));
+            const BatchRun r = run_batch(ctx(), seqs, 320, splits);
+            expect_each_matches(seqs, r.out);
+            EXPECT_EQ(r.dispatches, splits == 1 ? 1u : 2u);
+        }
+        const BatchRun automatic = run_batch(ctx(), seqs, 320, 0);
+        expect_each_matches(seqs, automatic.out);
+        EXPECT_LE(automatic.dispatches, 2u);
+    }
+}
+
+TEST_F(FlashAttentionBatch, SlidingWindowAcrossSequences) {
+    VKLLM_SEEDED_RNG(rng);
+    const std::vector<BatchSeq> seqs = mixed_batch(rng, 5, 96, F16, Q8);
+    expect_each_matches(seqs, run_batch(ctx(), seqs, 320, 0).out);
+}
+
+TEST(FlashAttentionBatchLimits, RegionsSpanningBindingsMatchReference) {
+    std::string reason;
+    if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
+    // 512 KiB bindings: K (f16, 1 KiB a slot) holds 512 slots a part and V (q8_0, 544 B) 963, so
+    // three of the 5 regions of 320 slots straddle part boundaries (K at 512, 1024 and 1536, V at
+    // 963). Decodes and a 4-token verify only: with 6 segments even one split each for a
+    // 37-query prefill would need more scratch than a binding (the model then splits the batch).
+    auto env = make_vk_env({512 << 10, 1 << 20});
+    ASSERT_TRUE(env);
+    VKLLM_SEEDED_RNG(rng);
+    const std::vector<BatchSeq> seqs = mixed_batch(rng, 5, 0, F16, Q8, false);
+    for (uint32_t splits : {0u, 1u, 4u}) {
+        SCOPED_TRACE("splits " + std::to_string(splits));
+        const BatchRun r = run_batch(*env->context, seqs, 320, splits);
+        EXPECT_GT(r.splits, 1u);  // several segments force split-K
+        expect_each_matches(seqs, r.out);
+    }
+    for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
 using FlashAttentionArgs = VkTest;
 
 TEST_F(FlashAttentionArgs, RejectsBadShapes) {
     ops::KvCache k = ops::allocate_kv_cache(ctx().device_arena(), F16, 128, 2, 16);
     const ops::AttentionParams p;
-    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {128, 3, 2, 1, 16}, p, k, k),
-                 std::invalid_argument);  // n_heads not a multiple of n_kv_heads
-    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {96, 2, 2, 1, 16}, p, k, k),
-                 std::invalid_argument);  // head dim
-    EXPECT_THROW(ops::plan_attention(ctx().device().info(), {128, 2, 2, 1, 17}, p, k, k),
-                 std::invalid_argument);  // more slots than the cache holds
+    const vk::DeviceInfo& info = ctx().device().info();
+    const auto plan = [&](ops::AttentionShape shape, std::vector<ops::AttentionSeq> seqs) {
+        return ops::plan_attention(info, shape, seqs, p, k, k);
+    };
+    const ops::AttentionSeq one{0, 1, 0, 16, 0};
+    EXPECT_NO_THROW(plan({128, 2, 2}, {one}));
+    EXPECT_THROW(plan({128, 3, 2}, {one}), std::invalid_argument);  // n_heads % n_kv_heads
+    EXPECT_THROW(plan({96, 2, 2}, {one}), std::invalid_argument);   // head dim
+    EXPECT_THROW(plan({128, 2, 2}, {{0, 1, 0, 17, 0}}), std::invalid_argument);  // past capacity
+    EXPECT_THROW(plan({128, 2, 2}, {{0, 1, 8, 9, 0}}), std::invalid_argument);   // region too
+    EXPECT_THROW(plan({128, 2, 2}, {{0, 0, 0, 4, 0}}), std::invalid_argument);   // no queries
+    EXPECT_THROW(plan({128, 2, 2}, {{0, 1, 0, 0, 0}}), std::invalid_argument);   // no slots
+    EXPECT_THROW(plan({128, 2, 2}, {}), std::invalid_argument);                  // no sequence
+    EXPECT_THROW(plan({128, 2, 2}, {{0, 3, 0, 4, 0}, {2, 1, 4, 4, 0}}),
+                 std::invalid_argument);  // shared query columns
 }
 
 }  // namespace
