@@ -81,14 +81,14 @@ const std::vector<AttentionRun>& Gemma4Model::Impl::attention_runs(const Step& s
         }
     }
     AttentionKind kind{L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads, {}};
-    plan_runs({L.head_dim, L.n_heads, L.n_kv_heads},
+    plan_runs(step, {L.head_dim, L.n_heads, L.n_kv_heads},
               L.is_sliding ? step.swa_seqs : step.global_seqs, kv_k[L.kv_source], kv_v[L.kv_source],
               kind.runs);
     attention_kinds.push_back(std::move(kind));
     return attention_kinds.back().runs;
 }
 
-void Gemma4Model::Impl::plan_runs(const ops::AttentionShape& shape,
+void Gemma4Model::Impl::plan_runs(const Step& step, const ops::AttentionShape& shape,
                                   std::vector<ops::AttentionSeq> batch, const ops::KvCache& k,
                                   const ops::KvCache& v, std::vector<AttentionRun>& out) {
     const uint32_t col0 = batch.front().q_col;
@@ -97,14 +97,19 @@ void Gemma4Model::Impl::plan_runs(const ops::AttentionShape& shape,
         ops::plan_attention(ctx.device().info(), shape, batch, {}, k, v, buf.attn.size);
     if (ap.scratch_bytes <= buf.attn.size) {
         const vk::BufferSpan table = pool.put(std::span<const uint32_t>(ap.table));
-        out.push_back({col0, std::move(ap), table});
+        // A run starting past column 0 gets its own copy of the positions: a binding offset of
+        // col0 * 4 bytes would break the device's storage buffer alignment.
+        const vk::BufferSpan q_pos =
+            col0 == 0 ? step.pos
+                      : pool.put(std::span<const int32_t>(step.host_pos).subspan(col0, ap.n_cols));
+        out.push_back({col0, std::move(ap), table, q_pos});
         return;
     }
     for (ops::AttentionSeq& q : batch) q.q_col += col0;
     if (batch.size() > 1) {
         const auto half = static_cast<std::ptrdiff_t>(batch.size() / 2);
-        plan_runs(shape, {batch.begin(), batch.begin() + half}, k, v, out);
-        plan_runs(shape, {batch.begin() + half, batch.end()}, k, v, out);
+        plan_runs(step, shape, {batch.begin(), batch.begin() + half}, k, v, out);
+        plan_runs(step, shape, {batch.begin() + half, batch.end()}, k, v, out);
         return;
     }
     const ops::AttentionSeq q = batch.front();
@@ -116,8 +121,8 @@ void Gemma4Model::Impl::plan_runs(const ops::AttentionShape& shape,
     a.n_q = q.n_q / 2;
     b.q_col = q.q_col + a.n_q;
     b.n_q = q.n_q - a.n_q;
-    plan_runs(shape, {a}, k, v, out);
-    plan_runs(shape, {b}, k, v, out);
+    plan_runs(step, shape, {a}, k, v, out);
+    plan_runs(step, shape, {b}, k, v, out);
 }
 
 void Gemma4Model::Impl::record_forward(const Step& step) {
@@ -246,7 +251,7 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
         const uint32_t nc = run.plan.n_cols;
         ops::AttentionArgs a;
         a.q = col_span(buf.q, qd, run.col0, nc);
-        a.q_pos = step.pos.sub(uint64_t{run.col0} * 4, uint64_t{nc} * 4);
+        a.q_pos = run.q_pos;
         a.k = &kv_k[L.kv_source];
         a.v = &kv_v[L.kv_source];
         a.slot_pos = L.is_sliding ? step.rings : buf.global_pos;

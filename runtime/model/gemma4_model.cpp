@@ -333,6 +333,7 @@ std::vector<float> Gemma4Model::step(std::span<const StepEntry> entries) {
     if (ring) step.rings = m.pool.put(std::span<const int32_t>(rings));
     step.ids = m.pool.put(std::span<const uint32_t>(ids));
     step.pos = m.pool.put(std::span<const int32_t>(pos));
+    step.host_pos = std::move(pos);
     std::vector<float> logits = m.run(step);
     for (size_t i = 0; i < entries.size(); ++i) m.seqs[entries[i].seq] = std::move(next[i]);
     return logits;

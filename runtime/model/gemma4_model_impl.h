@@ -55,12 +55,13 @@ class UploadPool {
 // (kv_state.h); the step's tokens, whatever sequence they belong to, are stored and attended in
 // one dispatch per cache part (ops::AttentionSeq describes each sequence's share).
 struct Step {
-    uint32_t n_tokens = 0;        // T: activation columns
-    vk::BufferSpan ids;           // uint32 [T]
-    vk::BufferSpan pos;           // int32 [T]
-    vk::BufferSpan swa_slots;     // uint32 [T]: cache slot of each token in a sliding layer
-    vk::BufferSpan global_slots;  // uint32 [T]: cache slot of each token in a global layer
-    vk::BufferSpan rings;         // int32 [entries, swa_capacity]: ring slot -> position after
+    uint32_t n_tokens = 0;          // T: activation columns
+    vk::BufferSpan ids;             // uint32 [T]
+    vk::BufferSpan pos;             // int32 [T]
+    std::vector<int32_t> host_pos;  // the same positions on the host
+    vk::BufferSpan swa_slots;       // uint32 [T]: cache slot of each token in a sliding layer
+    vk::BufferSpan global_slots;    // uint32 [T]: cache slot of each token in a global layer
+    vk::BufferSpan rings;           // int32 [entries, swa_capacity]: ring slot -> position after
     std::vector<ops::AttentionSeq> swa_seqs, global_seqs;  // one per entry, column order
     // Logits for these column runs (first, count), packed in run order into n_logits columns.
     std::vector<std::pair<uint32_t, uint32_t>> logit_runs;
@@ -83,6 +84,7 @@ struct AttentionRun {
     uint32_t col0 = 0;  // the run's first column; its plan's columns are relative to it
     ops::AttentionPlan plan;
     vk::BufferSpan table;  // the plan's table, uploaded
+    vk::BufferSpan q_pos;  // int32 [plan.n_cols]: the step's positions from col0 on
 };
 
 struct Gemma4Model::Impl {
@@ -130,8 +132,9 @@ struct Gemma4Model::Impl {
     const std::vector<AttentionRun>& attention_runs(const Step& step, uint32_t l);
     // Plans `batch` (absolute columns) as one run, or halves them until each run's split-K
     // scratch fits buf.attn.
-    void plan_runs(const ops::AttentionShape& shape, std::vector<ops::AttentionSeq> batch,
-                   const ops::KvCache& k, const ops::KvCache& v, std::vector<AttentionRun>& out);
+    void plan_runs(const Step& step, const ops::AttentionShape& shape,
+                   std::vector<ops::AttentionSeq> batch, const ops::KvCache& k,
+                   const ops::KvCache& v, std::vector<AttentionRun>& out);
 
     // Every allocation except the weights, as plan_model listed it (memory_plan.h).
     std::vector<PlannedBuffer> planned;

@@ -63,12 +63,12 @@ uint32_t attention_kinds(const Gemma4Config& c) {
 uint64_t pool_bytes(const Gemma4Config& c, const ScratchLayout& s, const ModelOptions& o,
                     uint32_t swa_capacity, uint64_t align) {
     // ids, positions, sliding and global slots [cols] each, the rings of every sequence, and per
-    // attention kind the sequence tables of its runs: at most n_seq + cols runs when the
-    // scratch forces halving down to single queries.
-    const uint64_t runs = uint64_t{attention_kinds(c)} * (o.n_seq + s.cols);
-    const uint64_t entries =
-        4ull * s.cols + uint64_t{o.n_seq} * swa_capacity + runs * ops::k_attention_seq_words;
-    const uint64_t allocations = 5 + runs;
+    // attention kind the sequence tables and positions of its runs: at most n_seq + cols runs
+    // when the scratch forces halving down to single queries, positions for each column once.
+    const uint64_t kinds = attention_kinds(c), runs = kinds * (o.n_seq + s.cols);
+    const uint64_t entries = 4ull * s.cols + uint64_t{o.n_seq} * swa_capacity +
+                             runs * ops::k_attention_seq_words + kinds * s.cols;
+    const uint64_t allocations = 5 + 2 * runs;
     return align_up(entries * 4 + allocations * align, 4096);
 }
 

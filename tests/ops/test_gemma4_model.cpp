@@ -521,6 +521,81 @@ TEST_F(VkTest, Gemma4ModelSplitTensorsGiveSameLogits) {
     EXPECT_TRUE(small->log.take().empty());
 }
 
+// A mixed step (prefill, decodes, a verify run) whose sequences' cache regions straddle 24 KiB
+// bindings: the attention's split-K scratch (one binding) cannot hold the whole batch, so the
+// model halves it into runs, down to half a sequence's queries. Same logits as each entry alone
+// on a device with ordinary bindings.
+TEST_F(VkTest, Gemma4ModelMixedStepOverSplitCachesEqualsEachAlone) {
+    vk::LimitOverrides lim;
+    lim.max_binding_bytes = 24 << 10;
+    lim.max_allocation_bytes = 256 << 10;
+    std::unique_ptr<VkEnv> small = make_vk_env(lim);
+    ASSERT_TRUE(small);
+    for (const char* name : {"tiny-dense-q8_0", "tiny-ple-q8_0"}) {
+        SCOPED_TRACE(name);
+        const GgufFile file = open_model(name);
+        ModelOptions o;
+        o.n_ctx = 64;
+        o.prefill_chunk = 12;
+        o.n_seq = 4;
+        Gemma4Model split(*small->context, file, o);
+        o.n_seq = 1;
+        Gemma4Model alone(ctx(), file, o);
+        const std::vector<uint32_t> history = {3, 40, 17, 25};
+        // 6 tokens: the bindings cut the step to max(prefill chunk, n_seq) = 6 columns.
+        const std::vector<std::vector<int32_t>> tokens = {{1500, 1501}, {777}, {1234}, {901, 902}};
+        const LogitsWanted wanted[] = {LogitsWanted::Last, LogitsWanted::Last, LogitsWanted::Last,
+                                       LogitsWanted::All};
+        ASSERT_EQ(split.max_step_tokens(), 6u);
+        std::vector<StepEntry> mixed;
+        std::vector<float> want;
+        for (uint32_t s = 0; s < 4; ++s) {
+            const std::vector<int32_t> h = test_tokens(history[s], 80 + s);
+            split.prefill(s, h);
+            alone.truncate(0, 0);
+            alone.prefill(0, h);
+            const StepEntry e{0, tokens[s], wanted[s]};
+            const std::vector<float> z = alone.step(std::span(&e, 1));
+            want.insert(want.end(), z.begin(), z.end());
+            mixed.push_back({s, tokens[s], wanted[s]});
+        }
+        const std::vector<float> got = split.step(mixed);
+        const double d = max_abs_diff(got, want);
+        std::cout << "[ info     ] " << name << ": mixed step over split caches vs alone: max "
+                  << "|logit diff| " << d << "\n";
+        EXPECT_LE(d, k_split_atol);
+    }
+    for (const auto& m : small->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
+// Issue #11: a decode step costs the same dispatches whatever the number of sequences in it
+// (one KV store and one attention per layer for all of them).
+TEST_F(VkTest, Gemma4ModelDecodeDispatchesDoNotGrowWithTheBatch) {
+    for (const char* name : {"tiny-dense-q8_0", "tiny-moe-q8_0", "tiny-ple-q8_0"}) {
+        SCOPED_TRACE(name);
+        const GgufFile file = open_model(name);
+        ModelOptions o;
+        o.n_ctx = 64;
+        o.prefill_chunk = 8;
+        o.n_seq = 8;
+        Gemma4Model model(ctx(), file, o);
+        for (uint32_t s = 0; s < 8; ++s) model.prefill(s, test_tokens(3 + 2 * s, 90 + s));
+        std::vector<uint32_t> dispatches;
+        for (uint32_t n : {1u, 4u, 8u}) {
+            std::vector<SeqToken> batch;
+            for (uint32_t s = 0; s < n; ++s) batch.push_back({s, 400 + static_cast<int32_t>(s)});
+            model.decode(batch);
+            dispatches.push_back(model.last_step_dispatches());
+        }
+        std::cout << "[ info     ] " << name
+                  << ": dispatches per decode step at batch 1/4/8: " << dispatches[0] << "/"
+                  << dispatches[1] << "/" << dispatches[2] << "\n";
+        EXPECT_GT(dispatches[0], 0u);
+        EXPECT_EQ(dispatches[1], dispatches[0]);
+        EXPECT_EQ(dispatches[2], dispatches[0]);
+    }
+}
+
 // A `vkllm synth` model (not a llama.cpp file) with every matrix split over several 24 KiB
 // bindings (token_embd alone is ~0.9 MB) against the CPU reference: the split path and the synth
 // writer agree with the exact forward pass, not only with each other.
