@@ -1,6 +1,6 @@
 #pragma once
 // Per-sequence KV cache state of the Gemma 4 model (gemma4-model.md §3.4, §3.9;
-// docs/design/forward.md, docs/design/step-plan.md). The caches themselves are shared: sequence s
+// docs/design/forward.md, docs/design/memory-plan.md). The caches themselves are shared: sequence s
 // owns the slots [s * capacity, (s + 1) * capacity) of every layer's K and V cache, where
 // capacity is n_ctx for a global layer and swa_capacity for a sliding one, so one store and one
 // attention dispatch serve every sequence of a step. Within its region, global layers keep
