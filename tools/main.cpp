@@ -39,9 +39,17 @@ const CLI::App& reached(const CLI::App& root) {
 int usage_error(const CLI::App& root, const CLI::ParseError& e, const std::string& first_arg) {
     const CLI::App& app = reached(root);
     std::string message = e.what();
-    // CLI11 reports a word that is no command as a missing command.
     if (&app == &root && !first_arg.empty() && first_arg[0] != '-') {
+        // CLI11 reports a word that is no command as a missing command.
         message = "unknown command '" + first_arg + "'";
+    } else if ((dynamic_cast<const CLI::RequiredError*>(&e) ||
+                dynamic_cast<const CLI::ExtrasError*>(&e)) &&
+               !app.remaining().empty()) {
+        // CLI11 checks for required options before it reports the words it could not use, but a
+        // mistyped option name explains both; and its own list is in reverse order.
+        std::vector<std::string> extra = app.remaining();
+        std::reverse(extra.begin(), extra.end());  // ExtrasError reverses them again
+        message = CLI::ExtrasError(extra).what();
     }
     const std::string name = &app == &root ? "vkllm" : "vkllm " + command_name(app);
     std::fprintf(stderr, "%s: error: %s\n\n%s", name.c_str(), message.c_str(), root.help().c_str());

@@ -7,6 +7,7 @@
 #include "tools/subcommands.h"
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -23,6 +24,7 @@ namespace vkllm::cli {
 namespace {
 
 constexpr const char* k_model_options = "Model options";
+constexpr const char* k_model_ctx = "the model's default (up to 8192)";  // ModelOptions::n_ctx
 
 template <typename Args>
 Command command(CLI::App* app, std::shared_ptr<Args> args, int (*run)(const Args&)) {
@@ -49,8 +51,9 @@ CLI::Option* add_ctx(CLI::App& cmd, uint32_t& n_ctx, const std::string& zero_mea
         ->check(max ? integer_in(0, max) : integer_at_least(0));
 }
 
-// --kv-k and --kv-v: the KV cache types, as the runtime parses them.
-void add_kv_types(CLI::App& cmd, GgmlType& k, GgmlType& v, const std::string& group) {
+// --kv-k and --kv-v: the KV cache types, as the runtime parses them. "Options" is CLI11's
+// default group.
+void add_kv_types(CLI::App& cmd, GgmlType& k, GgmlType& v, const std::string& group = "Options") {
     const auto add = [&](const std::string& name, GgmlType& type, const std::string& help) {
         cmd.add_option_function<std::string>(
                name, [&type](const std::string& s) { type = parse_kv_type(s); }, help)
@@ -70,13 +73,18 @@ void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_z
     add_device(cmd, model.device)->group(k_model_options);
 }
 
-// The names of quant_mix_names() ("f32, f16, ..."); only the quantized ones with `quantized_only`.
+// The names in quant_mix_names() ("f32, f16, ..."); only the quantized ones with
+// `quantized_only`.
 std::vector<std::string> quant_mixes(bool quantized_only) {
     std::vector<std::string> names;
-    for (std::string& name : CLI::detail::split(std::string(synth::quant_mix_names()), ',')) {
-        name = CLI::detail::trim_copy(name);
+    std::string_view rest = synth::quant_mix_names();
+    while (!rest.empty()) {
+        const size_t comma = std::min(rest.find(','), rest.size());
+        std::string_view name = rest.substr(0, comma);
+        rest.remove_prefix(std::min(comma + 1, rest.size()));
+        while (name.starts_with(' ')) name.remove_prefix(1);
         if (!quantized_only || synth::is_quantized_mix(*synth::parse_quant_mix(name))) {
-            names.push_back(name);
+            names.emplace_back(name);
         }
     }
     return names;
@@ -127,8 +135,7 @@ Command add_info(CLI::App& root) {
     cmd->add_option("MODEL", a->path, "the GGUF file")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--tensors", a->tensors, "list every tensor");
     const std::string group = "Memory plan";
-    add_ctx(*cmd, a->plan.n_ctx, "the model's default (up to 8192)", int64_t{1} << 26)
-        ->group(group);
+    add_ctx(*cmd, a->plan.n_ctx, k_model_ctx, int64_t{1} << 26)->group(group);
     cmd->add_option("--parallel", a->plan.n_seq, "sequences (server slots)")
         ->check(integer_in(1, 1024))
         ->group(group);
@@ -176,7 +183,7 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
     add_ctx(*cmd, o->n_ctx, "enough for prompt + gen", int64_t{1} << 24);
     cmd->add_option("--chunk", o->prefill_chunk, "prefill chunk tokens")
         ->check(integer_in(1, int64_t{1} << 24));
-    add_kv_types(*cmd, o->kv_k, o->kv_v, "Options");
+    add_kv_types(*cmd, o->kv_k, o->kv_v);
     cmd->add_option("--repeat", o->repeat, "copy-bandwidth runs")
         ->check(integer_in(1, int64_t{1} << 24));
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");
@@ -257,7 +264,7 @@ Command add_run(CLI::App& root) {
     a->generation.params.max_tokens = 256;
     CLI::App* cmd =
         root.add_subcommand("run", "one generation streamed to stdout; seed and tok/s on stderr");
-    add_model_options(*cmd, a->model, "the model's default (up to 8192)");
+    add_model_options(*cmd, a->model, k_model_ctx);
     cmd->add_option("-p", a->prompt, "the prompt, used raw after a BOS; default: stdin");
     cmd->add_flag("--chat", a->chat, "the prompt as one user turn of the chat template");
     cmd->add_flag("--think", a->think, "with --chat: let the model think first");
@@ -269,7 +276,7 @@ Command add_chat(CLI::App& root) {
     auto a = std::make_shared<ChatArgs>();
     CLI::App* cmd = root.add_subcommand(
         "chat", "interactive conversation on stdin/stdout, KV cache reused across turns");
-    add_model_options(*cmd, a->model, "the model's default (up to 8192)");
+    add_model_options(*cmd, a->model, k_model_ctx);
     cmd->add_option("--system", a->system, "system prompt");
     cmd->add_flag("--think", a->think, "let the model think before answering");
     add_generation_options(*cmd, a->generation);
@@ -293,7 +300,7 @@ Command add_serve(CLI::App& root) {
     server::ServeOptions& s = a->serve;
     CLI::App* cmd = root.add_subcommand(
         "serve", "OpenAI-compatible HTTP server with continuous batching (docs/design/server.md)");
-    add_model_options(*cmd, a->model, "the model's default (up to 8192)");
+    add_model_options(*cmd, a->model, k_model_ctx);
     cmd->add_option("--host", s.http.host, "address to listen on");
     cmd->add_option("--port", s.http.port, "0: any free port")->check(integer_in(0, 65535));
     cmd->add_option("--parallel", a->model.options.n_seq, "slots: requests decoded together")
