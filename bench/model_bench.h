@@ -27,7 +27,7 @@ struct ModelBenchOptions {
     uint32_t prefill_chunk = 512;
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;
-    int repeat = 3;  // copy-bandwidth repeats
+    int repeat = 5;  // copy-bandwidth repeats
     std::string out_dir = "bench-results";
     std::string command_line;
     // Load reporting, passed to ModelOptions (the CLI draws it).

@@ -5,9 +5,9 @@ set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
     libvulkan-dev glslc spirv-headers libshaderc-dev
-    nlohmann-json3-dev libasio-dev googletest libgtest-dev libgmock-dev
+    nlohmann-json3-dev libasio-dev libcli11-dev googletest libgtest-dev libgmock-dev
     mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
-    clang-format
+    clang-format python3
 )
 if [ "$(id -u)" != 0 ]; then
     exec sudo "$0" "$@"

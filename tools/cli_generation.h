@@ -1,30 +1,31 @@
 #pragma once
-// Sampling and generation options shared by `vkllm run` and `vkllm chat`, parsed from the
-// command line with errors that name the option.
+// The generation options of `vkllm run` and `vkllm chat`: -n, the sampling options, --stop and
+// --ignore-eos, declared once here with their defaults and ranges.
 
 #include <cstdint>
-#include <string>
-#include <vector>
+#include <optional>
 
 #include "runtime/generate/generation.h"
-#include "tools/cli_args.h"
+
+// CLI11 is included only where options are declared: it costs seconds per translation unit.
+namespace CLI {
+class App;
+}
 
 namespace vkllm::cli {
 
-// The value of `name` as a number (or `fallback` when absent). Throws std::invalid_argument
-// "--temp: expected a number, got 'abc'" for text that is not entirely a number, and for an
-// integer outside [min, max].
-double number_option(const Args& args, const std::string& name, double fallback);
-int64_t integer_option(const Args& args, const std::string& name, int64_t fallback, int64_t min,
-                       int64_t max);
+struct GenerationArgs {
+    GenerationParams params;       // the defaults shown in --help are the values set before
+    std::optional<uint64_t> seed;  // absent: a random seed (printed by the command)
+};
 
-// -n, --temp, --top-k, --top-p, --min-p, --repeat-penalty, --repeat-last-n, --presence-penalty,
-// --frequency-penalty, --seed, --stop (repeatable), --ignore-eos. `random_seed` is used when
-// --seed is absent. Values are range-checked by constructing a Sampler.
-GenerationParams generation_from_args(const Args& args, int32_t default_max_tokens,
-                                      uint64_t random_seed);
+// Declares -n on `command` and, in the "Sampling options" group, --temp, --top-k, --top-p,
+// --min-p, --repeat-penalty, --repeat-last-n, --presence-penalty, --frequency-penalty, --seed,
+// --stop (repeatable) and --ignore-eos, parsed into `args` (which must outlive the parse).
+void add_generation_options(CLI::App& command, GenerationArgs& args);
 
-// The option names above plus -m and the model options (model_args.h), for Args::allow_only.
-std::vector<std::string> generation_option_names();
+// The parameters with the seed resolved (`random_seed` when --seed is absent). Constructing a
+// Sampler checks what the option ranges cannot (it throws std::invalid_argument naming the field).
+GenerationParams generation_params(const GenerationArgs& args, uint64_t random_seed);
 
 }  // namespace vkllm::cli

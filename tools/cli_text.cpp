@@ -47,12 +47,6 @@ std::vector<int32_t> parse_json_ids(std::string_view text, size_t vocab_size) {
 
 }  // namespace
 
-std::string model_path(const Args& args) {
-    if (auto m = args.get("-m")) return *m;
-    if (auto m = args.get("--model")) return *m;
-    throw std::invalid_argument("missing -m MODEL (the GGUF file)");
-}
-
 std::string read_all(std::FILE* in) {
     std::string out;
     char buf[1 << 16];

@@ -10,12 +10,7 @@
 #include <utility>
 #include <vector>
 
-#include "tools/cli_args.h"
-
 namespace vkllm::cli {
-
-// -m MODEL / --model MODEL; throws std::invalid_argument when missing.
-std::string model_path(const Args& args);
 
 // All bytes of `in` (stdin is read in binary; nothing is stripped).
 std::string read_all(std::FILE* in);

@@ -69,18 +69,15 @@ void chat_turn(Conversation& conv, Generator& generator, const Tokenizer& tokeni
 
 }  // namespace
 
-int cmd_chat(const Args& args) {
-    std::vector<std::string> known = generation_option_names();
-    known.insert(known.end(), {"--system", "--think"});
-    args.allow_only(known);
-    const GenerationParams params = generation_from_args(args, -1, random_seed());
+int cmd_chat(const ChatArgs& args) {
+    const GenerationParams params = generation_params(args.generation, random_seed());
 
-    auto loaded = open_model_from_args(args);
+    auto loaded = open_model(args.model);
     Gemma4Sequence sequence(*loaded->model, 0);
     Generator generator(sequence, loaded->tokenizer);
     Conversation conv;
-    conv.system = args.get_or("--system", "");
-    conv.thinking = args.has("--think");
+    conv.system = args.system;
+    conv.thinking = args.think;
     conv.reset();
 
     const bool interactive = isatty(STDIN_FILENO) != 0;

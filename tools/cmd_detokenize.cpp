@@ -11,12 +11,11 @@
 
 namespace vkllm::cli {
 
-int cmd_detokenize(const Args& args) {
-    args.allow_only({"-m", "--model", "--skip-special"});
-    const GgufFile file = GgufFile::open(model_path(args));
+int cmd_detokenize(const DetokenizeArgs& args) {
+    const GgufFile file = GgufFile::open(args.model);
     const Tokenizer tokenizer = Tokenizer::from_gguf(file);
     const std::vector<int32_t> ids = parse_token_ids(read_all(stdin), tokenizer.vocab_size());
-    const std::string text = tokenizer.decode(ids, args.has("--skip-special"));
+    const std::string text = tokenizer.decode(ids, args.skip_special);
     std::fwrite(text.data(), 1, text.size(), stdout);
     return 0;
 }

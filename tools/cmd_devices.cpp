@@ -97,14 +97,11 @@ void print_device(const vk::DeviceInfo& d, const std::optional<vk::DeviceProfile
 
 }  // namespace
 
-int cmd_devices(const Args& args) {
-    args.allow_only({"--validation", "--profile"});
+int cmd_devices(const DevicesArgs& args) {
     std::optional<vk::DeviceProfile> profile = vk::device_profile_from_env();
-    if (const auto name = args.get("--profile")) {
-        profile = vk::device_profile_named(*name, "--profile");
-    }
+    if (!args.profile.empty()) profile = vk::device_profile_named(args.profile, "--profile");
     vk::InstanceOptions o;
-    o.validation = args.has("--validation");
+    o.validation = args.validation;
     if (o.validation) {
         o.sink = [](vk::MessageSeverity, const std::string& m) {
             std::fprintf(stderr, "validation: %s\n", m.c_str());

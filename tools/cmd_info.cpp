@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
-#include <stdexcept>
 #include <string>
 
 #include "loader/gemma4_config.h"
@@ -12,7 +11,6 @@
 #include "loader/gguf_file.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/memory_plan.h"
-#include "tools/cli_generation.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -114,25 +112,13 @@ void print_gemma4(const GgufFile& f, const ModelOptions& options) {
 
 }  // namespace
 
-int cmd_info(const Args& args) {
-    args.allow_only({"--tensors", "--ctx", "--parallel", "--kv-k", "--kv-v"});
-    if (args.positional().size() != 1) {
-        throw std::invalid_argument(
-            "usage: vkllm info MODEL [--tensors] [--ctx N] [--parallel N] [--kv-k T] [--kv-v T]");
-    }
-    const GgufFile f = GgufFile::open(args.positional()[0]);
+int cmd_info(const InfoArgs& args) {
+    const GgufFile f = GgufFile::open(args.path);
     std::printf("%s: GGUF v%u, %.2f MiB, %zu tensors, alignment %u\n", f.name().c_str(),
                 f.version(), mib(f.file_size()), f.tensors().size(), f.alignment());
     print_metadata(f);
-    print_tensors(f, args.has("--tensors"));
-    if (f.find_string("general.architecture") == "gemma4") {
-        ModelOptions o;
-        o.n_ctx = static_cast<uint32_t>(integer_option(args, "--ctx", 0, 0, int64_t{1} << 26));
-        o.n_seq = static_cast<uint32_t>(integer_option(args, "--parallel", 1, 1, 1024));
-        o.kv_k = parse_kv_type(args.get_or("--kv-k", "f16"));
-        o.kv_v = parse_kv_type(args.get_or("--kv-v", "f16"));
-        print_gemma4(f, o);
-    }
+    print_tensors(f, args.tensors);
+    if (f.find_string("general.architecture") == "gemma4") print_gemma4(f, args.plan);
     return 0;
 }
 

@@ -1,9 +1,8 @@
 // `vkllm quantize SRC DST --type MIX`: llama-quantize for Gemma 4 (synth/model_quantizer.h),
 // then a summary of what was written. The work is in the vkllm_synth library; this file only
-// maps options.
+// reports.
 
 #include <cstdio>
-#include <stdexcept>
 #include <string>
 
 #include "synth/model_quantizer.h"
@@ -11,36 +10,6 @@
 
 namespace vkllm::cli {
 namespace {
-
-constexpr const char* k_mixes = "q8_0, q4_0, q4_k_m, q5_k_m";
-
-synth::QuantizeSpec spec_from(const Args& args) {
-    synth::QuantizeSpec spec;
-    const std::string type = args.get_or("--type", "");
-    const auto mix = synth::parse_quant_mix(type);
-    if (type.empty()) {
-        throw std::invalid_argument("--type is required: one of " + std::string(k_mixes));
-    }
-    if (!mix || !synth::is_quantized_mix(*mix)) {
-        throw std::invalid_argument("--type needs one of " + std::string(k_mixes) + ", got '" +
-                                    type + "'");
-    }
-    spec.mix = *mix;
-    if (const auto t = args.get("--threads")) {
-        size_t used = 0;
-        unsigned long v = 0;
-        try {
-            v = std::stoul(*t, &used, 10);
-        } catch (const std::exception&) {
-            used = 0;
-        }
-        if (used != t->size() || (*t)[0] == '-' || v > 256) {
-            throw std::invalid_argument("--threads needs an integer 0..256, got '" + *t + "'");
-        }
-        spec.n_threads = static_cast<unsigned>(v);
-    }
-    return spec;
-}
 
 double mib(uint64_t b) {
     return static_cast<double>(b) / (1 << 20);
@@ -59,15 +28,7 @@ void print_summary(const std::string& dst, const synth::QuantizeSpec& spec,
 
 }  // namespace
 
-int cmd_quantize(const Args& args) {
-    args.allow_only({"--type", "--threads"});
-    const auto& pos = args.positional();
-    if (pos.size() != 2) {
-        throw std::invalid_argument(
-            "usage: vkllm quantize SRC DST --type MIX [--threads N], MIX one of " +
-            std::string(k_mixes));
-    }
-    const synth::QuantizeSpec spec = spec_from(args);
+int cmd_quantize(const QuantizeArgs& args) {
     // Progress on stderr for large tensors, where a real model takes minutes.
     const auto progress = [](std::string_view name, GgmlType from, GgmlType to, size_t i,
                              size_t n) {
@@ -78,8 +39,9 @@ int cmd_quantize(const Args& args) {
                          std::string(traits_of(to).name).c_str());
         }
     };
-    const synth::QuantizeSummary s = synth::quantize_gemma4_file(pos[0], pos[1], spec, progress);
-    print_summary(pos[1], spec, s);
+    const synth::QuantizeSummary s =
+        synth::quantize_gemma4_file(args.src, args.dst, args.spec, progress);
+    print_summary(args.dst, args.spec, s);
     return 0;
 }
 

@@ -17,26 +17,22 @@
 namespace vkllm::cli {
 namespace {
 
-std::vector<int32_t> prompt_ids(const Args& args, const Tokenizer& tokenizer) {
-    const std::string text = args.has("-p") ? *args.get("-p") : read_all(stdin);
-    if (!args.has("--chat"))
-        return tokenizer.encode(text, /*add_bos=*/true, /*parse_special=*/true);
+std::vector<int32_t> prompt_ids(const RunArgs& args, const Tokenizer& tokenizer) {
+    const std::string text = args.prompt ? *args.prompt : read_all(stdin);
+    if (!args.chat) return tokenizer.encode(text, /*add_bos=*/true, /*parse_special=*/true);
     const nlohmann::json conversation = {
         {"messages", nlohmann::json::array({{{"role", "user"}, {"content", text}}})},
         {"add_generation_prompt", true},
-        {"enable_thinking", args.has("--think")}};
+        {"enable_thinking", args.think}};
     return encode_chat_prompt(tokenizer, conversation);
 }
 
 }  // namespace
 
-int cmd_run(const Args& args) {
-    std::vector<std::string> known = generation_option_names();
-    known.insert(known.end(), {"-p", "--chat", "--think"});
-    args.allow_only(known);
-    const GenerationParams params = generation_from_args(args, 256, random_seed());
+int cmd_run(const RunArgs& args) {
+    const GenerationParams params = generation_params(args.generation, random_seed());
 
-    auto loaded = open_model_from_args(args);
+    auto loaded = open_model(args.model);
     const std::vector<int32_t> prompt = prompt_ids(args, loaded->tokenizer);
     std::fprintf(stderr, "prompt %zu tokens, seed %llu\n", prompt.size(),
                  static_cast<unsigned long long>(params.sampling.seed));

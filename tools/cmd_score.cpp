@@ -4,28 +4,25 @@
 // With --json: {"positions": [{"top": [[id, logprob], ...]}, ...]}; else one line per position.
 
 #include <cstdio>
+#include <stdexcept>
 
 #include "runtime/generate/sampler.h"
-#include "tools/cli_generation.h"
 #include "tools/cli_text.h"
 #include "tools/commands.h"
 #include "tools/model_args.h"
 
 namespace vkllm::cli {
 
-int cmd_score(const Args& args) {
-    args.allow_only(
-        {"-m", "--model", "--tokens", "--top", "--json", "--ctx", "--kv-k", "--kv-v", "--device"});
-    const auto tokens_text = args.get("--tokens");
-    if (!tokens_text) throw std::invalid_argument("missing --tokens ID,ID,...");
+int cmd_score(const ScoreArgs& args) {
     // Range-checked against the vocabulary once the model is loaded.
-    const std::vector<int32_t> tokens = parse_token_ids(*tokens_text, 0);
+    const std::vector<int32_t> tokens = parse_token_ids(args.tokens, 0);
     if (tokens.empty()) throw std::invalid_argument("--tokens: no token ids given");
-    const auto top = static_cast<uint32_t>(integer_option(args, "--top", 10, 1, 1000));
 
-    auto loaded = open_model_from_args(args, static_cast<uint32_t>(tokens.size()));
+    ModelArgs model = args.model;
+    if (model.options.n_ctx == 0) model.options.n_ctx = static_cast<uint32_t>(tokens.size());
+    auto loaded = open_model(model);
     const uint32_t n_vocab = loaded->model->n_vocab();
-    parse_token_ids(*tokens_text, n_vocab);
+    parse_token_ids(args.tokens, n_vocab);
     const std::vector<float> logits = loaded->model->prefill(0, tokens, /*all_logits=*/true);
     if (logits.size() != static_cast<size_t>(n_vocab) * tokens.size()) {
         throw std::runtime_error("prefill returned " + std::to_string(logits.size()) +
@@ -36,9 +33,9 @@ int cmd_score(const Args& args) {
     positions.reserve(tokens.size());
     for (size_t i = 0; i < tokens.size(); ++i) {
         positions.push_back(
-            top_logprobs(std::span<const float>(logits).subspan(i * n_vocab, n_vocab), top));
+            top_logprobs(std::span<const float>(logits).subspan(i * n_vocab, n_vocab), args.top));
     }
-    if (args.has("--json")) {
+    if (args.json) {
         std::printf("%s\n", format_score_json(positions).c_str());
         return 0;
     }

@@ -1,10 +1,7 @@
 // `vkllm synth`: write a Gemma 4 GGUF with random weights (synth/synth_model.h), then print what
-// was written and how fast. The work is in the vkllm_synth library; this file only maps options.
+// was written and how fast. The work is in the vkllm_synth library; this file only reports.
 
 #include <cstdio>
-#include <limits>
-#include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "synth/synth_model.h"
@@ -12,51 +9,6 @@
 
 namespace vkllm::cli {
 namespace {
-
-uint64_t parse_u64(const std::string& option, const std::string& text, uint64_t max) {
-    size_t used = 0;
-    unsigned long long v = 0;
-    try {
-        v = std::stoull(text, &used, 10);
-    } catch (const std::exception&) {
-        used = 0;
-    }
-    if (used != text.size() || text.empty() || text[0] == '-' || v > max) {
-        throw std::invalid_argument(option + " needs an integer 0.." + std::to_string(max) +
-                                    ", got '" + text + "'");
-    }
-    return v;
-}
-
-std::optional<uint32_t> opt_u32(const Args& args, const std::string& option) {
-    const auto text = args.get(option);
-    if (!text) return std::nullopt;
-    return static_cast<uint32_t>(parse_u64(option, *text, std::numeric_limits<uint32_t>::max()));
-}
-
-synth::SynthSpec spec_from(const Args& args) {
-    synth::SynthSpec spec;
-    spec.preset = args.get_or("--preset", "");
-    if (spec.preset.empty()) throw std::invalid_argument("--preset NAME is required");
-    const std::string mix = args.get_or("--quant", "");
-    const auto q = synth::parse_quant_mix(mix);
-    if (!q) {
-        throw std::invalid_argument("--quant needs one of " +
-                                    std::string(synth::quant_mix_names()) + ", got '" + mix + "'");
-    }
-    spec.quant = *q;
-    if (const auto s = args.get("--seed")) {
-        spec.seed = parse_u64("--seed", *s, std::numeric_limits<uint64_t>::max());
-    }
-    spec.n_layer = opt_u32(args, "--layers");
-    spec.n_ctx = opt_u32(args, "--ctx");
-    spec.n_vocab = opt_u32(args, "--vocab-size");
-    spec.vocab_file = args.get_or("--vocab", "");
-    if (const auto t = opt_u32(args, "--threads")) spec.n_threads = *t;
-    spec.split_expert_gate_up = args.has("--split-experts");
-    spec.untied_head = args.has("--untied-head");
-    return spec;
-}
 
 double mib(uint64_t b) {
     return static_cast<double>(b) / (1 << 20);
@@ -84,15 +36,7 @@ void print_summary(const synth::SynthSpec& spec, const std::string& path,
 
 }  // namespace
 
-int cmd_synth(const Args& args) {
-    args.allow_only({"--preset", "--quant", "-o", "--seed", "--layers", "--ctx", "--vocab",
-                     "--vocab-size", "--threads", "--split-experts", "--untied-head"});
-    const std::string out = args.get_or("-o", "");
-    if (out.empty()) throw std::invalid_argument("-o FILE is required");
-    if (!args.positional().empty()) {
-        throw std::invalid_argument("unexpected argument '" + args.positional()[0] + "'");
-    }
-    const synth::SynthSpec spec = spec_from(args);
+int cmd_synth(const SynthArgs& args) {
     // Progress on stderr for the large presets, where a run takes minutes.
     const auto progress = [](const synth::PlannedTensor& t, size_t i, size_t n) {
         if (t.n_elements() >= (uint64_t{1} << 26)) {
@@ -100,8 +44,8 @@ int cmd_synth(const Args& args) {
                          static_cast<double>(t.n_elements()) / 1e6);
         }
     };
-    const synth::SynthSummary s = synth::write_synthetic_gemma4(spec, out, progress);
-    print_summary(spec, out, s);
+    const synth::SynthSummary s = synth::write_synthetic_gemma4(args.spec, args.out, progress);
+    print_summary(args.spec, args.out, s);
     return 0;
 }
 

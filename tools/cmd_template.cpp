@@ -10,10 +10,9 @@
 
 namespace vkllm::cli {
 
-int cmd_template(const Args& args) {
-    args.allow_only({"-m", "--model"});
+int cmd_template(const TemplateArgs& args) {
     // The renderer is built in; the file only has to be a Gemma 4 one for its output to apply.
-    const std::string path = model_path(args);
+    const std::string& path = args.model;
     const GgufFile file = GgufFile::open(path);
     const auto model = file.find_string("tokenizer.ggml.model");
     if (model != "gemma4") {

@@ -10,14 +10,12 @@
 
 namespace vkllm::cli {
 
-int cmd_tokenize(const Args& args) {
-    args.allow_only({"-m", "--model", "--no-bos", "--no-special", "--json"});
-    const GgufFile file = GgufFile::open(model_path(args));
+int cmd_tokenize(const TokenizeArgs& args) {
+    const GgufFile file = GgufFile::open(args.model);
     const Tokenizer tokenizer = Tokenizer::from_gguf(file);
     const std::string text = read_all(stdin);
-    const std::vector<int32_t> ids =
-        tokenizer.encode(text, !args.has("--no-bos"), !args.has("--no-special"));
-    std::printf("%s\n", format_token_ids(ids, args.has("--json")).c_str());
+    const std::vector<int32_t> ids = tokenizer.encode(text, !args.no_bos, !args.no_special);
+    std::printf("%s\n", format_token_ids(ids, args.json).c_str());
     return 0;
 }
 

@@ -1,19 +1,20 @@
 #pragma once
-// Loading the model for run / chat / score: -m MODEL, --ctx N, --kv-k TYPE, --kv-v TYPE,
-// --device N|name.
+// The model a command loads: -m and the model options --ctx, --kv-k, --kv-v, --device (declared
+// in subcommands.cpp), and loading it with the plan and upload progress on stderr.
 
-#include <cstdint>
 #include <memory>
+#include <string>
 
 #include "runtime/model/loaded_model.h"
-#include "tools/cli_args.h"
 
 namespace vkllm::cli {
 
-// `default_ctx` is used when --ctx is absent (0: the model's default).
-ModelOptions model_options_from_args(const Args& args, uint32_t default_ctx);
+struct ModelArgs {
+    std::string path;      // -m: the GGUF file
+    std::string device;    // --device: an index from `vkllm devices` or part of a name; "": best
+    ModelOptions options;  // --ctx, --kv-k, --kv-v; the command sets the rest (n_seq, ...)
+};
 
-// Opens the model named by -m with the options above, upload progress on stderr.
-std::unique_ptr<LoadedModel> open_model_from_args(const Args& args, uint32_t default_ctx = 0);
+std::unique_ptr<LoadedModel> open_model(const ModelArgs& args);
 
 }  // namespace vkllm::cli

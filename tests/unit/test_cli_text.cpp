@@ -1,8 +1,9 @@
 // The model-free parts of the text commands: tokenize output against llama.cpp ids, id parsing
 // for detokenize / score, template rendering against Jinja renders, score JSON, chat prompts,
-// and the run / chat option parsing.
+// and the run / chat generation options and the option checks, parsed by CLI11 as vkllm does.
 #include <gtest/gtest.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +18,7 @@
 #include "loader/gguf_file.h"
 #include "loader/tokenizer.h"
 #include "runtime/generate/chat_prompt.h"
-#include "tools/cli_args.h"
+#include "tools/cli_checks.h"
 #include "tools/cli_generation.h"
 #include "tools/cli_text.h"
 
@@ -42,10 +43,30 @@ std::string error_of(const std::function<void()>& f) {
     return "no error";
 }
 
-Args make_args(std::vector<std::string> words, std::vector<std::string> flags = {}) {
-    std::vector<char*> argv;
-    for (std::string& w : words) argv.push_back(w.data());
-    return Args(static_cast<int>(argv.size()), argv.data(), 0, std::move(flags));
+// The generation options after parsing `words` (the default of -n: `max_tokens`) as vkllm's
+// run and chat do; a bad value throws CLI11's error, whose message names the option.
+GenerationParams parse_generation(std::vector<std::string> words, int32_t max_tokens,
+                                  uint64_t random_seed) {
+    CLI::App app("test", "vkllm");
+    GenerationArgs args;
+    args.params.max_tokens = max_tokens;
+    add_generation_options(app, args);
+    std::reverse(words.begin(), words.end());  // CLI11 takes the words last first
+    app.parse(words);
+    return generation_params(args, random_seed);
+}
+
+// The value `text` for an option checked by `check`, as CLI11 converts it, or the error.
+std::string checked(const CLI::Validator& check, const std::string& text) {
+    CLI::App app("test", "vkllm");
+    std::string value;
+    app.add_option("--x", value)->check(check);
+    try {
+        app.parse(std::vector<std::string>{text, "--x"});
+    } catch (const CLI::ParseError& e) {
+        return e.what();
+    }
+    return value;
 }
 
 class CliText : public ::testing::Test {
@@ -154,13 +175,12 @@ TEST(CliScore, WritesOneTopListPerPosition) {
 }
 
 TEST(CliGeneration, ParsesSamplingOptions) {
-    const Args args = make_args(
+    const GenerationParams g = parse_generation(
         {"-n",      "12",          "--temp",  "0.5", "--top-k",          "7",
          "--top-p", "0.9",         "--min-p", "0",   "--repeat-penalty", "1.1",
          "--seed",  "99",          "--stop",  "a",   "--stop=\n\n",      "--presence-penalty",
          "0.25",    "--ignore-eos"},
-        {"--ignore-eos"});
-    const GenerationParams g = generation_from_args(args, 256, 5);
+        256, 5);
     EXPECT_EQ(g.max_tokens, 12);
     EXPECT_FLOAT_EQ(g.sampling.temperature, 0.5f);
     EXPECT_EQ(g.sampling.top_k, 7);
@@ -172,33 +192,50 @@ TEST(CliGeneration, ParsesSamplingOptions) {
     EXPECT_EQ(g.stop, (std::vector<std::string>{"a", "\n\n"}));
     EXPECT_TRUE(g.ignore_eos);
 
-    const GenerationParams d = generation_from_args(make_args({}), 256, 5);
+    const GenerationParams d = parse_generation({}, 256, 5);
     EXPECT_EQ(d.max_tokens, 256);
     EXPECT_EQ(d.sampling.seed, 5u);
     EXPECT_FALSE(d.ignore_eos);
+    EXPECT_FLOAT_EQ(d.sampling.temperature, SamplingParams().temperature);
+}
+
+TEST(CliGeneration, StopTakesOneStringEachTimeEvenWithADash) {
+    const GenerationParams g = parse_generation({"--stop", "-x", "--stop", "b", "-n", "3"}, 1, 0);
+    EXPECT_EQ(g.stop, (std::vector<std::string>{"-x", "b"}));
+    EXPECT_EQ(g.max_tokens, 3);
 }
 
 TEST(CliGeneration, RejectsBadOptionValuesNamingTheOption) {
-    EXPECT_NE(error_of([] {
-                  generation_from_args(make_args({"--temp", "hot"}), 1, 0);
-              }).find("--temp"),
+    const auto error = [](std::vector<std::string> words) {
+        return error_of([&] { parse_generation(std::move(words), 1, 0); });
+    };
+    EXPECT_NE(error({"--temp", "hot"}).find("--temp"), std::string::npos);
+    EXPECT_NE(error({"-n", "-7"}).find("-n"), std::string::npos);
+    EXPECT_NE(error({"--top-p", "2"}).find("--top-p"), std::string::npos);
+    EXPECT_NE(error({"--top-p", "0"}).find("--top-p"), std::string::npos);
+    EXPECT_NE(error({"--seed", "-1"}).find("--seed"), std::string::npos);
+    EXPECT_NE(error({"--top-k", "3x"}).find("--top-k"), std::string::npos);
+    EXPECT_NE(error({"--temp", "nan"}).find("--temp"), std::string::npos);
+    EXPECT_NE(error({"--top-k"}).find("--top-k"), std::string::npos);  // no value
+}
+
+TEST(CliChecks, ReadDecimalOnlyAndNameTheRange) {
+    EXPECT_NE(checked(integer_in(1, 64), "010").find("got '010'"), std::string::npos);  // octal
+    EXPECT_EQ(checked(integer_in(1, 64), "64"), "64");
+    EXPECT_EQ(checked(integer_in(1, 64), "65"), "--x: expected an integer in [1, 64], got '65'");
+    EXPECT_NE(checked(integer_in(1, 64), "0x10").find("got '0x10'"), std::string::npos);
+    EXPECT_NE(checked(integer_in(0, int64_t{1} << 24), "x").find("[0, 2^24]"), std::string::npos);
+    EXPECT_EQ(checked(integer_at_least(-1), "-1"), "-1");
+    EXPECT_NE(checked(integer_at_least(0), "-1").find("[0, inf)"), std::string::npos);
+    EXPECT_EQ(checked(any_u64(), "18446744073709551615"), "18446744073709551615");
+    EXPECT_NE(checked(any_u64(), "18446744073709551616").find("--x"), std::string::npos);
+    EXPECT_NE(checked(any_u64(), "-1").find("--x"), std::string::npos);
+    EXPECT_EQ(checked(number_in(0, 1, /*min_excluded=*/true), "1"), "1");
+    EXPECT_NE(checked(number_in(0, 1, /*min_excluded=*/true), "0").find("(0, 1]"),
               std::string::npos);
-    EXPECT_NE(error_of([] {
-                  generation_from_args(make_args({"-n", "-7"}), 1, 0);
-              }).find("-n"),
-              std::string::npos);
-    EXPECT_NE(error_of([] {
-                  generation_from_args(make_args({"--top-p", "2"}), 1, 0);
-              }).find("top_p"),
-              std::string::npos);
-    EXPECT_NE(error_of([] {
-                  generation_from_args(make_args({"--seed", "-1"}), 1, 0);
-              }).find("--seed"),
-              std::string::npos);
-    EXPECT_NE(error_of([] {
-                  generation_from_args(make_args({"--top-k", "3x"}), 1, 0);
-              }).find("--top-k"),
-              std::string::npos);
+    EXPECT_NE(checked(number_at_least(0), "inf").find("[0, inf)"), std::string::npos);
+    EXPECT_EQ(checked(finite_number(), "-2.5"), "-2.5");
+    EXPECT_NE(checked(finite_number(), "nan").find("finite"), std::string::npos);
 }
 
 }  // namespace
