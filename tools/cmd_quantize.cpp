@@ -1,12 +1,12 @@
-// `vkllm quantize SRC DST --type MIX`: llama-quantize for Gemma 4 (synth/model_quantizer.h),
-// then a summary of what was written. The work is in the vkllm_synth library; this file only
+// `vkllm quantize SRC DST --type MIX`: llama-quantize for Gemma 4 (quant/model_quantizer.h),
+// then a summary of what was written. The work is in the vkllm_quant library; this file only
 // maps options.
 
 #include <cstdio>
 #include <stdexcept>
 #include <string>
 
-#include "synth/model_quantizer.h"
+#include "quant/model_quantizer.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -14,14 +14,14 @@ namespace {
 
 constexpr const char* k_mixes = "q8_0, q4_0, q4_k_m, q5_k_m";
 
-synth::QuantizeSpec spec_from(const Args& args) {
-    synth::QuantizeSpec spec;
+quant::QuantizeSpec spec_from(const Args& args) {
+    quant::QuantizeSpec spec;
     const std::string type = args.get_or("--type", "");
-    const auto mix = synth::parse_quant_mix(type);
+    const auto mix = quant::parse_quant_mix(type);
     if (type.empty()) {
         throw std::invalid_argument("--type is required: one of " + std::string(k_mixes));
     }
-    if (!mix || !synth::is_quantized_mix(*mix)) {
+    if (!mix || !quant::is_quantized_mix(*mix)) {
         throw std::invalid_argument("--type needs one of " + std::string(k_mixes) + ", got '" +
                                     type + "'");
     }
@@ -46,10 +46,10 @@ double mib(uint64_t b) {
     return static_cast<double>(b) / (1 << 20);
 }
 
-void print_summary(const std::string& dst, const synth::QuantizeSpec& spec,
-                   const synth::QuantizeSummary& s) {
+void print_summary(const std::string& dst, const quant::QuantizeSpec& spec,
+                   const quant::QuantizeSummary& s) {
     std::printf("%s: %s, %zu tensors (%zu converted), %.2f MiB -> %.2f MiB in %.2f s\n",
-                dst.c_str(), std::string(synth::quant_mix_name(spec.mix)).c_str(), s.n_tensors,
+                dst.c_str(), std::string(quant::quant_mix_name(spec.mix)).c_str(), s.n_tensors,
                 s.n_converted, mib(s.source_bytes), mib(s.file_bytes), s.seconds);
     for (const auto& [type, tot] : s.by_type) {
         std::printf("  %-6s %5zu tensors %12.2f MiB\n", std::string(traits_of(type).name).c_str(),
@@ -67,7 +67,7 @@ int cmd_quantize(const Args& args) {
             "usage: vkllm quantize SRC DST --type MIX [--threads N], MIX one of " +
             std::string(k_mixes));
     }
-    const synth::QuantizeSpec spec = spec_from(args);
+    const quant::QuantizeSpec spec = spec_from(args);
     // Progress on stderr for large tensors, where a real model takes minutes.
     const auto progress = [](std::string_view name, GgmlType from, GgmlType to, size_t i,
                              size_t n) {
@@ -78,7 +78,7 @@ int cmd_quantize(const Args& args) {
                          std::string(traits_of(to).name).c_str());
         }
     };
-    const synth::QuantizeSummary s = synth::quantize_gemma4_file(pos[0], pos[1], spec, progress);
+    const quant::QuantizeSummary s = quant::quantize_gemma4_file(pos[0], pos[1], spec, progress);
     print_summary(pos[1], spec, s);
     return 0;
 }

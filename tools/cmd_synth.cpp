@@ -39,10 +39,10 @@ synth::SynthSpec spec_from(const Args& args) {
     spec.preset = args.get_or("--preset", "");
     if (spec.preset.empty()) throw std::invalid_argument("--preset NAME is required");
     const std::string mix = args.get_or("--quant", "");
-    const auto q = synth::parse_quant_mix(mix);
+    const auto q = quant::parse_quant_mix(mix);
     if (!q) {
         throw std::invalid_argument("--quant needs one of " +
-                                    std::string(synth::quant_mix_names()) + ", got '" + mix + "'");
+                                    std::string(quant::quant_mix_names()) + ", got '" + mix + "'");
     }
     spec.quant = *q;
     if (const auto s = args.get("--seed")) {
@@ -65,7 +65,7 @@ double mib(uint64_t b) {
 void print_summary(const synth::SynthSpec& spec, const std::string& path,
                    const synth::SynthSummary& s) {
     std::printf("%s: preset %s, %s, seed %llu%s%s\n", path.c_str(), spec.preset.c_str(),
-                std::string(synth::quant_mix_name(spec.quant)).c_str(),
+                std::string(quant::quant_mix_name(spec.quant)).c_str(),
                 static_cast<unsigned long long>(spec.seed),
                 spec.split_expert_gate_up ? ", split expert gate/up" : "",
                 spec.untied_head ? ", untied output head" : "");
