@@ -4,7 +4,7 @@
 #include <random>
 #include <vector>
 
-#include "reference/random_blocks.h"
+#include "quant/random_blocks.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/vk/command_stream.h"
 
@@ -21,7 +21,7 @@ uint64_t device_local_bytes(const vk::DeviceInfo& info) {
 void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K) {
     std::mt19937_64 rng(1);
     const uint64_t rows_in_pattern = std::max<uint64_t>(1, (1u << 20) / t.row_bytes);
-    const std::vector<std::byte> pattern = random_quantized(type, rows_in_pattern * K, rng);
+    const std::vector<std::byte> pattern = quant::random_quantized(type, rows_in_pattern * K, rng);
     std::vector<std::byte> part;
     for (size_t p = 0; p < t.parts.size(); ++p) {
         part.resize(t.rows_in(p) * t.row_bytes);

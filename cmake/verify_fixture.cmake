@@ -12,8 +12,8 @@ if(NOT actual STREQUAL EXPECTED)
     message(FATAL_ERROR
         "fixture ${name}: sha256 ${actual} differs from the expected ${EXPECTED} (${SUMS}).\n"
         "A quantized fixture must be byte for byte what llama.cpp's llama-quantize wrote, so a "
-        "change to `vkllm quantize`, the type rules (synth/quant_mix.cpp), the quantizers "
-        "(reference/quantize*.cpp) or the f16 source broke that; for an extracted one, its "
+        "change to `vkllm quantize`, the type rules (quant/quant_mix.cpp), the quantizers "
+        "(quant/quantize*.cpp) or the f16 source broke that; for an extracted one, its "
         ".tar.xz changed.")
 endif()
 file(RENAME ${FILE} ${OUTPUT})

@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
     mapfile -t files < <(git ls-files '*.cpp' '*.h')
 else
-    mapfile -t files < <(find loader reference runtime server synth bench tools tests \
+    mapfile -t files < <(find loader quant reference runtime server synth bench tools tests \
         -name '*.cpp' -o -name '*.h' | grep -v node_modules)
 fi
 if [ "${1:-}" = "--fix" ]; then

@@ -24,13 +24,14 @@ void add_per_layer(GgufWriter& w, const std::string& key, const Gemma4Shape& s, 
 
 }  // namespace
 
-void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, QuantMix mix, uint64_t seed) {
+void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, quant::QuantMix mix, uint64_t seed) {
     w.add_string("general.architecture", "gemma4");
     w.add_string("general.type", "model");
     w.add_string("general.name", s.name);
     w.add_string("general.description",
                  "synthetic Gemma 4 with random weights (vkllm synth, preset " + s.name + ", " +
-                     std::string(quant_mix_name(mix)) + ", seed " + std::to_string(seed) + ")");
+                     std::string(quant::quant_mix_name(mix)) + ", seed " + std::to_string(seed) +
+                     ")");
 }
 
 void add_gemma4_metadata(GgufWriter& w, const Gemma4Shape& s) {
@@ -64,9 +65,9 @@ void add_gemma4_metadata(GgufWriter& w, const Gemma4Shape& s) {
     w.add_u32(a + "expert_feed_forward_length", s.n_ff_expert);
 }
 
-void add_quantization_metadata(GgufWriter& w, QuantMix mix) {
+void add_quantization_metadata(GgufWriter& w, quant::QuantMix mix) {
     w.add_u32("general.quantization_version", 2);
-    w.add_u32("general.file_type", file_type_of(mix));
+    w.add_u32("general.file_type", quant::file_type_of(mix));
 }
 
 }  // namespace vkllm::synth

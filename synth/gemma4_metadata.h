@@ -6,20 +6,20 @@
 #include <cstdint>
 
 #include "loader/gguf_writer.h"
+#include "quant/quant_mix.h"
 #include "synth/gemma4_shape.h"
-#include "synth/quant_mix.h"
 
 namespace vkllm::synth {
 
 // general.architecture, general.type, general.name and general.description (which records the
 // preset, mix and seed, since the weights are random).
-void add_general_metadata(GgufWriter& writer, const Gemma4Shape& shape, QuantMix mix,
+void add_general_metadata(GgufWriter& writer, const Gemma4Shape& shape, quant::QuantMix mix,
                           uint64_t seed);
 
 // Every gemma4.* key of §1.1 the shape implies.
 void add_gemma4_metadata(GgufWriter& writer, const Gemma4Shape& shape);
 
 // general.quantization_version and general.file_type, which llama.cpp's quantizer appends last.
-void add_quantization_metadata(GgufWriter& writer, QuantMix mix);
+void add_quantization_metadata(GgufWriter& writer, quant::QuantMix mix);
 
 }  // namespace vkllm::synth

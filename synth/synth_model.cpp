@@ -10,8 +10,8 @@
 
 #include "loader/gguf_file.h"
 #include "loader/gguf_writer.h"
+#include "quant/row_parallel.h"
 #include "synth/gemma4_metadata.h"
-#include "synth/row_parallel.h"
 #include "synth/synth_vocab.h"
 #include "synth/tensor_stream.h"
 
@@ -57,7 +57,7 @@ SynthPlan make_plan(const SynthSpec& spec, const GgufFile* vocab) {
                                     "' has no experts");
     }
     const TensorLayout layout{spec.split_expert_gate_up, spec.untied_head};
-    p.tensors = plan_tensors(p.shape, layout, spec.quant == QuantMix::F32);
+    p.tensors = plan_tensors(p.shape, layout, spec.quant == quant::QuantMix::F32);
     assign_types(spec.quant, p.shape, p.tensors);
     return p;
 }
@@ -82,7 +82,7 @@ void write_model(const SynthSpec& spec, const SynthPlan& plan, const GgufFile* v
         add_generated_vocab(w, plan.shape.n_vocab);
     }
     add_quantization_metadata(w, spec.quant);
-    const unsigned n_threads = thread_count(spec.n_threads);
+    const unsigned n_threads = quant::thread_count(spec.n_threads);
     const size_t count = plan.tensors.size();
     for (size_t i = 0; i < count; ++i) {
         const PlannedTensor& t = plan.tensors[i];
@@ -107,7 +107,7 @@ SynthSummary write_synthetic_gemma4(const SynthSpec& spec, const std::filesystem
     check_output_path(spec, path);
     const std::optional<GgufFile> vocab = open_vocab(spec);
     const SynthPlan plan = make_plan(spec, vocab ? &*vocab : nullptr);
-    (void)thread_count(spec.n_threads);  // reject a bad count before the output is created
+    (void)quant::thread_count(spec.n_threads);  // reject a bad count before the output is created
 
     std::ofstream out(path, std::ios::binary | std::ios::trunc);
     if (!out) {

@@ -1,7 +1,7 @@
 #pragma once
 // `write_synthetic_gemma4`: a complete Gemma 4 target GGUF with random weights, from a named
-// shape preset (gemma4_shape.h), a quantization mix (quant_mix.h) and a seed. The output passes
-// Gemma4Config::from_gguf and Gemma4WeightsView::bind and follows GGUF conventions (32-byte
+// shape preset (gemma4_shape.h), a quantization mix (quant/quant_mix.h) and a seed. The output
+// passes Gemma4Config::from_gguf and Gemma4WeightsView::bind and follows GGUF conventions (32-byte
 // alignment, tight packing, general.file_type / quantization_version).
 //
 // Streaming: metadata and the tensor table are built first (small); tensor data is generated,
@@ -17,15 +17,16 @@
 #include <string>
 #include <vector>
 
+#include "quant/quant_mix.h"
+#include "quant/type_totals.h"
 #include "synth/gemma4_shape.h"
-#include "synth/quant_mix.h"
 #include "synth/tensor_plan.h"
 
 namespace vkllm::synth {
 
 struct SynthSpec {
     std::string preset = "tiny-dense";
-    QuantMix quant = QuantMix::F16;
+    quant::QuantMix quant = quant::QuantMix::F16;
     uint64_t seed = 1;
     std::optional<uint32_t> n_layer;  // overrides (set_layer_count keeps the layer-type rules)
     std::optional<uint32_t> n_ctx;
@@ -49,18 +50,13 @@ struct SynthPlan {
 // size). Throws std::invalid_argument for a bad spec, ModelFileError for a bad vocab_file.
 SynthPlan plan_synthetic_gemma4(const SynthSpec& spec);
 
-struct TypeTotals {
-    size_t tensors = 0;
-    uint64_t bytes = 0;
-};
-
 struct SynthSummary {
     size_t n_tensors = 0;
     uint64_t n_params = 0;
     uint64_t tensor_bytes = 0;  // data section without padding
     uint64_t file_bytes = 0;
     double seconds = 0.0;
-    std::map<GgmlType, TypeTotals> by_type;
+    std::map<GgmlType, quant::TypeTotals> by_type;
 };
 
 // Called before each tensor is generated: (tensor, index in file order, tensor count).

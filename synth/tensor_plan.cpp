@@ -2,7 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdlib>
+
+#include "quant/tensor_order.h"
 
 namespace vkllm::synth {
 namespace {
@@ -108,23 +109,12 @@ void plan_globals(Planner& p, const Gemma4Shape& s, const TensorLayout& layout) 
     p.pre_norm("per_layer_proj_norm.weight", P);
 }
 
-// -1 for a non-layer tensor, else the N of "blk.N.".
-long layer_of(const std::string& name) {
-    if (name.rfind("blk.", 0) != 0) return -1;
-    return std::strtol(name.c_str() + 4, nullptr, 10);
-}
-
 }  // namespace
 
 uint64_t PlannedTensor::n_elements() const {
     uint64_t n = 1;
     for (uint64_t d : ne) n *= d;
     return n;
-}
-
-bool tensor_order_less(const std::string& a, const std::string& b) {
-    const long la = layer_of(a), lb = layer_of(b);
-    return la != lb ? la < lb : a < b;
 }
 
 std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& s, const TensorLayout& layout,
@@ -139,9 +129,21 @@ std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& s, const TensorLayout
     }
     std::vector<PlannedTensor> out = p.take();
     std::sort(out.begin(), out.end(), [](const PlannedTensor& x, const PlannedTensor& y) {
-        return tensor_order_less(x.name, y.name);
+        return quant::tensor_order_less(x.name, y.name);
     });
     return out;
+}
+
+void assign_types(quant::QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan) {
+    std::vector<quant::TypeRuleTensor> rule_tensors;
+    rule_tensors.reserve(plan.size());
+    for (const PlannedTensor& t : plan) {
+        rule_tensors.push_back(
+            {t.name, t.ne[0], t.is_vector ? 1u : static_cast<uint32_t>(t.ne.size()), t.type});
+    }
+    const std::vector<GgmlType> types =
+        quant::choose_types(mix, {shape.n_layer, shape.n_expert}, rule_tensors);
+    for (size_t i = 0; i < plan.size(); ++i) plan[i].type = types[i];
 }
 
 }  // namespace vkllm::synth

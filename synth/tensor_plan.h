@@ -2,8 +2,9 @@
 // The tensor list of a synthetic Gemma 4 file (gemma4-model.md §2.1-2.3): names, shapes, how the
 // values are drawn, and the storage type, in the order they are written.
 //
-// Order: llama.cpp's quantizer order (non-layer tensors by name, then blk.0, blk.1, ... each by
-// name), which is also the order its Q4_K_M rules count attn_v tensors in (quant_mix.h).
+// Order: llama.cpp's quantizer order (quant/tensor_order.h: non-layer tensors by name, then
+// blk.0, blk.1, ... each by name), which is also the order its Q4_K_M rules count attn_v tensors
+// in (quant/quant_mix.h).
 //
 // Initialisation, chosen so a random model is neither chaotic nor degenerate (and close to what
 // the tiny fixtures hold): matrices N(0, 1/fan_in) with fan_in = ne[0]; pre-norms N(1, 0.2),
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "loader/ggml_type.h"
+#include "quant/quant_mix.h"
 #include "synth/gemma4_shape.h"
 
 namespace vkllm::synth {
@@ -78,7 +80,9 @@ struct PlannedTensor {
 std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& shape, const TensorLayout& layout,
                                         bool all_f32);
 
-// llama.cpp's tensor order: layer index first (non-layer tensors before blk.0), then name.
-bool tensor_order_less(const std::string& a, const std::string& b);
+// Sets `type` on every tensor of `plan` (which must be in file order, from plan_tensors()) by
+// llama.cpp's type rules for `mix`. Throws std::invalid_argument if a row length fits no type
+// (the shape validation prevents it).
+void assign_types(quant::QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan);
 
 }  // namespace vkllm::synth

@@ -5,8 +5,8 @@
 #include <stdexcept>
 #include <vector>
 
-#include "reference/quantize.h"
-#include "synth/row_parallel.h"
+#include "quant/quantize.h"
+#include "quant/row_parallel.h"
 #include "synth/weight_gen.h"
 
 namespace vkllm::synth {
@@ -25,7 +25,7 @@ void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first
     const size_t rb = row_bytes(t.type, t.ne[0]);
     for (uint64_t r = first; r < last; ++r) {
         gen.fill(t.source.row(r), row);
-        const std::vector<std::byte> q = quantize_row(t.type, row);
+        const std::vector<std::byte> q = quant::quantize_row(t.type, row);
         std::memcpy(dst + (r - first) * rb, q.data(), rb);
     }
 }
@@ -44,7 +44,7 @@ void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, Te
         const uint64_t last = std::min(rows, first + batch_rows);
         buf.resize((last - first) * rb);
         if (n_threads > 1 && buf.size() >= k_min_parallel_bytes) {
-            for_row_parts(first, last, n_threads, [&](uint64_t a, uint64_t b) {
+            quant::for_row_parts(first, last, n_threads, [&](uint64_t a, uint64_t b) {
                 encode_rows(t, gen, a, b, buf.data() + (a - first) * rb);
             });
         } else {

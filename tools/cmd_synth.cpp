@@ -17,7 +17,7 @@ double mib(uint64_t b) {
 void print_summary(const synth::SynthSpec& spec, const std::string& path,
                    const synth::SynthSummary& s) {
     std::printf("%s: preset %s, %s, seed %llu%s%s\n", path.c_str(), spec.preset.c_str(),
-                std::string(synth::quant_mix_name(spec.quant)).c_str(),
+                std::string(quant::quant_mix_name(spec.quant)).c_str(),
                 static_cast<unsigned long long>(spec.seed),
                 spec.split_expert_gate_up ? ", split expert gate/up" : "",
                 spec.untied_head ? ", untied output head" : "");

@@ -8,9 +8,9 @@
 
 #include "bench/bench_ops.h"
 #include "bench/model_bench.h"
+#include "quant/model_quantizer.h"
 #include "runtime/model/gemma4_model.h"
 #include "server/server_app.h"
-#include "synth/model_quantizer.h"
 #include "synth/synth_model.h"
 #include "tools/cli_generation.h"
 #include "tools/model_args.h"
@@ -36,7 +36,7 @@ struct SynthArgs {
 struct QuantizeArgs {
     std::string src;
     std::string dst;
-    synth::QuantizeSpec spec;
+    quant::QuantizeSpec spec;
 };
 
 struct TokenizeArgs {

@@ -14,9 +14,9 @@
 #include <memory>
 #include <string_view>
 
+#include "quant/quant_mix.h"
 #include "runtime/vk/device_profile.h"
 #include "synth/gemma4_shape.h"
-#include "synth/quant_mix.h"
 #include "tools/cli_checks.h"
 #include "tools/commands.h"
 
@@ -77,24 +77,24 @@ void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_z
 // `quantized_only`.
 std::vector<std::string> quant_mixes(bool quantized_only) {
     std::vector<std::string> names;
-    std::string_view rest = synth::quant_mix_names();
+    std::string_view rest = quant::quant_mix_names();
     while (!rest.empty()) {
         const size_t comma = std::min(rest.find(','), rest.size());
         std::string_view name = rest.substr(0, comma);
         rest.remove_prefix(std::min(comma + 1, rest.size()));
         while (name.starts_with(' ')) name.remove_prefix(1);
-        if (!quantized_only || synth::is_quantized_mix(*synth::parse_quant_mix(name))) {
+        if (!quantized_only || quant::is_quantized_mix(*quant::parse_quant_mix(name))) {
             names.emplace_back(name);
         }
     }
     return names;
 }
 
-CLI::Option* add_quant_mix(CLI::App& cmd, const std::string& name, synth::QuantMix& mix,
+CLI::Option* add_quant_mix(CLI::App& cmd, const std::string& name, quant::QuantMix& mix,
                            bool quantized_only, const std::string& help) {
     return cmd
         .add_option_function<std::string>(
-            name, [&mix](const std::string& s) { mix = *synth::parse_quant_mix(s); }, help)
+            name, [&mix](const std::string& s) { mix = *quant::parse_quant_mix(s); }, help)
         ->check(CLI::IsMember(quant_mixes(quantized_only)))
         ->required();
 }

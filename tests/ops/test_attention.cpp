@@ -19,8 +19,8 @@
 
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
+#include "quant/quantize.h"
 #include "reference/attention.h"
-#include "reference/quantize.h"
 #include "runtime/ops/attention.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -60,7 +60,7 @@ struct HostCase {
 };
 
 std::vector<std::byte> encode(KvType type, std::span<const float> x) {
-    if (type == KvType::Q8_0) return quantize_row(GgmlType::Q8_0, x);
+    if (type == KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, x);
     std::vector<std::byte> out(x.size() * 2);
     for (size_t i = 0; i < x.size(); ++i) {
         const uint16_t h = f32_to_f16(x[i]);

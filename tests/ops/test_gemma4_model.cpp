@@ -602,7 +602,7 @@ TEST_F(VkTest, Gemma4ModelDecodeDispatchesDoNotGrowWithTheBatch) {
 TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
     synth::SynthSpec spec;
     spec.preset = "tiny-moe";
-    spec.quant = synth::QuantMix::Q4_K_M;
+    spec.quant = quant::QuantMix::Q4_K_M;
     spec.seed = 7;
     spec.n_threads = 1;
     const std::filesystem::path path =
@@ -711,8 +711,8 @@ std::vector<float> tied_head_logits(const GgufFile& f, const reference::Gemma4Re
 
 TEST_F(VkTest, Gemma4ModelSynthSplitExpertsUntiedHeadMatchCpuReference) {
     const std::vector<int32_t> tokens = test_tokens(18, 13);
-    for (const synth::QuantMix mix : {synth::QuantMix::Q4_K_M, synth::QuantMix::Q8_0}) {
-        const std::string mix_name(synth::quant_mix_name(mix));
+    for (const quant::QuantMix mix : {quant::QuantMix::Q4_K_M, quant::QuantMix::Q8_0}) {
+        const std::string mix_name(quant::quant_mix_name(mix));
         SCOPED_TRACE(mix_name);
         synth::SynthSpec spec;
         spec.preset = "tiny-moe";
@@ -745,7 +745,7 @@ TEST_F(VkTest, Gemma4ModelSynthSplitExpertsUntiedHeadMatchCpuReference) {
         std::cout << "[ info     ] synth tiny-moe " << mix_name
                   << " split experts + untied head: max |logit diff| vs CPU " << d << "\n";
         EXPECT_LE(d, k_ref_atol);
-        if (mix != synth::QuantMix::Q4_K_M) continue;  // the failure checks once is enough
+        if (mix != quant::QuantMix::Q4_K_M) continue;  // the failure checks once is enough
 
         const double tied = max_abs_diff(got, tied_head_logits(file, ref, tokens));
         const std::filesystem::path swapped = unique_temp_gguf("synth-layout-swapped", this);

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "quant/random_blocks.h"
 #include "reference/matvec.h"
-#include "reference/random_blocks.h"
 #include "runtime/ops/get_rows.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -26,7 +26,7 @@ void run_get_rows(vk::Context& ctx, GgmlType type, uint32_t K, uint32_t V,
                   std::vector<uint32_t> ids, float scale, std::mt19937_64& rng) {
     SCOPED_TRACE(std::string(traits_of(type).name) + " K=" + std::to_string(K) +
                  " V=" + std::to_string(V) + " tokens=" + std::to_string(ids.size()));
-    const std::vector<std::byte> table = random_quantized(type, size_t{K} * V, rng);
+    const std::vector<std::byte> table = quant::random_quantized(type, size_t{K} * V, rng);
     vk::Arena arena(ctx.device(), vk::MemoryIntent::DeviceLocal, 8 << 20);
     vk::TensorSpans t = arena.allocate_rows(row_bytes(type, K), V);
     ctx.transfer().upload(t, table);

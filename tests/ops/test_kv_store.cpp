@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "loader/fp16.h"
-#include "reference/quantize.h"
+#include "quant/quantize.h"
 #include "runtime/ops/kv_store.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
@@ -24,7 +24,7 @@ struct StoreCase {
 };
 
 std::vector<std::byte> encode_row(ops::KvType type, std::span<const float> row) {
-    if (type == ops::KvType::Q8_0) return quantize_row(GgmlType::Q8_0, row);
+    if (type == ops::KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, row);
     std::vector<std::byte> out(row.size() * 2);
     for (size_t i = 0; i < row.size(); ++i) {
         const uint16_t h = f32_to_f16(row[i]);

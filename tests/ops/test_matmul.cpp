@@ -19,8 +19,8 @@
 #include <utility>
 #include <vector>
 
+#include "quant/random_blocks.h"
 #include "reference/matvec.h"
-#include "reference/random_blocks.h"
 #include "runtime/ops/matmul.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
@@ -54,7 +54,7 @@ void run_matmul(vk::Context& ctx, const MatMulCase& mc, std::mt19937_64& rng) {
     // (vec4 loads when K allows).
     const uint32_t x_stride = mc.K + (mc.M % 2 == 1 ? 1 : 4);
     const uint32_t y_stride = mc.N + 3;
-    const std::vector<std::byte> w = random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
+    const std::vector<std::byte> w = quant::random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.M);
     CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
@@ -244,7 +244,7 @@ TEST_F(MatMulTiles, PrintsPrefillThroughput) {
     const vk::DeviceInfo& info = ctx().device().info();
     for (int pass = 0; pass < 2; ++pass) {  // the first pass wakes the clocks up
         for (const GgmlType type : k_weight_types) {
-            const std::vector<std::byte> w = random_quantized(type, size_t{K} * N, rng);
+            const std::vector<std::byte> w = quant::random_quantized(type, size_t{K} * N, rng);
             const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, K), N);
             ctx().transfer().upload(wt, w);
             time_one(type, wt, {}, pass == 1);

@@ -20,9 +20,9 @@
 #include <vector>
 
 #include "loader/gguf_file.h"
+#include "quant/random_blocks.h"
 #include "reference/gemma4_forward.h"
 #include "reference/matvec.h"
-#include "reference/random_blocks.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/ops/matmul_id.h"
 #include "tests/support/random.h"
@@ -85,7 +85,8 @@ void run_matmul_id(vk::Context& ctx, const IdMmCase& c, std::mt19937_64& rng, bo
     const uint32_t x_stride = c.K + (c.K % 2 == 1 ? 2 : 4);
     const uint32_t y_stride = c.N + 3;
     const uint32_t n_x = c.x_per_slot ? pairs : c.n_tokens;
-    const std::vector<std::byte> w = random_quantized(c.type, size_t{c.K} * c.N * c.n_experts, rng);
+    const std::vector<std::byte> w =
+        quant::random_quantized(c.type, size_t{c.K} * c.N * c.n_experts, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
     CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(c.type, c.K), uint64_t{c.N} * c.n_experts);
@@ -390,7 +391,7 @@ TEST_F(MatMulIdTiles, PrintsExpertMatVecVsMatMul) {
         const uint32_t P = sh.k * sh.T;
         vk::Arena arena(ctx().device(), vk::MemoryIntent::DeviceLocal, 64 << 20);
         const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, sh.K), sh.N * sh.E);
-        const std::vector<std::byte> w = random_quantized(type, size_t{sh.K} * sh.N, rng);
+        const std::vector<std::byte> w = quant::random_quantized(type, size_t{sh.K} * sh.N, rng);
         for (uint32_t e = 0; e < sh.E; ++e) {  // one random expert, repeated
             for (size_t part = 0; part < wt.parts.size(); ++part) {
                 const uint64_t first = wt.first_row(part), rows = wt.rows_in(part);

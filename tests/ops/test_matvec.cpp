@@ -16,8 +16,8 @@
 #include <tuple>
 #include <vector>
 
+#include "quant/random_blocks.h"
 #include "reference/matvec.h"
-#include "reference/random_blocks.h"
 #include "runtime/ops/matvec.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
@@ -38,7 +38,7 @@ void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     // Odd strides (ncols 3) take the scalar x path; multiples of 4 take the vec4 path.
     const uint32_t x_stride = mc.K + (mc.ncols == 3 ? 1 : 4);
     const uint32_t y_stride = mc.N + 3;
-    const std::vector<std::byte> w = random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
+    const std::vector<std::byte> w = quant::random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.ncols);
     CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
@@ -176,7 +176,7 @@ void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
     const uint32_t y_stride = ic.N + 1;
     const uint32_t n_x = ic.x_per_slot ? pairs : ic.n_tokens;
     const std::vector<std::byte> w =
-        random_quantized(ic.type, size_t{ic.K} * ic.N * ic.n_experts, rng);
+        quant::random_quantized(ic.type, size_t{ic.K} * ic.N * ic.n_experts, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
     CaseBuffers b(ctx);
     const vk::TensorSpans wt = b.weight(w, row_bytes(ic.type, ic.K), uint64_t{ic.N} * ic.n_experts);

@@ -15,8 +15,8 @@
 
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
-#include "reference/quantize.h"
-#include "reference/random_blocks.h"
+#include "quant/quantize.h"
+#include "quant/random_blocks.h"
 
 namespace vkllm {
 namespace {
@@ -345,8 +345,10 @@ TEST(Dequant, RejectsBadSizesAndTypes) {
     EXPECT_THROW(dequantize_row(GgmlType::IQ2_XXS, b18, y), std::invalid_argument);
     EXPECT_FALSE(can_dequantize(GgmlType::Q8_K));
     EXPECT_TRUE(can_dequantize(GgmlType::MXFP4));
-    EXPECT_THROW(quantize_row(GgmlType::IQ4_NL, std::vector<float>(32)), std::invalid_argument);
-    EXPECT_THROW(quantize_row(GgmlType::Q4_K, std::vector<float>(32)), std::invalid_argument);
+    EXPECT_THROW(quant::quantize_row(GgmlType::IQ4_NL, std::vector<float>(32)),
+                 std::invalid_argument);
+    EXPECT_THROW(quant::quantize_row(GgmlType::Q4_K, std::vector<float>(32)),
+                 std::invalid_argument);
 }
 
 // ---------------------------------------------------------------- random_quantized
@@ -365,10 +367,10 @@ TEST(RandomQuantized, ValidSaneAndDeterministic) {
                          std::to_string(seed));
             ASSERT_TRUE(can_dequantize(type));
             std::mt19937_64 rng(seed);
-            const auto q = random_quantized(type, 1024, rng);
+            const auto q = quant::random_quantized(type, 1024, rng);
             ASSERT_EQ(q.size(), row_bytes(type, 1024));
             std::mt19937_64 rng2(seed);
-            EXPECT_EQ(q, random_quantized(type, 1024, rng2));
+            EXPECT_EQ(q, quant::random_quantized(type, 1024, rng2));
             std::vector<float> y(1024);
             dequantize_row(type, q, y);
             double sum2 = 0.0;
@@ -386,8 +388,8 @@ TEST(RandomQuantized, ValidSaneAndDeterministic) {
 
 TEST(RandomQuantized, RejectsUnsupported) {
     std::mt19937_64 rng(7);
-    EXPECT_THROW(random_quantized(GgmlType::IQ2_XXS, 256, rng), std::invalid_argument);
-    EXPECT_THROW(random_quantized(GgmlType::Q4_K, 100, rng), std::invalid_argument);
+    EXPECT_THROW(quant::random_quantized(GgmlType::IQ2_XXS, 256, rng), std::invalid_argument);
+    EXPECT_THROW(quant::random_quantized(GgmlType::Q4_K, 100, rng), std::invalid_argument);
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// vkllm quantize (synth/model_quantizer.h): the tiny-dense f16 fixture quantized in-process
+// vkllm quantize (quant/model_quantizer.h): the tiny-dense f16 fixture quantized in-process
 // equals llama.cpp's llama-quantize output byte for byte in every mix (the build-time fixtures,
 // which CMake checked against llama.cpp's sha256); on synthetic f16 models the types equal synth's
 // own tables and the values round-trip within each type's error; the output layout (key order,
@@ -19,13 +19,13 @@
 #include "loader/gguf_writer.h"
 #include "loader/model_file_error.h"
 #include "loader/quant_blocks.h"
-#include "synth/model_quantizer.h"
+#include "quant/model_quantizer.h"
 #include "synth/synth_model.h"
 
 namespace vkllm {
 namespace {
 
-using synth::QuantMix;
+using quant::QuantMix;
 
 const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
 
@@ -63,10 +63,10 @@ std::string first_difference(const std::filesystem::path& got, const std::filesy
 class QuantizeFixture : public ::testing::TestWithParam<QuantMix> {};
 
 TEST_P(QuantizeFixture, EqualsLlamaQuantizeOutputByteForByte) {
-    const std::string mix(synth::quant_mix_name(GetParam()));
+    const std::string mix(quant::quant_mix_name(GetParam()));
     const auto dst = temp_path("fixture-" + mix);
-    const synth::QuantizeSummary s =
-        synth::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", dst, {GetParam(), 2});
+    const quant::QuantizeSummary s =
+        quant::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", dst, {GetParam(), 2});
     EXPECT_EQ(s.n_tensors, 83u);
     EXPECT_EQ(s.n_converted, 41u);  // every matrix; vectors stay f32
     EXPECT_EQ(first_difference(dst, k_models / ("tiny-dense-" + mix + ".gguf")), "");
@@ -78,7 +78,7 @@ INSTANTIATE_TEST_SUITE_P(AllMixes, QuantizeFixture,
                          ::testing::Values(QuantMix::Q8_0, QuantMix::Q4_0, QuantMix::Q4_K_M,
                                            QuantMix::Q5_K_M),
                          [](const ::testing::TestParamInfo<QuantMix>& p) {
-                             return std::string(synth::quant_mix_name(p.param));
+                             return std::string(quant::quant_mix_name(p.param));
                          });
 
 // ---- synthetic f16 models --------------------------------------------------------------------
@@ -144,14 +144,14 @@ class QuantizeSynth : public ::testing::TestWithParam<SynthCase> {};
 // the quantizer's side: order, dimensions, source types); values within the type's error.
 TEST_P(QuantizeSynth, TypesEqualSynthsTableAndValuesRoundTrip) {
     const SynthCase c = GetParam();
-    const std::string tag = std::string(c.preset) + "-" + std::string(synth::quant_mix_name(c.mix));
+    const std::string tag = std::string(c.preset) + "-" + std::string(quant::quant_mix_name(c.mix));
     synth::SynthSpec spec;
     spec.preset = c.preset;
     spec.quant = QuantMix::F16;
     const auto src_path = temp_path(tag + "-f16");
     const auto dst = temp_path(tag);
     synth::write_synthetic_gemma4(spec, src_path);
-    synth::quantize_gemma4_file(src_path, dst, {c.mix, 3});
+    quant::quantize_gemma4_file(src_path, dst, {c.mix, 3});
 
     const GgufFile src = GgufFile::open(src_path);
     const GgufFile out = GgufFile::open(dst);
@@ -166,7 +166,7 @@ TEST_P(QuantizeSynth, TypesEqualSynthsTableAndValuesRoundTrip) {
                                   << traits_of(p.type).name;
         EXPECT_EQ(t.n_dims, p.ne.size()) << p.name;
     }
-    EXPECT_EQ(out.get_u32("general.file_type"), synth::file_type_of(c.mix));
+    EXPECT_EQ(out.get_u32("general.file_type"), quant::file_type_of(c.mix));
     expect_round_trip(src, out);
     std::filesystem::remove(src_path);
     std::filesystem::remove(dst);
@@ -180,15 +180,15 @@ INSTANTIATE_TEST_SUITE_P(Mixes, QuantizeSynth,
                                            SynthCase{"tiny-dense", QuantMix::Q4_0}),
                          [](const ::testing::TestParamInfo<SynthCase>& p) {
                              std::string n = std::string(p.param.preset) + "_" +
-                                             std::string(synth::quant_mix_name(p.param.mix));
+                                             std::string(quant::quant_mix_name(p.param.mix));
                              std::replace(n.begin(), n.end(), '-', '_');
                              return n;
                          });
 
 TEST(Quantize, SameBytesForAnyThreadCount) {
     const auto a = temp_path("threads-1"), b = temp_path("threads-4");
-    synth::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", a, {QuantMix::Q4_K_M, 1});
-    synth::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", b, {QuantMix::Q4_K_M, 4});
+    quant::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", a, {QuantMix::Q4_K_M, 1});
+    quant::quantize_gemma4_file(k_models / "tiny-dense-f16.gguf", b, {QuantMix::Q4_K_M, 4});
     EXPECT_EQ(first_difference(a, b), "");
     std::filesystem::remove(a);
     std::filesystem::remove(b);
@@ -218,7 +218,7 @@ std::filesystem::path write_small_source(const std::string& arch) {
 TEST(Quantize, OutputLayoutFollowsLlamaQuantize) {
     const auto src = write_small_source("gemma4");
     const auto dst = temp_path("small-out");
-    synth::quantize_gemma4_file(src, dst, {QuantMix::Q8_0, 1});
+    quant::quantize_gemma4_file(src, dst, {QuantMix::Q8_0, 1});
     const GgufFile f = GgufFile::open(dst);
     std::vector<std::string> keys;
     for (const GgufKv& kv : f.metadata()) keys.emplace_back(kv.key);
@@ -247,7 +247,7 @@ template <typename E>
 void expect_error(const std::filesystem::path& src, const std::filesystem::path& dst, QuantMix mix,
                   const std::string& needle) {
     try {
-        synth::quantize_gemma4_file(src, dst, {mix, 1});
+        quant::quantize_gemma4_file(src, dst, {mix, 1});
         ADD_FAILURE() << "no error; expected '" << needle << "'";
     } catch (const E& e) {
         EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();

@@ -16,7 +16,7 @@
 
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
-#include "reference/quantize.h"
+#include "quant/quantize.h"
 
 namespace vkllm {
 namespace {
@@ -96,7 +96,7 @@ void check_vector(const Vector& v) {
     const std::vector<float> x = generate(v.gen, v.seed, v.n);
     expect_floats(x, 0, v.in_first);
     expect_floats(x, v.n - 8, v.in_last);
-    const std::vector<std::byte> q = quantize_row(v.type, x);
+    const std::vector<std::byte> q = quant::quantize_row(v.type, x);
     const std::vector<std::byte> want = hex_bytes(v.bytes);
     EXPECT_EQ(to_hex(q), to_hex(want));
     std::vector<float> y(v.n);
@@ -186,12 +186,12 @@ uint16_t u16_at(const std::vector<std::byte>& b, size_t off) {
 }
 
 TEST(QuantVectors, DocumentedScaleFields) {
-    const auto q8 = quantize_row(GgmlType::Q8_0, generate(Gen::A, 1, 32));
+    const auto q8 = quant::quantize_row(GgmlType::Q8_0, generate(Gen::A, 1, 32));
     EXPECT_EQ(u16_at(q8, 0), 0x1f79);
     EXPECT_EQ(f16_to_f32(0x1f79), 0.00729751587f);
-    const auto q4 = quantize_row(GgmlType::Q4_0, generate(Gen::A, 2, 32));
+    const auto q4 = quant::quantize_row(GgmlType::Q4_0, generate(Gen::A, 2, 32));
     EXPECT_EQ(u16_at(q4, 0), 0xafa6);
-    const auto k4 = quantize_row(GgmlType::Q4_K, generate(Gen::K4, 3, 256));
+    const auto k4 = quant::quantize_row(GgmlType::Q4_K, generate(Gen::K4, 3, 256));
     EXPECT_EQ(u16_at(k4, 0), 0x1823);
     EXPECT_EQ(u16_at(k4, 2), 0x20a5);
     const int sc[8] = {8, 16, 22, 31, 39, 49, 53, 63};
@@ -206,7 +206,7 @@ TEST(QuantVectors, DocumentedScaleFields) {
         EXPECT_EQ(got_sc, sc[j]) << j;
         EXPECT_EQ(got_m, mn[j]) << j;
     }
-    const auto k6 = quantize_row(GgmlType::Q6_K, generate(Gen::K6, 4, 256));
+    const auto k6 = quant::quantize_row(GgmlType::Q6_K, generate(Gen::K6, 4, 256));
     EXPECT_EQ(u16_at(k6, 208), 0x0ce9);
     const int s6[16] = {21, 52, -74, -90, 117, 24, 51, -68, -101, -128, -26, 46, 69, -99, -125, 26};
     for (size_t k = 0; k < 16; ++k)
@@ -219,9 +219,9 @@ TEST(QuantVectors, MultiBlockRowIsConcatenation) {
     std::vector<float> x = generate(Gen::A, 1, 32);
     const std::vector<float> x2 = generate(Gen::A, 2, 32);
     x.insert(x.end(), x2.begin(), x2.end());
-    const auto q = quantize_row(GgmlType::Q8_0, x);
-    const auto a = quantize_row(GgmlType::Q8_0, std::span<const float>(x).first(32));
-    const auto b = quantize_row(GgmlType::Q8_0, std::span<const float>(x).last(32));
+    const auto q = quant::quantize_row(GgmlType::Q8_0, x);
+    const auto a = quant::quantize_row(GgmlType::Q8_0, std::span<const float>(x).first(32));
+    const auto b = quant::quantize_row(GgmlType::Q8_0, std::span<const float>(x).last(32));
     ASSERT_EQ(q.size(), 68u);
     EXPECT_TRUE(std::equal(a.begin(), a.end(), q.begin()));
     EXPECT_TRUE(std::equal(b.begin(), b.end(), q.begin() + 34));
@@ -266,7 +266,7 @@ TEST(QuantRoundTrip, ErrorWithinBoundsOnGaussianRows) {
             std::normal_distribution<float> normal(0.0f, 1.0f);
             std::vector<float> x(4096);
             for (auto& v : x) v = normal(rng);
-            const std::vector<std::byte> q = quantize_row(bound.type, x);
+            const std::vector<std::byte> q = quant::quantize_row(bound.type, x);
             ASSERT_EQ(q.size(), row_bytes(bound.type, x.size()));
             std::vector<float> y(x.size());
             dequantize_row(bound.type, q, y);
@@ -287,7 +287,7 @@ TEST(QuantRoundTrip, ZeroAndScaledRows) {
         SCOPED_TRACE(std::string(traits_of(bound.type).name));
         std::vector<float> zeros(512, 0.0f);
         std::vector<float> y(zeros.size());
-        dequantize_row(bound.type, quantize_row(bound.type, zeros), y);
+        dequantize_row(bound.type, quant::quantize_row(bound.type, zeros), y);
         for (float v : y) ASSERT_EQ(v, 0.0f);
         for (float scale : {1e-3f, 100.0f}) {
             SCOPED_TRACE(scale);
@@ -295,7 +295,7 @@ TEST(QuantRoundTrip, ZeroAndScaledRows) {
             std::normal_distribution<float> normal(0.0f, scale);
             std::vector<float> x(512);
             for (auto& v : x) v = normal(rng);
-            dequantize_row(bound.type, quantize_row(bound.type, x), y);
+            dequantize_row(bound.type, quant::quantize_row(bound.type, x), y);
             // Small rows lose a little relative precision to f16 subnormal scales: allow 1.5x.
             EXPECT_LE(rel_rmse(x, y), bound.max_rel_rmse * 1.5 + 1e-6);
         }
@@ -307,16 +307,16 @@ TEST(QuantRoundTrip, ZeroAndScaledRows) {
 TEST(QuantRoundTrip, LegacySignConventions) {
     std::vector<float> x(32, 0.25f);
     x[5] = 2.0f;  // positive extreme -> negative d
-    const auto q4 = quantize_row(GgmlType::Q4_0, x);
+    const auto q4 = quant::quantize_row(GgmlType::Q4_0, x);
     EXPECT_LT(f16_to_f32(static_cast<uint16_t>(std::to_integer<unsigned>(q4[0]) |
                                                (std::to_integer<unsigned>(q4[1]) << 8))),
               0.0f);
     EXPECT_EQ(std::to_integer<unsigned>(q4[2 + 5]) & 15u, 0u);
-    const auto q5 = quantize_row(GgmlType::Q5_0, x);
+    const auto q5 = quant::quantize_row(GgmlType::Q5_0, x);
     EXPECT_LT(f16_to_f32(static_cast<uint16_t>(std::to_integer<unsigned>(q5[0]) |
                                                (std::to_integer<unsigned>(q5[1]) << 8))),
               0.0f);
-    const auto q8 = quantize_row(GgmlType::Q8_0, x);
+    const auto q8 = quant::quantize_row(GgmlType::Q8_0, x);
     EXPECT_EQ(std::to_integer<int>(q8[2 + 5]), 127);
 }
 

@@ -22,14 +22,14 @@
 #include "loader/model_file_error.h"
 #include "loader/quant_blocks.h"
 #include "loader/tokenizer.h"
+#include "quant/quantize.h"
 #include "reference/gemma4_forward.h"
-#include "reference/quantize.h"
 #include "synth/synth_model.h"
 
 namespace vkllm {
 namespace {
 
-using synth::QuantMix;
+using quant::QuantMix;
 using synth::SynthSpec;
 
 const std::filesystem::path k_models = VKLLM_TEST_MODELS_DIR;
@@ -73,7 +73,7 @@ class SynthTinyFile : public ::testing::TestWithParam<MixCase> {};
 
 TEST_P(SynthTinyFile, LoadsBindsAndTokenizes) {
     const MixCase c = GetParam();
-    const std::string tag = std::string(c.preset) + "-" + std::string(synth::quant_mix_name(c.mix));
+    const std::string tag = std::string(c.preset) + "-" + std::string(quant::quant_mix_name(c.mix));
     const auto path = temp_path(tag);
     const synth::SynthSummary sum = synth::write_synthetic_gemma4(spec_of(c.preset, c.mix), path);
 
@@ -81,7 +81,7 @@ TEST_P(SynthTinyFile, LoadsBindsAndTokenizes) {
     EXPECT_EQ(sum.file_bytes, f.file_size());
     EXPECT_EQ(sum.n_tensors, f.tensors().size());
     EXPECT_EQ(f.get_string("general.architecture"), "gemma4");
-    EXPECT_EQ(f.get_u32("general.file_type"), synth::file_type_of(c.mix));
+    EXPECT_EQ(f.get_u32("general.file_type"), quant::file_type_of(c.mix));
     EXPECT_EQ(f.get_u32("general.quantization_version"), 2u);
     const Gemma4Config cfg = Gemma4Config::from_gguf(f);
     const Gemma4WeightsView w = Gemma4WeightsView::bind(f, cfg);
@@ -118,7 +118,7 @@ INSTANTIATE_TEST_SUITE_P(
                       MixCase{"tiny-moe", QuantMix::Q5_K_M}),
     [](const ::testing::TestParamInfo<MixCase>& p) {
         std::string n =
-            std::string(p.param.preset) + "_" + std::string(synth::quant_mix_name(p.param.mix));
+            std::string(p.param.preset) + "_" + std::string(quant::quant_mix_name(p.param.mix));
         std::replace(n.begin(), n.end(), '-', '_');
         return n;
     });
@@ -140,7 +140,7 @@ TEST(SynthTypes, TensorTableEqualsLlamaCppQuantizedFixtures) {
     }};
     for (const auto& [preset, mix] : cases) {
         const std::string file =
-            std::string(preset) + "-" + std::string(synth::quant_mix_name(mix)) + ".gguf";
+            std::string(preset) + "-" + std::string(quant::quant_mix_name(mix)) + ".gguf";
         SCOPED_TRACE(file);
         const GgufFile f = GgufFile::open(k_models / file);
         const synth::SynthPlan plan = synth::plan_synthetic_gemma4(spec_of(preset, mix));
@@ -204,7 +204,7 @@ TEST(SynthTypes, Q4KMRulesAndFallbacks) {
 TEST(SynthTypes, Q5_0QuantizerMatchesHandBuiltBlocks) {
     std::vector<float> x(32);
     for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i - 16);
-    const std::vector<std::byte> q = quantize_row(GgmlType::Q5_0, x);
+    const std::vector<std::byte> q = quant::quantize_row(GgmlType::Q5_0, x);
     ASSERT_EQ(q.size(), 22u);
     std::array<uint8_t, 22> want{0x00, 0x3C, 0x00, 0x00, 0xFF, 0xFF};  // d = 1.0, codes = i
     for (size_t j = 0; j < 16; ++j) want[6 + j] = static_cast<uint8_t>(j * 0x11);
@@ -213,7 +213,7 @@ TEST(SynthTypes, Q5_0QuantizerMatchesHandBuiltBlocks) {
     // Largest magnitude positive: d = -1, codes 31 - i, still exact after decoding.
     for (int i = 0; i < 32; ++i) x[static_cast<size_t>(i)] = static_cast<float>(i - 15);
     std::vector<float> y(32);
-    dequantize_row(GgmlType::Q5_0, quantize_row(GgmlType::Q5_0, x), y);
+    dequantize_row(GgmlType::Q5_0, quant::quantize_row(GgmlType::Q5_0, x), y);
     EXPECT_EQ(x, y);
 }
 

@@ -1,4 +1,4 @@
-#include "synth/row_parallel.h"
+#include "quant/row_parallel.h"
 
 #include <algorithm>
 #include <exception>
@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 
 unsigned thread_count(unsigned requested) {
     if (requested > k_max_threads) {
@@ -41,4 +41,4 @@ void for_row_parts(uint64_t first, uint64_t last, unsigned n_threads,
     }
 }
 
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

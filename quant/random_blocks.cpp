@@ -2,16 +2,16 @@
 // scale/min distributions. The IQ4 and MXFP4 types have no quantiser here, so their payload bits
 // are uniformly random and only the scale fields are constrained to keep values O(1).
 
-#include "reference/random_blocks.h"
+#include "quant/random_blocks.h"
 
 #include <stdexcept>
 #include <string>
 
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
-#include "reference/quantize.h"
+#include "quant/quantize.h"
 
-namespace vkllm {
+namespace vkllm::quant {
 namespace {
 
 void fill_random_bytes(std::vector<std::byte>& out, std::mt19937_64& rng) {
@@ -73,4 +73,4 @@ std::vector<std::byte> random_quantized(GgmlType type, size_t n_elems, std::mt19
     return out;
 }
 
-}  // namespace vkllm
+}  // namespace vkllm::quant

@@ -1,4 +1,4 @@
-#include "synth/model_quantizer.h"
+#include "quant/model_quantizer.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -14,11 +14,11 @@
 #include "loader/gguf_file.h"
 #include "loader/gguf_writer.h"
 #include "loader/quant_blocks.h"
-#include "reference/quantize.h"
-#include "synth/row_parallel.h"
-#include "synth/tensor_plan.h"
+#include "quant/quantize.h"
+#include "quant/row_parallel.h"
+#include "quant/tensor_order.h"
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 namespace {
 
 constexpr uint64_t k_batch_values_per_thread = 1u << 20;  // ~4 MiB of f32 per thread and batch
@@ -218,4 +218,4 @@ QuantizeSummary quantize_gemma4_file(const std::filesystem::path& src_path,
     return s;
 }
 
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

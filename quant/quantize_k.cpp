@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "loader/quant_blocks_detail.h"
-#include "reference/quantize_detail.h"
+#include "quant/quantize_detail.h"
 
 // Bit-exactness (vs llama.cpp and the §5 vectors) needs a*b+c rounded twice; clang would
 // otherwise contract it into an FMA on targets that have one. GCC in ISO mode does not contract.
@@ -17,7 +17,7 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-namespace vkllm::qref {
+namespace vkllm::quant::detail {
 namespace {
 
 float fi(int v) {
@@ -363,4 +363,4 @@ void quant_q6_k(const float* x, std::byte* b) {
     }
 }
 
-}  // namespace vkllm::qref
+}  // namespace vkllm::quant::detail

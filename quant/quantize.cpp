@@ -2,7 +2,7 @@
 // §2.5.2), plus the dispatcher. Arithmetic is kept in f32 in the spec's order on purpose: the
 // Q8_0 and Q4_0 outputs must be bit-identical to llama.cpp's quantize_row_*_ref.
 
-#include "reference/quantize.h"
+#include "quant/quantize.h"
 
 #include <algorithm>
 #include <cmath>
@@ -10,7 +10,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "reference/quantize_detail.h"
+#include "quant/quantize_detail.h"
 
 // Bit-exactness (vs llama.cpp and the §5 vectors) needs a*b+c rounded twice; clang would
 // otherwise contract it into an FMA on targets that have one. GCC in ISO mode does not contract.
@@ -18,12 +18,12 @@
 #pragma STDC FP_CONTRACT OFF
 #endif
 
-namespace vkllm {
+namespace vkllm::quant {
 namespace {
 
-using qref::put_f16;
-using qref::put_u16;
-using qref::put_u8;
+using detail::put_f16;
+using detail::put_u16;
+using detail::put_u8;
 
 void quant_f32(const float* x, std::byte* b) {
     std::memcpy(b, x, sizeof(float));
@@ -147,15 +147,15 @@ BlockFn encoder_for(GgmlType type) {
         case GgmlType::Q8_0:
             return quant_q8_0;
         case GgmlType::Q2_K:
-            return qref::quant_q2_k;
+            return detail::quant_q2_k;
         case GgmlType::Q3_K:
-            return qref::quant_q3_k;
+            return detail::quant_q3_k;
         case GgmlType::Q4_K:
-            return qref::quant_q4_k;
+            return detail::quant_q4_k;
         case GgmlType::Q5_K:
-            return qref::quant_q5_k;
+            return detail::quant_q5_k;
         case GgmlType::Q6_K:
-            return qref::quant_q6_k;
+            return detail::quant_q6_k;
         default:
             return nullptr;
     }
@@ -186,4 +186,4 @@ std::vector<std::byte> quantize_row(GgmlType type, std::span<const float> src) {
     return out;
 }
 
-}  // namespace vkllm
+}  // namespace vkllm::quant

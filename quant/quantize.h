@@ -1,5 +1,5 @@
 #pragma once
-// CPU reference quantisers. For Q8_0, Q4_0, Q4_K and Q6_K the output is bit-identical to
+// Row quantisers on the CPU. For Q8_0, Q4_0, Q4_K and Q6_K the output is bit-identical to
 // llama.cpp's no-imatrix `quantize_row_*_ref` (formats.md §2.5). The other types get correct,
 // reasonable encoders (see the comments in quantize.cpp / quantize_k.cpp for which are exact).
 
@@ -9,7 +9,7 @@
 
 #include "loader/ggml_type.h"
 
-namespace vkllm {
+namespace vkllm::quant {
 
 // True for the types quantize_row() can encode.
 bool can_quantize(GgmlType type);
@@ -18,4 +18,4 @@ bool can_quantize(GgmlType type);
 // Throws std::invalid_argument for an unsupported type or a bad length.
 std::vector<std::byte> quantize_row(GgmlType type, std::span<const float> src);
 
-}  // namespace vkllm
+}  // namespace vkllm::quant

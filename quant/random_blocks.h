@@ -8,10 +8,10 @@
 
 #include "loader/ggml_type.h"
 
-namespace vkllm {
+namespace vkllm::quant {
 
 // n_elems must be a multiple of the block size and can_dequantize(type) must hold; throws
 // std::invalid_argument otherwise. Deterministic for a given rng state.
 std::vector<std::byte> random_quantized(GgmlType type, size_t n_elems, std::mt19937_64& rng);
 
-}  // namespace vkllm
+}  // namespace vkllm::quant

@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <functional>
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 
 // Thread counts above this are a typo, not a machine (and would cost memory per thread).
 constexpr unsigned k_max_threads = 256;
@@ -20,4 +20,4 @@ unsigned thread_count(unsigned requested);
 void for_row_parts(uint64_t first, uint64_t last, unsigned n_threads,
                    const std::function<void(uint64_t, uint64_t)>& fn);
 
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

@@ -1,10 +1,10 @@
-#include "synth/quant_mix.h"
+#include "quant/quant_mix.h"
 
 #include <array>
 #include <stdexcept>
 #include <string>
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 namespace {
 
 struct MixInfo {
@@ -28,7 +28,7 @@ const MixInfo& info(QuantMix mix) {
     for (const MixInfo& m : k_mixes) {
         if (m.mix == mix) return m;
     }
-    throw std::invalid_argument("[synth] unknown quant mix");
+    throw std::invalid_argument("unknown quant mix");
 }
 
 enum class Category {
@@ -220,16 +220,4 @@ std::vector<GgmlType> choose_types(QuantMix mix, const TypeRuleModel& model,
     return types;
 }
 
-void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan) {
-    std::vector<TypeRuleTensor> rule_tensors;
-    rule_tensors.reserve(plan.size());
-    for (const PlannedTensor& t : plan) {
-        rule_tensors.push_back(
-            {t.name, t.ne[0], t.is_vector ? 1u : static_cast<uint32_t>(t.ne.size()), t.type});
-    }
-    const std::vector<GgmlType> types =
-        choose_types(mix, {shape.n_layer, shape.n_expert}, rule_tensors);
-    for (size_t i = 0; i < plan.size(); ++i) plan[i].type = types[i];
-}
-
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

@@ -1,6 +1,6 @@
 #pragma once
 // `quantize_gemma4_file`: what llama.cpp's llama-quantize does to a Gemma 4 GGUF (no imatrix,
-// default options), reimplemented on our loader, writer, type rules and reference quantizers.
+// default options), reimplemented on our loader, writer, type rules and row quantizers.
 // For an f16 converter file the output is byte for byte llama-quantize's (the tiny-dense
 // fixtures are built this way and checked against llama.cpp's sha256 at build time).
 //
@@ -23,10 +23,10 @@
 #include <string_view>
 
 #include "loader/ggml_type.h"
-#include "synth/quant_mix.h"
-#include "synth/synth_model.h"
+#include "quant/quant_mix.h"
+#include "quant/type_totals.h"
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 
 struct QuantizeSpec {
     QuantMix mix = QuantMix::Q8_0;  // a quantized mix (is_quantized_mix)
@@ -52,4 +52,4 @@ QuantizeSummary quantize_gemma4_file(const std::filesystem::path& src,
                                      const std::filesystem::path& dst, const QuantizeSpec& spec,
                                      const QuantizeProgress& progress = {});
 
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

@@ -1,8 +1,8 @@
 #pragma once
 // Per-tensor storage types for a quantization mix, chosen the way llama.cpp's quantizer
 // (src/llama-quant.cpp, no imatrix, default options) chooses them when it converts the
-// converter's f16 file, so a synthetic file has the same type layout as a real one and
-// `vkllm quantize` (model_quantizer.h) writes the types llama-quantize would.
+// converter's f16 file, so `vkllm quantize` (model_quantizer.h) writes the types llama-quantize
+// would and a synthetic file (synth/) has the same type layout as a real one.
 //
 // Rules implemented (Gemma 4 tensor names only):
 // * Only tensors with >= 2 dims whose name ends in "weight" are quantized, except *_norm.weight,
@@ -28,9 +28,9 @@
 #include <string_view>
 #include <vector>
 
-#include "synth/tensor_plan.h"
+#include "loader/ggml_type.h"
 
-namespace vkllm::synth {
+namespace vkllm::quant {
 
 enum class QuantMix { F32, F16, Q8_0, Q4_0, Q4_K_M, Q5_K_M };
 
@@ -59,13 +59,9 @@ struct TypeRuleModel {
 };
 
 // The stored type of every tensor, in the order given, which must be llama.cpp's quantizer
-// order (tensor_order_less): the attn_v rule counts in it. Throws std::invalid_argument if a
-// row length fits no type.
+// order (tensor_order_less, tensor_order.h): the attn_v rule counts in it. Throws
+// std::invalid_argument if a row length fits no type.
 std::vector<GgmlType> choose_types(QuantMix mix, const TypeRuleModel& model,
                                    std::span<const TypeRuleTensor> tensors);
 
-// Sets `type` on every tensor of `plan` (which must be in file order, from plan_tensors()).
-// Throws std::invalid_argument if a row length fits no type (the shape validation prevents it).
-void assign_types(QuantMix mix, const Gemma4Shape& shape, std::vector<PlannedTensor>& plan);
-
-}  // namespace vkllm::synth
+}  // namespace vkllm::quant

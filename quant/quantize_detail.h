@@ -8,7 +8,7 @@
 
 #include "loader/fp16.h"
 
-namespace vkllm::qref {
+namespace vkllm::quant::detail {
 
 // Round to nearest, ties to even, the way llama.cpp does it: adding 1.5*2^23 pushes the integer
 // part into the low mantissa bits under the FPU's default rounding. Valid for |v| <= 4194303.
@@ -36,4 +36,4 @@ void quant_q4_k(const float* x, std::byte* b);
 void quant_q5_k(const float* x, std::byte* b);
 void quant_q6_k(const float* x, std::byte* b);
 
-}  // namespace vkllm::qref
+}  // namespace vkllm::quant::detail
