@@ -110,7 +110,8 @@ int run_ops_bench(const OpsBenchOptions& options) {
 
     std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols,
                 options.repeat);
-    std::printf("%-6s %-14s %10s %10s %9s\n", "type", "K x N", "us", "GB/s", "of copy");
+    std::printf("%-6s %-14s %10s %10s %9s %7s\n", "type", "K x N", "us", "GB/s", "of copy",
+                "copies");
     for (const MatVecShape& s : shapes) {
         for (GgmlType t : types) {
             const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.N);
@@ -122,9 +123,9 @@ int run_ops_bench(const OpsBenchOptions& options) {
                 continue;
             }
             const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
-            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%%\n",
+            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%% %7u\n",
                         std::string(traits_of(t).name).c_str(), shape.c_str(), r->us.median,
-                        r->gbps.median, 100 * frac);
+                        r->gbps.median, 100 * frac, r->copies);
             std::fflush(stdout);
             record.write({{"op", "matvec"},
                           {"type", traits_of(t).name},
@@ -132,6 +133,7 @@ int run_ops_bench(const OpsBenchOptions& options) {
                           {"N", s.N},
                           {"ncols", options.ncols},
                           {"bytes", r->bytes_per_call},
+                          {"weight_copies", r->copies},
                           {"us_median", r->us.median},
                           {"us_min", r->us.min},
                           {"us_max", r->us.max},

@@ -1,7 +1,9 @@
 #pragma once
 // Times record_matvec for one weight type and shape with timestamp queries (warm-up, then
 // `repeat` calls, each fenced by a barrier so calls do not overlap) and reports bytes moved per
-// second against the weights' real size.
+// second against the weights' real size. Calls rotate through copies of the weight totalling at
+// least k_rotation_bytes (more than any GPU's L2 or Infinity Cache), so a small matrix is timed
+// streaming from memory as decode reads it, not from cache.
 
 #include <cstdint>
 #include <optional>
@@ -21,7 +23,16 @@ struct MatVecResult {
     Stats gbps;
     Stats us;
     uint64_t bytes_per_call = 0;
+    uint32_t copies = 1;  // weights rotated through
 };
+
+// 512 MiB: twice the largest last-level GPU cache we know of (MI300X, 256 MiB); an H100 or
+// H200 has 50 MiB of L2.
+inline constexpr uint64_t k_rotation_bytes = 512ull << 20;
+
+// Copies of a `weight_bytes` weight to rotate through: enough to pass k_rotation_bytes, at
+// most a quarter of device memory and at most `repeat`.
+uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repeat);
 
 // Fills every part of a weight with a repeated block of valid random weights (shared with the
 // expert bench): content does not change the timing, and quantizing hundreds of millions of
