@@ -20,8 +20,29 @@ namespace {
 
 // Gemma 4 decode shapes (K x N in GGUF order): 31B FFN up/gate and down, a 26B-A4B expert-sized
 // projection, and the 262k-vocab LM head at the 26B width.
+// The decode mat-vecs of the released sizes (gemma4-model.md §1.5: K = input width, N = rows),
+// each shape once, labelled with the tensors that have it. Routed experts are timed through the
+// real MoE path (bench_expert_ffn); the shared-MLP shapes of 26B-A4B are here.
 const std::vector<MatVecShape> k_default_shapes = {
-    {5376, 21504}, {21504, 5376}, {2816, 2112}, {2816, 262144}};
+    {5376, 21504, "31B ffn_gate/up"},
+    {21504, 5376, "31B ffn_down"},
+    {5376, 8192, "31B attn_q (sliding)"},
+    {5376, 16384, "31B attn_q (full)"},
+    {5376, 4096, "31B attn_k/v (sliding)"},
+    {8192, 5376, "31B attn_output (sliding)"},
+    {5376, 262144, "31B LM head"},
+    {3840, 15360, "12B ffn_gate/up"},
+    {15360, 3840, "12B ffn_down"},
+    {3840, 262144, "12B LM head"},
+    {2816, 2112, "26B-A4B shared ffn_gate/up"},
+    {2112, 2816, "26B-A4B shared ffn_down"},
+    {2816, 4096, "26B-A4B attn_q (sliding)"},
+    {2816, 2048, "26B-A4B attn_k/v (sliding)"},
+    {2816, 262144, "26B-A4B LM head"},
+    {2560, 10240, "E4B ffn_gate/up"},
+    {10240, 2560, "E4B ffn_down"},
+    {2560, 262144, "E4B LM head"},
+};
 
 const std::vector<GgmlType> k_types = {
     GgmlType::F32,  GgmlType::F16,  GgmlType::BF16, GgmlType::Q4_0, GgmlType::Q4_1,
@@ -32,7 +53,8 @@ MatVecShape parse_shape(const std::string& s) {
     const auto x = s.find('x');
     if (x == std::string::npos) throw std::invalid_argument("shape '" + s + "' is not KxN");
     return {static_cast<uint32_t>(std::stoul(s.substr(0, x))),
-            static_cast<uint32_t>(std::stoul(s.substr(x + 1)))};
+            static_cast<uint32_t>(std::stoul(s.substr(x + 1))),
+            {}};
 }
 
 // Prefill expert mat-vec vs grouped mat-mat at the 26B-A4B gate_up shape (2816 x 2 * 704 x 128
@@ -110,27 +132,29 @@ int run_ops_bench(const OpsBenchOptions& options) {
 
     std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols,
                 options.repeat);
-    std::printf("%-6s %-14s %10s %10s %9s %7s\n", "type", "K x N", "us", "GB/s", "of copy",
-                "copies");
+    std::printf("%-6s %-14s %10s %10s %9s %7s  %s\n", "type", "K x N", "us", "GB/s", "of copy",
+                "copies", "tensors");
     for (const MatVecShape& s : shapes) {
         for (GgmlType t : types) {
             const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.N);
             if (s.K % traits_of(t).block_elems != 0) continue;
             const auto r = bench_matvec(ctx, t, s, options.ncols, options.repeat);
             if (!r) {
-                std::printf("%-6s %-14s %10s (does not fit in device memory)\n",
-                            std::string(traits_of(t).name).c_str(), shape.c_str(), "-");
+                std::printf("%-6s %-14s %10s (does not fit in device memory)  %s\n",
+                            std::string(traits_of(t).name).c_str(), shape.c_str(), "-",
+                            s.label.c_str());
                 continue;
             }
             const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
-            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%% %7u\n",
+            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%% %7u  %s\n",
                         std::string(traits_of(t).name).c_str(), shape.c_str(), r->us.median,
-                        r->gbps.median, 100 * frac, r->copies);
+                        r->gbps.median, 100 * frac, r->copies, s.label.c_str());
             std::fflush(stdout);
             record.write({{"op", "matvec"},
                           {"type", traits_of(t).name},
                           {"K", s.K},
                           {"N", s.N},
+                          {"tensors", s.label},
                           {"ncols", options.ncols},
                           {"bytes", r->bytes_per_call},
                           {"weight_copies", r->copies},

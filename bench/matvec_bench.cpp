@@ -53,10 +53,19 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     // Consecutive calls read different copies, so a weight that fits the L2 cache is still
     // streamed from memory, as in decode, where each matrix is read once per token.
     const uint32_t copies = rotation_copies(weight_bytes, device_local, repeat);
+    // One upload, then device-side copies: filling hundreds of MiB from the host per shape and
+    // type would dominate a bench run on a lent GPU.
     std::vector<vk::TensorSpans> w;
-    for (uint32_t c = 0; c < copies; ++c) {
-        w.push_back(arena.allocate_rows(row_bytes(type, shape.K), shape.N));
-        upload_pattern(ctx, w.back(), type, shape.K);
+    w.push_back(arena.allocate_rows(row_bytes(type, shape.K), shape.N));
+    upload_pattern(ctx, w.back(), type, shape.K);
+    if (copies > 1) {
+        vk::CommandStream copy(ctx.device());
+        copy.begin();
+        for (uint32_t c = 1; c < copies; ++c) {
+            w.push_back(arena.allocate_rows(row_bytes(type, shape.K), shape.N));
+            for (size_t p = 0; p < w[0].parts.size(); ++p) copy.copy(w[0].parts[p], w[c].parts[p]);
+        }
+        copy.submit_and_wait();
     }
     const vk::BufferSpan x = arena.allocate(uint64_t{shape.K} * ncols * 4);
     const vk::BufferSpan y = arena.allocate(uint64_t{shape.N} * ncols * 4);

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 
 #include "bench/stats.h"
 #include "loader/ggml_type.h"
@@ -15,8 +16,9 @@
 namespace vkllm::bench {
 
 struct MatVecShape {
-    uint32_t K;  // inner (ne0)
-    uint32_t N;  // rows (ne1)
+    uint32_t K = 0;     // inner (ne0)
+    uint32_t N = 0;     // rows (ne1)
+    std::string label;  // which tensors of which model have this shape; empty for --shapes
 };
 
 struct MatVecResult {

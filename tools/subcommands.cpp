@@ -160,7 +160,7 @@ Command add_bench_ops(CLI::App& bench, const std::string& command_line) {
     cmd->add_option("--shapes", o->shapes, "matrix shapes KxN, e.g. 5376x21504,...")
         ->delimiter(',')
         ->allow_extra_args(false)
-        ->default_str("Gemma 4's");
+        ->default_str("the released sizes' decode shapes");
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");
     return command(cmd, o, cmd_bench_ops);
 }

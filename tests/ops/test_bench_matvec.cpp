@@ -22,7 +22,7 @@ TEST(BenchRotation, CopiesPassTheRotationBytesWithinAQuarterOfMemory) {
 using BenchMatVec = VkTest;
 
 TEST_F(BenchMatVec, RotatesThroughCopiesAndReportsARate) {
-    const auto r = bench::bench_matvec(ctx(), GgmlType::Q8_0, {256, 64}, 1, 3);
+    const auto r = bench::bench_matvec(ctx(), GgmlType::Q8_0, {256, 64, "test"}, 1, 3);
     ASSERT_TRUE(r.has_value());
     EXPECT_EQ(r->copies, 3u);
     EXPECT_EQ(r->bytes_per_call, 64u * 8 * 34 + 256u * 4 + 64u * 4);
