@@ -8,6 +8,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "bench/bench_record.h"
 #include "bench/copy_bandwidth.h"
@@ -94,10 +96,37 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
     }
 }
 
+// The driver's statistics of every mat-vec and matmul pipeline the bench created (register
+// counts and spills on drivers that report them), to tell spilling variants from slow ones.
+void report_pipeline_statistics(vk::Context& ctx, BenchRecord& record) {
+    if (!ctx.device().captures_pipeline_statistics()) {
+        std::printf(
+            "\npipeline statistics: not reported by this driver "
+            "(VK_KHR_pipeline_executable_properties)\n");
+        return;
+    }
+    std::printf("\npipeline statistics (driver-reported):\n");
+    for (const vk::Pipeline* p : ctx.pipelines().all()) {
+        const vk::PipelineDesc& d = p->desc();
+        if (d.module.rfind("matvec", 0) != 0 && d.module.rfind("matmul", 0) != 0) continue;
+        const std::vector<vk::PipelineStatistic> stats = p->statistics();
+        std::string line;
+        nlohmann::json values = nlohmann::json::object();
+        for (const vk::PipelineStatistic& st : stats) {
+            line += " " + st.name + "=" + st.value + ";";
+            values[st.executable + ": " + st.name] = st.value;
+        }
+        std::printf("  %s:%s\n", d.key().c_str(), line.c_str());
+        record.write(
+            {{"op", "pipeline_statistics"}, {"pipeline", d.key()}, {"statistics", values}});
+    }
+}
+
 }  // namespace
 
 int run_ops_bench(const OpsBenchOptions& options) {
     vk::ContextOptions o;
+    o.capture_pipeline_statistics = true;
     o.device = options.device;
     vk::Context ctx(std::move(o));
     const auto& info = ctx.device().info();
@@ -166,6 +195,7 @@ int run_ops_bench(const OpsBenchOptions& options) {
         }
     }
     bench_expert_ffn(ctx, types, options.repeat, record);
+    report_pipeline_statistics(ctx, record);
     std::printf("\nresults appended to %s\n", record.path().c_str());
     return 0;
 }

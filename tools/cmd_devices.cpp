@@ -70,6 +70,8 @@ void print_device(const vk::DeviceInfo& d, const std::optional<vk::DeviceProfile
     std::printf("  fp16 math         %s   int8 math %s\n", yes_no(d.fp16_math),
                 yes_no(d.int8_math));
     std::printf("  16/8-bit storage  %s / %s\n", yes_no(d.storage_16bit), yes_no(d.storage_8bit));
+    std::printf("  pipeline stats    %s (registers and spills in `vkllm bench ops`)\n",
+                yes_no(d.pipeline_statistics));
     std::printf("  maxStorageBufferRange     %llu bytes (%.0f MiB)\n",
                 static_cast<unsigned long long>(d.max_storage_buffer_range),
                 static_cast<double>(d.max_storage_buffer_range) / (1 << 20));

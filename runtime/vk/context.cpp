@@ -18,7 +18,8 @@ DeviceInfo device_for(const Instance& instance, const ContextOptions& o) {
 
 Context::Context(ContextOptions options)
     : instance_(instance_options(options)),
-      device_(instance_, device_for(instance_, options), options.limits),
+      device_(instance_, device_for(instance_, options), options.limits,
+              options.capture_pipeline_statistics),
       pipelines_(device_, options.pipeline_cache_dir),
       device_arena_(device_, MemoryIntent::DeviceLocal),
       transfer_(device_) {}

@@ -24,6 +24,8 @@ struct ContextOptions {
     std::filesystem::path pipeline_cache_dir;  // "" default location, "none" off
     // Present the device as this GPU (device_profile.h); unset: VKLLM_DEVICE_PROFILE, if set.
     std::optional<DeviceProfile> profile;
+    // Capture per-pipeline driver statistics where supported (Pipeline::statistics; benchmarks).
+    bool capture_pipeline_statistics = false;
 };
 
 class Context {

@@ -86,7 +86,8 @@ DeviceInfo select_device(const Instance& instance, std::string_view spec) {
                                 "'; devices are:" + describe(devices));
 }
 
-Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides overrides)
+Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides overrides,
+               bool capture_statistics)
     : info_(info) {
     require_supported(info_);
     vkGetPhysicalDeviceMemoryProperties(info_.handle, &memory_);
@@ -107,6 +108,11 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
     f12.storageBuffer8BitAccess = VK_TRUE;
     f12.shaderFloat16 = info_.fp16_math ? VK_TRUE : VK_FALSE;
     f12.shaderInt8 = info_.int8_math ? VK_TRUE : VK_FALSE;
+    const bool statistics = capture_statistics && info_.pipeline_statistics;
+    VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec{};
+    exec.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+    exec.pipelineExecutableInfo = VK_TRUE;
+    if (statistics) f12.pNext = &exec;
     VkPhysicalDeviceVulkan11Features f11{};
     f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
     f11.pNext = &f12;
@@ -115,14 +121,15 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
     features.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2;
     features.pNext = &f11;
 
-    const char* extensions[] = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+    std::vector<const char*> extensions = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
+    if (statistics) extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
     VkDeviceCreateInfo create{};
     create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     create.pNext = &features;
     create.queueCreateInfoCount = static_cast<uint32_t>(queues.size());
     create.pQueueCreateInfos = queues.data();
-    create.enabledExtensionCount = 1;
-    create.ppEnabledExtensionNames = extensions;
+    create.enabledExtensionCount = static_cast<uint32_t>(extensions.size());
+    create.ppEnabledExtensionNames = extensions.data();
     check(vkCreateDevice(info_.handle, &create, nullptr, &device_), "vkCreateDevice");
     (void)instance;
 
@@ -132,6 +139,13 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
     }
     push_descriptor_ = reinterpret_cast<PFN_vkCmdPushDescriptorSetKHR>(
         vkGetDeviceProcAddr(device_, "vkCmdPushDescriptorSetKHR"));
+    if (statistics) {
+        executable_properties_ = reinterpret_cast<PFN_vkGetPipelineExecutablePropertiesKHR>(
+            vkGetDeviceProcAddr(device_, "vkGetPipelineExecutablePropertiesKHR"));
+        executable_statistics_ = reinterpret_cast<PFN_vkGetPipelineExecutableStatisticsKHR>(
+            vkGetDeviceProcAddr(device_, "vkGetPipelineExecutableStatisticsKHR"));
+        if (!executable_properties_) executable_statistics_ = nullptr;
+    }
 
     limits_.max_binding_bytes = info_.max_storage_buffer_range;
     limits_.max_allocation_bytes = info_.max_memory_allocation_size;

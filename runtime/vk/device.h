@@ -29,7 +29,10 @@ struct EffectiveLimits {
 
 class Device {
   public:
-    Device(const Instance& instance, const DeviceInfo& info, LimitOverrides overrides = {});
+    // `capture_statistics`: where the device reports pipeline statistics, enable them and create
+    // every pipeline with them captured (Pipeline::statistics); a benchmark-only cost.
+    Device(const Instance& instance, const DeviceInfo& info, LimitOverrides overrides = {},
+           bool capture_statistics = false);
     ~Device();
     Device(const Device&) = delete;
     Device& operator=(const Device&) = delete;
@@ -42,6 +45,14 @@ class Device {
     VkQueue transfer_queue() const { return transfer_queue_; }  // VK_NULL_HANDLE when none
     const VkPhysicalDeviceMemoryProperties& memory_properties() const { return memory_; }
     PFN_vkCmdPushDescriptorSetKHR push_descriptor_fn() const { return push_descriptor_; }
+    // Non-null only when statistics are captured.
+    PFN_vkGetPipelineExecutablePropertiesKHR executable_properties_fn() const {
+        return executable_properties_;
+    }
+    PFN_vkGetPipelineExecutableStatisticsKHR executable_statistics_fn() const {
+        return executable_statistics_;
+    }
+    bool captures_pipeline_statistics() const { return executable_statistics_ != nullptr; }
     void wait_idle() const;
 
   private:
@@ -52,6 +63,8 @@ class Device {
     VkQueue compute_queue_ = VK_NULL_HANDLE;
     VkQueue transfer_queue_ = VK_NULL_HANDLE;
     PFN_vkCmdPushDescriptorSetKHR push_descriptor_ = nullptr;
+    PFN_vkGetPipelineExecutablePropertiesKHR executable_properties_ = nullptr;
+    PFN_vkGetPipelineExecutableStatisticsKHR executable_statistics_ = nullptr;
 };
 
 // All devices, in enumeration order.

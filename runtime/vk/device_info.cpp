@@ -118,6 +118,12 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
 
     VkPhysicalDeviceVulkan12Features f12{};
     f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
+    // Chained only when the extension is there: its feature struct means nothing otherwise.
+    const bool has_pipeline_exec =
+        has_extension(device, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+    VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec{};
+    exec.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
+    if (has_pipeline_exec) f12.pNext = &exec;
     VkPhysicalDeviceVulkan11Features f11{};
     f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
     f11.pNext = &f12;
@@ -130,6 +136,7 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
     info.fp16_math = f12.shaderFloat16;
     info.int8_math = f12.shaderInt8;
     info.push_descriptor = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
+    info.pipeline_statistics = has_pipeline_exec && exec.pipelineExecutableInfo == VK_TRUE;
 
     VkPhysicalDeviceMemoryProperties mem{};
     vkGetPhysicalDeviceMemoryProperties(device, &mem);

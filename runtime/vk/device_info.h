@@ -36,6 +36,9 @@ struct DeviceInfo {
     bool storage_16bit = false;
     bool storage_8bit = false;
     bool push_descriptor = false;
+    // VK_KHR_pipeline_executable_properties with pipelineExecutableInfo: the driver reports
+    // per-pipeline statistics (registers, spills) that `vkllm bench ops` prints.
+    bool pipeline_statistics = false;
     bool timestamps = false;
     double timestamp_period_ns = 0;
 

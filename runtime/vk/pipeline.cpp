@@ -88,6 +88,9 @@ Pipeline::Pipeline(const Device& device, VkPipelineCache cache, const PipelineDe
     info.stage.pName = "main";
     info.stage.pSpecializationInfo = desc.spec.empty() ? nullptr : &spec;
     info.layout = layout_;
+    if (device_.captures_pipeline_statistics()) {
+        info.flags = VK_PIPELINE_CREATE_CAPTURE_STATISTICS_BIT_KHR;
+    }
     const VkResult r = vkCreateComputePipelines(dev, cache, 1, &info, nullptr, &pipeline_);
     vkDestroyShaderModule(dev, module, nullptr);
     if (r != VK_SUCCESS) {
@@ -95,6 +98,55 @@ Pipeline::Pipeline(const Device& device, VkPipelineCache cache, const PipelineDe
         vkDestroyDescriptorSetLayout(dev, set_layout_, nullptr);
         throw VulkanError("vkCreateComputePipelines(" + desc.module + ")", r);
     }
+}
+
+std::vector<PipelineStatistic> Pipeline::statistics() const {
+    std::vector<PipelineStatistic> out;
+    const auto props_fn = device_.executable_properties_fn();
+    const auto stats_fn = device_.executable_statistics_fn();
+    if (!props_fn || !stats_fn) return out;
+    VkDevice dev = device_.get();
+    VkPipelineInfoKHR pinfo{};
+    pinfo.sType = VK_STRUCTURE_TYPE_PIPELINE_INFO_KHR;
+    pinfo.pipeline = pipeline_;
+    uint32_t n = 0;
+    if (props_fn(dev, &pinfo, &n, nullptr) != VK_SUCCESS) return out;
+    std::vector<VkPipelineExecutablePropertiesKHR> props(n);
+    for (auto& p : props) p.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_PROPERTIES_KHR;
+    if (props_fn(dev, &pinfo, &n, props.data()) != VK_SUCCESS) return out;
+    for (uint32_t e = 0; e < n; ++e) {
+        VkPipelineExecutableInfoKHR einfo{};
+        einfo.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_INFO_KHR;
+        einfo.pipeline = pipeline_;
+        einfo.executableIndex = e;
+        uint32_t m = 0;
+        if (stats_fn(dev, &einfo, &m, nullptr) != VK_SUCCESS) continue;
+        std::vector<VkPipelineExecutableStatisticKHR> stats(m);
+        for (auto& st : stats) st.sType = VK_STRUCTURE_TYPE_PIPELINE_EXECUTABLE_STATISTIC_KHR;
+        if (stats_fn(dev, &einfo, &m, stats.data()) != VK_SUCCESS) continue;
+        for (uint32_t k = 0; k < m; ++k) {
+            const VkPipelineExecutableStatisticKHR& st = stats[k];
+            std::string value;
+            switch (st.format) {
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_BOOL32_KHR:
+                    value = st.value.b32 ? "true" : "false";
+                    break;
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_INT64_KHR:
+                    value = std::to_string(st.value.i64);
+                    break;
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_UINT64_KHR:
+                    value = std::to_string(st.value.u64);
+                    break;
+                case VK_PIPELINE_EXECUTABLE_STATISTIC_FORMAT_FLOAT64_KHR:
+                    value = std::to_string(st.value.f64);
+                    break;
+                default:
+                    value = "?";
+            }
+            out.push_back({props[e].name, st.name, value});
+        }
+    }
+    return out;
 }
 
 Pipeline::~Pipeline() {
@@ -168,6 +220,12 @@ const Pipeline& PipelineCache::get(const PipelineDesc& desc) {
         }
     }
     return *it->second;
+}
+
+std::vector<const Pipeline*> PipelineCache::all() const {
+    std::vector<const Pipeline*> out;
+    for (const auto& [key, p] : pipelines_) out.push_back(p.get());
+    return out;
 }
 
 }  // namespace vkllm::vk

@@ -25,6 +25,14 @@ struct PipelineDesc {
     std::string key() const;
 };
 
+// One statistic a driver reports for a pipeline executable (e.g. NVIDIA's register count, a
+// spill size), formatted as text.
+struct PipelineStatistic {
+    std::string executable;  // the executable's name (one per shader stage or variant)
+    std::string name;
+    std::string value;
+};
+
 class Pipeline {
   public:
     Pipeline(const Device& device, VkPipelineCache cache, const PipelineDesc& desc);
@@ -35,6 +43,8 @@ class Pipeline {
     VkPipeline get() const { return pipeline_; }
     VkPipelineLayout layout() const { return layout_; }
     const PipelineDesc& desc() const { return desc_; }
+    // Empty unless the device captures statistics (Device::captures_pipeline_statistics).
+    std::vector<PipelineStatistic> statistics() const;
 
   private:
     const Device& device_;  // borrowed
@@ -64,6 +74,8 @@ class PipelineCache {
     // Get-or-create by description key.
     const Pipeline& get(const PipelineDesc& desc);
     size_t pipeline_count() const { return pipelines_.size(); }
+    // Every pipeline created so far, in key order.
+    std::vector<const Pipeline*> all() const;
 
   private:
     const Device& device_;  // borrowed

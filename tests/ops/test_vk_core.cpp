@@ -90,6 +90,34 @@ TEST(VkCoreLimits, LargeTensorIsSplitIntoBindingSizedPartsOfWholeRows) {
     for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
 }
 
+// `vkllm bench ops` asks for driver statistics: captured where the device reports them (real
+// GPUs: registers, spills), quietly absent elsewhere (lavapipe), and never a validation message.
+TEST(VkCorePipelineStatistics, CapturedWhereTheDeviceReportsThem) {
+    std::string reason;
+    if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
+    ValidationLog log;
+    vk::ContextOptions o;
+    o.validation = std::getenv("VKLLM_TEST_NO_VALIDATION") == nullptr;
+    o.sink = [&log](vk::MessageSeverity, const std::string& m) { log.add(m); };
+    o.pipeline_cache_dir = "none";
+    o.capture_pipeline_statistics = true;
+    vk::Context c(std::move(o));
+    vk::BufferSpan a = c.device_arena().allocate(1024);
+    vk::CommandStream cs(c.device());
+    cs.begin();
+    ops::record_fill(c, cs, a, 256, 1.0f);
+    cs.submit_and_wait();
+    ASSERT_FALSE(c.pipelines().all().empty());
+    const std::vector<vk::PipelineStatistic> stats = c.pipelines().all().front()->statistics();
+    EXPECT_EQ(c.device().captures_pipeline_statistics(), c.device().info().pipeline_statistics);
+    EXPECT_EQ(!stats.empty(), c.device().captures_pipeline_statistics());
+    for (const vk::PipelineStatistic& st : stats) {
+        EXPECT_FALSE(st.name.empty());
+        EXPECT_FALSE(st.value.empty());
+    }
+    for (const std::string& m : log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
 TEST(VkCorePipelineCache, SecondStartLoadsTheCacheFromDisk) {
     std::string reason;
     if (!shared_vk_env(&reason)) GTEST_SKIP() << reason;
