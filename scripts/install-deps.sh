@@ -4,7 +4,7 @@
 set -euo pipefail
 packages=(
     build-essential cmake ninja-build pkg-config git
-    libvulkan-dev glslc spirv-headers libshaderc-dev
+    libvulkan-dev glslc spirv-headers spirv-tools libshaderc-dev
     nlohmann-json3-dev libasio-dev libcli11-dev googletest libgtest-dev libgmock-dev
     mesa-vulkan-drivers vulkan-validationlayers vulkan-tools
     clang-format python3
