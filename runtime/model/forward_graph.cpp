@@ -74,18 +74,16 @@ void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, u
 
 const std::vector<AttentionRun>& Gemma4Model::Impl::attention_runs(const Step& step, uint32_t l) {
     const Gemma4LayerConfig& L = cfg.layers[l];
-    for (const AttentionKind& k : attention_kinds) {
-        if (k.sliding == L.is_sliding && k.head_dim == L.head_dim && k.n_heads == L.n_heads &&
-            k.n_kv_heads == L.n_kv_heads) {
-            return k.runs;
-        }
+    const AttentionKind kind = AttentionKind::of(L);
+    for (const auto& [k, runs] : attention_kinds) {
+        if (k == kind) return runs;
     }
-    AttentionKind kind{L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads, {}};
+    std::vector<AttentionRun> runs;
     plan_runs(step, {L.head_dim, L.n_heads, L.n_kv_heads},
               L.is_sliding ? step.swa_seqs : step.global_seqs, kv_k[L.kv_source], kv_v[L.kv_source],
-              kind.runs);
-    attention_kinds.push_back(std::move(kind));
-    return attention_kinds.back().runs;
+              runs);
+    attention_kinds.emplace_back(kind, std::move(runs));
+    return attention_kinds.back().second;
 }
 
 void Gemma4Model::Impl::plan_runs(const Step& step, const ops::AttentionShape& shape,

@@ -2,6 +2,7 @@
 // Internals of Gemma4Model (gemma4_model.h), shared by gemma4_model.cpp (API, planning, steps)
 // and forward_graph.cpp (recording the layers). docs/design/forward.md has the design.
 
+#include <compare>
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -78,6 +79,19 @@ struct Step {
     }
 };
 
+// What makes two layers' attentions plan alike in a step: sliding or global (which regions and
+// slot maps), and the head shape. One plan per kind and step (forward_graph.cpp); the memory
+// planner sizes the upload pool for one per kind.
+struct AttentionKind {
+    bool sliding = false;
+    uint32_t head_dim = 0, n_heads = 0, n_kv_heads = 0;
+
+    static AttentionKind of(const Gemma4LayerConfig& L) {
+        return {L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads};
+    }
+    auto operator<=>(const AttentionKind&) const = default;
+};
+
 // The attention of a step for one kind of layer, as one or more runs over consecutive columns
 // (more only when the split-K scratch cannot hold the whole batch: caches spanning bindings).
 struct AttentionRun {
@@ -119,12 +133,7 @@ struct Gemma4Model::Impl {
     } buf;
     UploadPool pool;
     // Attention runs of the current step by layer kind, shared by the layers of that kind.
-    struct AttentionKind {
-        bool sliding;
-        uint32_t head_dim, n_heads, n_kv_heads;
-        std::vector<AttentionRun> runs;
-    };
-    std::vector<AttentionKind> attention_kinds;
+    std::vector<std::pair<AttentionKind, std::vector<AttentionRun>>> attention_kinds;
     vk::CommandStream cs;
     uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
 

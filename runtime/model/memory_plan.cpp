@@ -7,7 +7,6 @@
 #include <set>
 #include <stdexcept>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "loader/align.h"
@@ -51,12 +50,10 @@ ScratchLayout make_layout(const Gemma4Config& c, const ModelOptions& o) {
     return s;
 }
 
-// Kinds of attention layer (sliding or not, head shape): each kind gets its own plan per step.
+// Kinds of attention layer (AttentionKind): each gets its own plan per step.
 uint32_t attention_kinds(const Gemma4Config& c) {
-    std::set<std::tuple<bool, uint32_t, uint32_t, uint32_t>> kinds;
-    for (const Gemma4LayerConfig& L : c.layers) {
-        kinds.emplace(L.is_sliding, L.head_dim, L.n_heads, L.n_kv_heads);
-    }
+    std::set<AttentionKind> kinds;
+    for (const Gemma4LayerConfig& L : c.layers) kinds.insert(AttentionKind::of(L));
     return static_cast<uint32_t>(kinds.size());
 }
 
