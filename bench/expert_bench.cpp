@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/matvec_bench.h"
+#include "bench/warm_up.h"
 #include "runtime/ops/matmul_id.h"
 #include "runtime/vk/command_stream.h"
 
@@ -56,7 +57,11 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
 
     vk::CommandStream cs(ctx.device(), 4 * static_cast<uint32_t>(repeat) + 8);
     std::vector<double> mv, mm;
-    for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches, clocks and pipelines
+    warm_up(ctx, [&](vk::CommandStream& stream, uint32_t) {
+        ops::record_matvec_id(ctx, stream, v);
+        ops::record_matmul_id(ctx, stream, m);
+    });
+    for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches right before the timed pass
         cs.begin();
         std::vector<uint32_t> marks;
         for (int i = 0; i < repeat; ++i) {

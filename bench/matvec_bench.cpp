@@ -4,6 +4,7 @@
 #include <random>
 #include <vector>
 
+#include "bench/warm_up.h"
 #include "quant/random_blocks.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/vk/command_stream.h"
@@ -86,7 +87,11 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     std::vector<double> us, gbps;
     a.weight = {&w[0], type, shape.K, shape.N};
     const uint64_t bytes = ops::matvec_bytes(a);
-    for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms clocks and pipelines
+    warm_up(ctx, [&](vk::CommandStream& s, uint32_t i) {
+        a.weight = {&w[i % copies], type, shape.K, shape.N};
+        ops::record_matvec(ctx, s, a);
+    });
+    for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches right before the timed pass
         cs.begin();
         std::vector<std::pair<uint32_t, uint32_t>> marks;
         for (int i = 0; i < repeat; ++i) {

@@ -5,12 +5,16 @@
 #   here:   cmake -S . -B .devbuild -G Ninja -DCMAKE_BUILD_TYPE=Release -DVKLLM_BUILD_TESTS=OFF \
 #             && ninja -C .devbuild vkllm
 #           (and once: download the Vulkan loader .debs into .gl/, see the device tool's README)
-#   there:  bash scripts/device-bench.sh ops|all|tests|PRESET OUT_DIR   (all = ops, 31b, 26b-a4b)
+#   there:  bash scripts/device-bench.sh WHAT[,WHAT...] OUT_DIR
+#           WHAT: ops | tests | all (= ops, 31b, 26b-a4b) | PRESET (a vkllm synth preset, e.g. 31b)
 #
 # `tests` runs the op/model suite on the GPU (issue #10: real 32-lane execution). Build it here
-# with -DVKLLM_BUILD_TESTS=ON into .devbuild and carry .devbuild: the test binary has this
-# checkout's absolute paths (/work/main/...) compiled in, so the script links them there. Without
-# the validation layer on the machine it runs with VKLLM_TEST_NO_VALIDATION=1 and says so.
+# with -DVKLLM_BUILD_TESTS=ON and carry .devbuild/vkllm and .devbuild/tests/vkllm_op_tests: the
+# test binary has this checkout's absolute paths (/work/main/...) compiled in, so the script links
+# them there, and makes the fixture models (build/fixtures/models) from the tracked ones the way the
+# build does. The Khronos validation layer comes from a carried .gl/extra/vulkan-validationlayers
+# .deb, unpacked under /tmp (never /); without it the tests run with VKLLM_TEST_NO_VALIDATION=1 and
+# the script says so.
 #
 # `ops` runs the kernel roofline bench (copy bandwidth, mat-vec per type and shape); a preset such
 # as `31b` or `26b-a4b` writes a full-size synthetic Q4_K_M model of that shape to local disk (about 18 / 16 GB,
@@ -19,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage="usage: device-bench.sh ops|all|tests|PRESET OUT_DIR  (PRESET: a vkllm synth preset, e.g. 31b)"
+usage="usage: device-bench.sh WHAT[,WHAT...] OUT_DIR  (WHAT: ops|tests|all|PRESET, e.g. 31b)"
 what=${1:?$usage}
 out=${2:?$usage}
 bin=${VKLLM_BIN:-.devbuild/vkllm}
@@ -63,6 +67,29 @@ bench_model() {
     rm -f "$model"  # the disk holds one full-size model at a time
 }
 
+make_fixtures() {
+    # What cmake/fixture_models.cmake makes at build time, with the carried vkllm.
+    local dir=build/fixtures/models src=tests/fixtures/models
+    mkdir -p "$dir"
+    cp -n "$src"/*.gguf "$dir"/
+    tar -xJf "$src/vocab-gemma4.gguf.tar.xz" -C "$dir"
+    local mix
+    for mix in q8_0 q4_0 q4_k_m q5_k_m; do
+        "$bin" quantize "$src/tiny-dense-f16.gguf" "$dir/tiny-dense-$mix.gguf" --type "$mix" \
+            > /dev/null
+    done
+    (cd "$dir" && grep -v '^#' "../../../$src/derived.sha256" | sha256sum -c --quiet)
+}
+
+use_validation_layer() {
+    local deb
+    deb=$(compgen -G ".gl/extra/vulkan-validationlayers_*.deb" | head -n 1) || true
+    if [[ -z $deb ]]; then return 1; fi
+    dpkg -x "$deb" /tmp/vkllm-vl
+    export VK_LAYER_PATH=/tmp/vkllm-vl/usr/share/vulkan/explicit_layer.d
+    export LD_LIBRARY_PATH=/tmp/vkllm-vl/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+}
+
 run_tests() {
     local tests=.devbuild/tests/vkllm_op_tests
     if [[ ! -x $tests ]]; then
@@ -74,17 +101,23 @@ run_tests() {
     if [[ ! -e $built_in && $PWD != "$built_in" ]]; then
         mkdir -p "$(dirname "$built_in")" && ln -s "$PWD" "$built_in"
     fi
-    if ! ls /usr/share/vulkan/explicit_layer.d/*validation* >/dev/null 2>&1; then
+    make_fixtures
+    if ! use_validation_layer; then
         echo "device-bench: no Khronos validation layer here: tests run without it" |
             tee "$out/tests-note.txt"
         export VKLLM_TEST_NO_VALIDATION=1
     fi
-    VKLLM_TEST_REQUIRE_DEVICE=1 "$tests" --gtest_brief=1 2>&1 | tee "$out/op-tests.txt"
+    local rc=0
+    VKLLM_TEST_REQUIRE_DEVICE=1 "$tests" --gtest_brief=1 2>&1 | tee "$out/op-tests.txt" || rc=$?
+    echo "device-bench: vkllm_op_tests exit $rc" | tee -a "$out/op-tests.txt"
 }
 
-case $what in
-    ops) bench_ops ;;
-    tests) run_tests ;;
-    all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
-    *) bench_model "$what" ;;  # any synth preset; synth names the valid ones
-esac
+IFS=, read -ra steps <<< "$what"
+for step in "${steps[@]}"; do
+    case $step in
+        ops) bench_ops ;;
+        tests) (run_tests) ;;  # a subshell: the layer's environment stays out of the benches
+        all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
+        *) bench_model "$step" ;;  # any synth preset; synth names the valid ones
+    esac
+done
