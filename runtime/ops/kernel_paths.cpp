@@ -44,10 +44,14 @@ std::vector<KernelPath> kernel_paths(const vk::DeviceInfo& info) {
     out.push_back({"flash_attn split-K", "split until " +
                                              std::to_string(attention_split_target(info)) +
                                              " workgroups, chunks of >= 256 slots"});
-    // No kernel uses fp16 or int8 arithmetic yet: say so, with what the device would allow.
-    out.push_back({"arithmetic", std::string("fp32 decode and accumulation (device fp16 math: ") +
-                                     (info.fp16_math ? "yes" : "no") + ", int8 math: " +
-                                     (info.int8_math ? "yes" : "no") + "; neither is used)"});
+    // Which arithmetic the decode mat-vec runs (matvec.h): the integer kernels where the device
+    // accelerates 4x8-bit dot products. No kernel uses fp16 arithmetic.
+    const bool int_dot = matvec_int_dot(info, GgmlType::Q4_K);
+    out.push_back({"matvec arithmetic",
+                   int_dot ? std::string("integer dot products on q8_1 activations for Q4_0, "
+                                         "Q8_0, Q4_K, Q5_K, Q6_K; fp32 for the other types")
+                           : std::string("fp32 decode and accumulation (no accelerated integer "
+                                         "dot product)")});
     return out;
 }
 

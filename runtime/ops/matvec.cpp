@@ -4,6 +4,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "runtime/ops/quantize_q8.h"
+
 namespace vkllm::ops {
 namespace {
 
@@ -11,7 +13,9 @@ namespace {
 constexpr uint32_t k_rows_per_subgroup = 2;
 constexpr uint32_t k_max_cols = 8;
 
-struct MatVecPush {  // mirrors `Push` in shaders/matvec.comp (std430)
+// Mirrors `Push` in shaders/matvec.comp and shaders/matvec_q8.comp (std430); the integer kernel
+// reads x_stride as xd_first (its x vectors are K apart by construction).
+struct MatVecPush {
     uint32_t K;
     uint32_t part_rows;
     uint32_t part_first_row;
@@ -54,7 +58,51 @@ bool x_vec4_ok(GgmlType type, uint64_t x_stride, bool single_column) {
     return traits_of(type).block_elems % 4 == 0 && (single_column || x_stride % 4 == 0);
 }
 
+// Whether a call runs the integer kernel; throws when it asks for it and cannot have it.
+bool use_int_dot(const vk::DeviceInfo& info, GgmlType type, MatVecPath path,
+                 const std::optional<vk::BufferSpan>& xq, uint64_t n_x, uint32_t K,
+                 const char* op) {
+    if (path == MatVecPath::Float) return false;
+    if (path == MatVecPath::Auto) return xq.has_value() && matvec_int_dot(info, type);
+    const std::string tag = std::string("[") + op + "] ";
+    if (!has_int_dot_kernel(type)) {
+        throw std::invalid_argument(tag +
+                                    "the integer path covers Q4_0, Q8_0, Q4_K, Q5_K, Q6_K, got " +
+                                    std::string(traits_of(type).name));
+    }
+    if (!info.int_dot) {
+        throw std::invalid_argument(tag +
+                                    "the integer path needs shaderIntegerDotProduct, which the "
+                                    "device lacks");
+    }
+    if (!xq) throw std::invalid_argument(tag + "the integer path needs xq (quantized x)");
+    const uint64_t need = q8_1_bytes(K, static_cast<uint32_t>(n_x));
+    if (xq->size < need || xq->offset % 16 != 0) {
+        throw std::invalid_argument(tag + "expected xq of at least " + std::to_string(need) +
+                                    " bytes at a 16-byte aligned offset, got " +
+                                    std::to_string(xq->size) + " at " + std::to_string(xq->offset));
+    }
+    return true;
+}
+
 }  // namespace
+
+bool has_int_dot_kernel(GgmlType type) {
+    switch (type) {
+        case GgmlType::Q4_0:
+        case GgmlType::Q8_0:
+        case GgmlType::Q4_K:
+        case GgmlType::Q5_K:
+        case GgmlType::Q6_K:
+            return true;
+        default:
+            return false;
+    }
+}
+
+bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type) {
+    return info.int_dot && info.int_dot_accelerated && has_int_dot_kernel(type);
+}
 
 MatVecLayout matvec_layout(const vk::DeviceInfo& info) {
     const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
@@ -172,7 +220,9 @@ ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const ch
 
 uint64_t matvec_bytes(const MatVecArgs& a) {
     const uint64_t w = a.weight.data ? a.weight.data->total_bytes() : 0;
-    return w + uint64_t{a.ncols} * (a.weight.K + a.weight.rows) * 4;
+    const uint64_t x = a.xq && a.path != MatVecPath::Float ? q8_1_bytes(a.weight.K, a.ncols)
+                                                           : uint64_t{a.ncols} * a.weight.K * 4;
+    return w + x + uint64_t{a.ncols} * a.weight.rows * 4;
 }
 
 void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a) {
@@ -196,19 +246,29 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
 
     const MatVecLayout lay = matvec_layout(ctx.device().info());
+    const bool int_dot =
+        use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, a.ncols, K, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
-    const vk::Pipeline& p = ctx.pipelines().get(
-        {name("matvec", a.weight.type),
-         {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, a.ncols, vec4 ? 1u : 0u},
-         sizeof(MatVecPush),
-         k_bindings});
+    const vk::Pipeline& p =
+        int_dot ? ctx.pipelines().get(
+                      {name("matvec_q8", a.weight.type),
+                       {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, a.ncols},
+                       sizeof(MatVecPush),
+                       k_bindings})
+                : ctx.pipelines().get({name("matvec", a.weight.type),
+                                       {lay.workgroup, lay.rows_per_subgroup,
+                                        lay.rows_per_workgroup, a.ncols, vec4 ? 1u : 0u},
+                                       sizeof(MatVecPush),
+                                       k_bindings});
+    const vk::BufferSpan x = int_dot ? *a.xq : a.x;
+    const uint32_t x_word = int_dot ? a.ncols * K / 16 : x_stride;  // xd_first or x_stride
     const uint64_t align = std::max<uint64_t>(1, ctx.device().limits().binding_alignment);
     const vk::TensorSpans& w = *a.weight.data;
     for (size_t part = 0; part < w.parts.size(); ++part) {
         const auto first = static_cast<uint32_t>(w.first_row(part));
         const auto rows = static_cast<uint32_t>(w.rows_in(part));
         if (rows == 0) continue;
-        MatVecPush push{K, rows, first, first, x_stride, y_stride, 0, 0, 0, 0, 0};
+        MatVecPush push{K, rows, first, first, x_word, y_stride, 0, 0, 0, 0, 0};
         // One column: bind only this part's slice of y when it is aligned, so the parts'
         // dispatches touch disjoint ranges and need no barrier between them.
         vk::BufferSpan y = a.y;
@@ -218,7 +278,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
         }
         const vk::Groups g =
             fold(ctx.device(), vk::groups_for(rows, lay.rows_per_workgroup), a.max_groups_x, op);
-        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(y)}, push, g);
+        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(x), vk::writes(y)}, push, g);
     }
 }
 
@@ -231,12 +291,21 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     const uint32_t x_stride = c.x_stride, y_stride = c.y_stride, ids_stride = c.ids_stride;
 
     const MatVecLayout lay = matvec_layout(ctx.device().info());
+    const bool int_dot = use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, n_x, K, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, n_x == 1);
-    const vk::Pipeline& p = ctx.pipelines().get(
-        {name("matvec_id", a.weight.type),
-         {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, 1u, vec4 ? 1u : 0u},
-         sizeof(MatVecPush),
-         k_bindings_id});
+    const vk::Pipeline& p =
+        int_dot ? ctx.pipelines().get(
+                      {name("matvec_id_q8", a.weight.type),
+                       {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, 1u},
+                       sizeof(MatVecPush),
+                       k_bindings_id})
+                : ctx.pipelines().get({name("matvec_id", a.weight.type),
+                                       {lay.workgroup, lay.rows_per_subgroup,
+                                        lay.rows_per_workgroup, 1u, vec4 ? 1u : 0u},
+                                       sizeof(MatVecPush),
+                                       k_bindings_id});
+    const vk::BufferSpan x = int_dot ? *a.xq : a.x;
+    const uint32_t x_word = int_dot ? static_cast<uint32_t>(n_x * K / 16) : x_stride;
     vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_workgroup), 0, op);
     g.z = static_cast<uint32_t>(pairs);
     const vk::TensorSpans& w = *a.weight.data;
@@ -247,15 +316,14 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
                               rows,
                               static_cast<uint32_t>(w.first_row(part)),
                               0,
-                              x_stride,
+                              x_word,
                               y_stride,
                               a.n_rows,
                               a.n_experts,
                               a.n_used,
                               ids_stride,
                               a.x_per_slot ? 1u : 0u};
-        cs.dispatch(p,
-                    {vk::reads(w.parts[part]), vk::reads(a.x), vk::writes(a.y), vk::reads(a.ids)},
+        cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(x), vk::writes(a.y), vk::reads(a.ids)},
                     push, g);
     }
 }

@@ -5,6 +5,7 @@
 // docs/design/matvec.md has the kernel design.
 
 #include <cstdint>
+#include <optional>
 
 #include "loader/ggml_type.h"
 #include "runtime/vk/command_stream.h"
@@ -21,6 +22,21 @@ struct WeightView {
     uint32_t rows = 0;
 };
 
+// Which arithmetic a mat-vec runs. Float: weights decoded to fp32, fp32 x (every type). IntDot:
+// weight codes times q8_1 activations (quantize_q8.h) by packed 4x8-bit integer dot products,
+// one float multiply per 16-32 elements (Q4_0, Q8_0, Q4_K, Q5_K, Q6_K; needs the device's
+// shaderIntegerDotProduct). Auto: IntDot where matvec_int_dot(device, type) and the caller
+// passed xq, else Float.
+enum class MatVecPath { Auto, Float, IntDot };
+
+// Whether Auto takes the integer path for `type` on this device: the type has an integer kernel
+// and the device accelerates 4x8-bit dot products. Callers quantize an activation (once, for
+// all its consumers) when any consumer's weight answers yes.
+bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type);
+
+// Whether `type` has an integer dot-product kernel at all.
+bool has_int_dot_kernel(GgmlType type);
+
 // y[c * y_stride + r] = sum_k W[r][k] * x[c * x_stride + k], r < N, c < ncols; fp32 x and y,
 // fp32 accumulation. Strides are in elements. Reads every weight byte once for all columns.
 struct MatVecArgs {
@@ -30,6 +46,9 @@ struct MatVecArgs {
     vk::BufferSpan y;  // ncols columns of N floats
     uint32_t y_stride = 0;
     uint32_t ncols = 1;  // 1..8
+    // x quantized by record_quantize_q8_1 (K, ncols): the integer path reads it instead of x.
+    std::optional<vk::BufferSpan> xq;
+    MatVecPath path = MatVecPath::Auto;
     // Test hook: cap on workgroups per grid dimension x (0 = the device limit), to exercise the
     // fold of large row counts into grid y.
     uint32_t max_groups_x = 0;
@@ -46,7 +65,8 @@ struct MatVecLayout {
 };
 MatVecLayout matvec_layout(const vk::DeviceInfo& info);
 
-// Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4) + y (ncols * N * 4).
+// Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4, or its q8_1 form when xq
+// is set and the path is not Float) + y (ncols * N * 4).
 // The bench divides this by the kernel time for GB/s.
 uint64_t matvec_bytes(const MatVecArgs& args);
 
@@ -69,6 +89,10 @@ struct MatVecIdArgs {
     bool x_per_slot = false;
     vk::BufferSpan y;
     uint32_t y_stride = 0;
+    // The x vectors (n_x of them: one per token or per slot) quantized by record_quantize_q8_1;
+    // as MatVecArgs::xq.
+    std::optional<vk::BufferSpan> xq;
+    MatVecPath path = MatVecPath::Auto;
 };
 
 void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& args);

@@ -113,6 +113,15 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
     exec.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
     exec.pipelineExecutableInfo = VK_TRUE;
     if (statistics) f12.pNext = &exec;
+    // The integer dot-product mat-vec's SPIR-V declares DotProduct: enabled wherever the device
+    // has it, used where it is also accelerated.
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot{};
+    dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR;
+    dot.shaderIntegerDotProduct = VK_TRUE;
+    if (info_.int_dot) {
+        dot.pNext = f12.pNext;
+        f12.pNext = &dot;
+    }
     VkPhysicalDeviceVulkan11Features f11{};
     f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
     f11.pNext = &f12;
@@ -123,6 +132,7 @@ Device::Device(const Instance& instance, const DeviceInfo& info, LimitOverrides 
 
     std::vector<const char*> extensions = {VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME};
     if (statistics) extensions.push_back(VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
+    if (info_.int_dot) extensions.push_back(VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
     VkDeviceCreateInfo create{};
     create.sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO;
     create.pNext = &features;

@@ -124,6 +124,14 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
     VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec{};
     exec.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
     if (has_pipeline_exec) f12.pNext = &exec;
+    const bool has_int_dot =
+        has_extension(device, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot{};
+    dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR;
+    if (has_int_dot) {
+        dot.pNext = f12.pNext;
+        f12.pNext = &dot;
+    }
     VkPhysicalDeviceVulkan11Features f11{};
     f11.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_1_FEATURES;
     f11.pNext = &f12;
@@ -135,6 +143,18 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
     info.storage_8bit = f12.storageBuffer8BitAccess;
     info.fp16_math = f12.shaderFloat16;
     info.int8_math = f12.shaderInt8;
+    info.int_dot = has_int_dot && dot.shaderIntegerDotProduct == VK_TRUE;
+    if (info.int_dot) {
+        VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR dp{};
+        dp.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR;
+        VkPhysicalDeviceProperties2 props_dot{};
+        props_dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+        props_dot.pNext = &dp;
+        vkGetPhysicalDeviceProperties2(device, &props_dot);
+        info.int_dot_accelerated =
+            dp.integerDotProduct4x8BitPackedSignedAccelerated == VK_TRUE &&
+            dp.integerDotProduct4x8BitPackedMixedSignednessAccelerated == VK_TRUE;
+    }
     info.push_descriptor = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
     info.pipeline_statistics = has_pipeline_exec && exec.pipelineExecutableInfo == VK_TRUE;
 

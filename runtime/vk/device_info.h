@@ -33,6 +33,12 @@ struct DeviceInfo {
     bool subgroup_arithmetic = false;  // in the compute stage
     bool fp16_math = false;            // shaderFloat16
     bool int8_math = false;            // shaderInt8
+    // VK_KHR_shader_integer_dot_product's shaderIntegerDotProduct: OpSDot/OpSUDot on packed
+    // 4x8-bit words compile; int_dot_accelerated: the driver says they run faster than the
+    // equivalent integer arithmetic (signed and mixed-signedness 4x8 packed), which is when the
+    // mat-vec takes its integer path (runtime/ops/matvec.h).
+    bool int_dot = false;
+    bool int_dot_accelerated = false;
     bool storage_16bit = false;
     bool storage_8bit = false;
     bool push_descriptor = false;

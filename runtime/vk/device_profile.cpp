@@ -17,38 +17,39 @@ constexpr uint32_t k_intel = 0x8086;
 // Published properties (vulkaninfo reports of these GPUs on their usual Linux drivers: NVIDIA
 // proprietary, RADV, ANV; docs/design/device-profiles.md lists the sources and what is
 // unconfirmed). Only fields a runtime choice or a limit check reads are listed.
-// Columns: name, GPU, vendor id, vendor, type, subgroup size, fp16 math, int8 math, shared
-// memory, workgroup invocations, workgroup count, storage buffer range, allocation size, offset
-// alignment, VRAM.
+// Columns: name, GPU, vendor id, vendor, type, subgroup size, fp16 math, int8 math, accelerated
+// integer dot product (DP4A on Pascal and later, dot4 on RDNA2+, DP4a on Arc; not on Polaris or
+// Gen9.5), shared memory, workgroup invocations, workgroup count, storage buffer range,
+// allocation size, offset alignment, VRAM.
 // clang-format off
 constexpr DeviceProfile k_profiles[] = {
     // Pascal: no shaderFloat16 on consumer parts (and fp16 runs at 1/64 rate anyway).
     {"gtx1080", "NVIDIA GeForce GTX 1080 (Pascal)", k_nvidia, "NVIDIA",
-     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, false, true, 49152, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, false, true, true, 49152, 1024,
      {2147483647u, 65535u, 65535u}, 0xFFFFFFFFull, 4 * k_gib, 16, 8 * k_gib},
     {"rtx4090", "NVIDIA GeForce RTX 4090 (Ada)", k_nvidia, "NVIDIA",
-     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, true, true, 49152, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, true, true, true, 49152, 1024,
      {2147483647u, 65535u, 65535u}, 0xFFFFFFFFull, 4 * k_gib, 16, 24 * k_gib},
     // RADV reports 64 and compiles compute at wave64 unless a pipeline asks for 32.
     {"rdna3", "AMD Radeon RX 7900 XTX (RDNA3, RADV)", k_amd, "AMD",
-     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 64, true, true, 65536, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 64, true, true, true, 65536, 1024,
      {4294967295u, 65535u, 65535u}, 0xFFFFFFFFull, 0xFFFFFFFCull, 4, 24 * k_gib},
     {"gcn", "AMD Radeon RX 580 (GCN4 Polaris, RADV)", k_amd, "AMD",
-     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 64, true, true, 65536, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 64, true, true, false, 65536, 1024,
      {4294967295u, 65535u, 65535u}, 0xFFFFFFFFull, 0xFFFFFFFCull, 4, 8 * k_gib},
     // ANV reports 32 and picks SIMD8/16/32 per pipeline; allocations cap at 2 GiB.
     {"arc", "Intel Arc A770 (Alchemist, ANV)", k_intel, "Intel",
-     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, true, true, 65536, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_DISCRETE_GPU, 32, true, true, true, 65536, 1024,
      {65535u, 65535u, 65535u}, 0xFFFFFFFFull, 2 * k_gib, 4, 16 * k_gib},
     {"intel-igpu", "Intel UHD Graphics 630 (Gen9.5, ANV)", k_intel, "Intel",
-     VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 32, true, true, 65536, 1024,
+     VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 32, true, true, false, 65536, 1024,
      {65535u, 65535u, 65535u}, k_gib, 2 * k_gib, 4, 4 * k_gib},
     // Not one GPU: Vulkan's minimum compute shared memory (16 KiB), a 16-lane subgroup and no
     // fp16/int8 arithmetic, so every small-memory fallback (mat-mat and expert tiles of 8 KiB,
     // fewer attention rows) runs in CI. Invocations stay at 256, what the fixed-size kernels
     // need (Vulkan guarantees only 128; devices below 256 are refused).
     {"min-16k", "a GPU at Vulkan's 16 KiB minimum of shared memory", 0, "any",
-     VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 16, false, false, 16384, 256,
+     VK_PHYSICAL_DEVICE_TYPE_INTEGRATED_GPU, 16, false, false, false, 16384, 256,
      {65535u, 65535u, 65535u}, 128ull << 20, k_gib, 64, 2 * k_gib},
 };
 // clang-format on
@@ -92,6 +93,8 @@ DeviceInfo profile_reference_info(const DeviceProfile& p) {
     d.subgroup_arithmetic = true;
     d.fp16_math = p.fp16_math;
     d.int8_math = p.int8_math;
+    d.int_dot = p.int_dot;
+    d.int_dot_accelerated = p.int_dot;
     d.storage_16bit = true;
     d.storage_8bit = true;
     d.push_descriptor = true;
@@ -121,9 +124,10 @@ DeviceInfo apply_device_profile(const DeviceInfo& real, const DeviceProfile& p) 
                                      std::to_string(p.subgroup_size) + ", the device reports " +
                                      std::to_string(real.subgroup_size) + hint);
     }
-    if ((p.fp16_math && !real.fp16_math) || (p.int8_math && !real.int8_math)) {
-        throw UnsupportedDeviceError(tag +
-                                     "needs shaderFloat16/shaderInt8, which the device lacks");
+    if ((p.fp16_math && !real.fp16_math) || (p.int8_math && !real.int8_math) ||
+        (p.int_dot && !real.int_dot)) {
+        throw UnsupportedDeviceError(
+            tag + "needs shaderFloat16/shaderInt8/shaderIntegerDotProduct, which the device lacks");
     }
     DeviceInfo d = real;
     d.profile = std::string(p.name);
@@ -135,6 +139,9 @@ DeviceInfo apply_device_profile(const DeviceInfo& real, const DeviceProfile& p) 
     d.type = p.type;
     d.fp16_math = p.fp16_math;
     d.int8_math = p.int8_math;
+    // Acceleration is a speed property: the profile's GPU decides the path, and the real device
+    // only has to compile and run it (int_dot above).
+    d.int_dot_accelerated = p.int_dot;
     // The real device runs whatever is chosen, so no limit may grow past what it has.
     d.max_shared_memory_bytes = std::min(real.max_shared_memory_bytes, p.max_shared_memory_bytes);
     d.max_workgroup_invocations =

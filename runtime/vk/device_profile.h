@@ -25,6 +25,7 @@ struct DeviceProfile {
     uint32_t subgroup_size;  // as the driver reports it (VkPhysicalDeviceSubgroupProperties)
     bool fp16_math;          // shaderFloat16
     bool int8_math;          // shaderInt8
+    bool int_dot;            // accelerated 4x8-bit packed integer dot product (signed and mixed)
     uint32_t max_shared_memory_bytes;
     uint32_t max_workgroup_invocations;
     uint32_t max_workgroup_count[3];

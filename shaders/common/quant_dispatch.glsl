@@ -9,31 +9,9 @@
 //                 item `sub` of the block at byte offset b of the weight binding, in run order
 // Consecutive items of a block are adjacent bytes, so consecutive threads read coalesced.
 // Every decode is fp32 arithmetic; small integer codes become floats through the exponent
-// trick below, which avoids int->float conversions (quarter rate on NVIDIA).
+// trick (code_to_float, weight_views.glsl), which avoids int->float conversions (quarter rate on NVIDIA).
 
-// The weight binding seen at several widths. Block starts are only as aligned as BLOCK_BYTES
-// allows (2 bytes for Q4_0, Q8_0, Q5_0, Q3_K, Q6_K), so each family picks the widest safe view.
-layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightU8 { uint8_t w_u8[]; };
-layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightI8 { int8_t w_i8[]; };
-layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightU16 { uint16_t w_u16[]; };
-layout(std430, binding = WEIGHT_BINDING) readonly buffer WeightU32 { uint w_u32[]; };
-
-uint ld_u8(uint b) { return uint(w_u8[b]); }
-float ld_i8f(uint b) { return float(int(w_i8[b])); }
-uint ld_u16(uint b) { return uint(w_u16[b >> 1]); }
-uint ld_u32_a4(uint b) { return w_u32[b >> 2]; }                         // b % 4 == 0
-uint ld_u32_a2(uint b) { return ld_u16(b) | (ld_u16(b + 2u) << 16); }  // b % 2 == 0
-float ld_f16(uint b) { return unpackHalf2x16(ld_u16(b)).x; }
-float ld_bf16(uint b) { return uintBitsToFloat(ld_u16(b) << 16); }
-
-// float(v) - bias for 0 <= v < 2^22 and small integer bias, exactly: 2^23 + v has v in its low
-// mantissa bits, and subtracting 2^23 + bias is exact (both operands lie in [2^22, 2^24)).
-float code_to_float(uint v, float bias) {
-    return uintBitsToFloat(v | 0x4B000000u) - (8388608.0 + bias);
-}
-
-// Byte i (0..3) of a little-endian word.
-uint byte_of(uint word, uint i) { return (word >> (8u * i)) & 0xFFu; }
+#include "weight_views.glsl"
 
 #if defined(TYPE_F32) || defined(TYPE_F16) || defined(TYPE_BF16)
 #include "quant_float.glsl"

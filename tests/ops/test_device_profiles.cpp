@@ -31,7 +31,7 @@ vk::DeviceInfo lavapipe_info(uint32_t subgroup) {
     d.api_version = VK_API_VERSION_1_3;
     d.heaps = {{2ull << 30, true}};
     d.subgroup_size = subgroup;
-    d.subgroup_arithmetic = d.fp16_math = d.int8_math = true;
+    d.subgroup_arithmetic = d.fp16_math = d.int8_math = d.int_dot = true;
     d.storage_16bit = d.storage_8bit = d.push_descriptor = true;
     d.max_storage_buffer_range = 128ull << 20;
     d.max_memory_allocation_size = 2ull << 30;

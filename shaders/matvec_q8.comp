@@ -1,0 +1,127 @@
+#version 450
+// Decode mat-vec on q8_1 activations with integer dot products (docs/design/matvec.md):
+// y[c][r] = sum_k W[r][k] * x[c][k] for a Q4_0, Q8_0, Q4_K, Q5_K or Q6_K weight and 1..8 columns
+// quantized by quantize_q8_1.comp. With -D MATVEC_ID it is the MoE expert mat-vec (matvec.comp
+// says how the expert ids and parts work; this file differs only in how an item is computed).
+//
+// Each subgroup owns ROWS rows and strides over their items; an item's codes are unpacked once
+// and dotted with every column, and a row's partial sums meet in one subgroupAdd.
+#include "preamble.glsl"
+
+#define WEIGHT_BINDING 0
+layout(std430, binding = 1) readonly buffer XQ { uvec4 xq[]; };
+layout(std430, binding = 1) readonly buffer XD { vec4 xd[]; };
+#include "quant_dot.glsl"
+
+#define MAX_ROWS 4
+#define MAX_COLS 8
+
+layout(local_size_x_id = 0) in;
+layout(constant_id = 1) const uint ROWS = 2;         // rows a subgroup computes together, <= 4
+layout(constant_id = 2) const uint ROWS_PER_WG = 8;  // rows per workgroup (subgroups * ROWS)
+layout(constant_id = 3) const uint NCOLS = 1;        // activation columns, <= 8
+
+layout(std430, binding = 2) writeonly buffer Y { float y[]; };
+#ifdef MATVEC_ID
+layout(std430, binding = 3) readonly buffer Ids { uint ids[]; };
+#endif
+
+layout(push_constant) uniform Push {
+    uint K;
+    uint part_rows;       // rows in the bound weight part
+    uint part_first_row;  // global row index of the part's first row
+    uint y_first;         // matvec: y element of the part's first row in column 0
+    uint xd_first;        // vec4 index of the first (d, sums) entry; x vector v's codes start at
+                          // uvec4 v * K / 16 and its entries at xd_first + v * K / 32
+    uint y_stride;        // elements between y columns (matvec_id: between (token, slot) rows)
+    uint n_rows;          // matvec_id: rows per expert (N)
+    uint n_experts;       // matvec_id
+    uint n_used;          // matvec_id: expert slots per token
+    uint ids_stride;      // matvec_id: elements between tokens in ids
+    uint x_per_slot;      // matvec_id: 1 = one x per (token, slot), 0 = one x per token
+} pc;
+
+void main() {
+    const uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
+    const uint wg_first = wg * ROWS_PER_WG;
+    const uint row_bytes = (pc.K / QK) * BLOCK_BYTES;
+#ifdef MATVEC_ID
+    const uint pair = gl_WorkGroupID.z;  // token * n_used + slot
+    const uint token = pair / pc.n_used;
+    const uint expert = ids[token * pc.ids_stride + (pair - token * pc.n_used)];
+    if (wg_first >= pc.n_rows || expert >= pc.n_experts) {
+        return;
+    }
+    const uint g0 = expert * pc.n_rows;
+    const uint part_end = pc.part_first_row + pc.part_rows;
+    if (g0 + wg_first + ROWS_PER_WG <= pc.part_first_row || g0 + wg_first >= part_end) {
+        return;
+    }
+    const uint limit = pc.n_rows;
+    const uint x_vec = pc.x_per_slot != 0u ? pair : token;
+    const uint y_base = pair * pc.y_stride;
+#else
+    if (wg_first >= pc.part_rows) {
+        return;
+    }
+    const uint limit = pc.part_rows;
+    const uint x_vec = 0u;
+    const uint y_base = pc.y_first;
+#endif
+    const uint lane = gl_SubgroupInvocationID;
+    // Lanes as the dispatch really runs them (matvec.comp says why not gl_SubgroupSize).
+    const uint lanes = gl_WorkGroupSize.x / gl_NumSubgroups;
+    const uint row_end = min(wg_first + ROWS_PER_WG, limit);
+    const uint blocks = pc.K / QK;
+    const uint n_items = blocks * ITEMS;
+    const uint x16_col = pc.K / 16u;  // uvec4 of codes per x vector
+    const uint xd_col = pc.K / 32u;   // (d, sums) entries per x vector
+
+    for (uint r0 = wg_first + gl_SubgroupID * ROWS; r0 < row_end; r0 += gl_NumSubgroups * ROWS) {
+        uint row_byte[MAX_ROWS];
+        bool valid[MAX_ROWS];
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+            const uint row = r0 + r;
+#ifdef MATVEC_ID
+            const uint g = g0 + row;
+            valid[r] = row < limit && g >= pc.part_first_row && g < part_end;
+            row_byte[r] = (valid[r] ? g - pc.part_first_row : 0u) * row_bytes;
+#else
+            valid[r] = row < limit;
+            row_byte[r] = min(row, limit - 1u) * row_bytes;
+#endif
+        }
+        float acc[MAX_ROWS][MAX_COLS];
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+            [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
+                acc[r][c] = 0.0;
+            }
+        }
+        for (uint i = lane; i < n_items; i += lanes) {
+            const uint blk = i / ITEMS;
+            const uint sub = i % ITEMS;
+            uint q[MAX_ROWS][ITEM_WORDS];
+            vec4 s[MAX_ROWS];
+            [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+                load_item(row_byte[r] + blk * BLOCK_BYTES, sub, q[r], s[r]);
+            }
+            [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
+                const uint v = x_vec + c;
+                // The block's first uvec4 of codes and its first (d, sums) entry.
+                const uint x16 = v * x16_col + blk * (QK / 16u);
+                const uint xblk = pc.xd_first + v * xd_col + blk * (QK / 32u);
+                [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+                    acc[r][c] += dot_item(q[r], s[r], x16, xblk, sub);
+                }
+            }
+        }
+        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+            [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
+                const float total = subgroupAdd(acc[r][c]);
+                if (lane == 0u && valid[r]) {
+                    y[y_base + c * pc.y_stride + r0 + r] = total;
+                }
+            }
+        }
+    }
+}
