@@ -19,6 +19,7 @@
 #include "runtime/ops/moe_combine.h"
 #include "runtime/ops/moe_route.h"
 #include "runtime/ops/norm.h"
+#include "runtime/ops/quantize_q8.h"
 #include "runtime/ops/rope.h"
 #include "runtime/ops/row_parts.h"
 #include "runtime/ops/softcap.h"
@@ -49,8 +50,26 @@ vk::BufferSpan col_span(const vk::BufferSpan& span, uint32_t width, uint32_t fir
 
 }  // namespace
 
+std::optional<vk::BufferSpan> Gemma4Model::Impl::quantize_input(
+    const vk::BufferSpan& x, uint32_t x_stride, uint32_t K, uint32_t n_x, uint32_t max_n_x,
+    std::initializer_list<const DeviceMatrix*> consumers) {
+    // Every present consumer must take the integer path, so that the products of one input all
+    // see the same (rounded) values.
+    bool any = false, all = true;
+    for (const DeviceMatrix* m : consumers) {
+        if (m == nullptr || !m->present()) continue;
+        any = true;
+        all = all && ops::matvec_int_dot(ctx.device().info(), m->type);
+    }
+    if (!opt.int_dot_matvec || !any || !all || K % 32 != 0 || n_x > max_n_x) return std::nullopt;
+    const vk::BufferSpan xq = buf.xq.sub(0, ops::q8_1_bytes(K, n_x));
+    ops::record_quantize_q8_1(ctx, cs, {x, x_stride, K, n_x, xq});
+    return xq;
+}
+
 void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, uint32_t x_stride,
-                               const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols) {
+                               const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols,
+                               const std::optional<vk::BufferSpan>& xq) {
     if (cols <= k_max_matvec_cols) {
         ops::MatVecArgs a;
         a.weight = m.view();
@@ -59,6 +78,7 @@ void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, u
         a.y = y;
         a.y_stride = y_stride;
         a.ncols = cols;
+        a.xq = xq;
         ops::record_matvec(ctx, cs, a);
     } else {
         ops::MatMulArgs a;
@@ -154,6 +174,7 @@ void Gemma4Model::Impl::record_forward(const Step& step) {
 void Gemma4Model::Impl::record_ple_inputs(const Step& step) {
     const uint32_t T = step.n_tokens, n = cfg.n_embd, P = cfg.n_embd_per_layer,
                    PL = P * cfg.n_layer;
+    // Float mat-vec: its input is the residual stream, which must not be rounded in place.
     linear(w.per_layer_model_proj, buf.h, n, buf.pi, PL, T);
     const vk::TensorSpans pi = cols_of(buf.pi, PL, T), pg = cols_of(buf.pg, PL, T);
     ops::record_scale(ctx, cs, pi, pi, 1.0f / std::sqrt(static_cast<float>(n)));
@@ -214,20 +235,25 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
     head_norm.n = D;
     head_norm.eps = cfg.rms_eps;
 
+    // Q, K and V read one quantization of x on the integer path.
+    const bool owns_kv = L.kv_source == l;
+    const auto xq = quantize_input(
+        buf.x, n, n, T, k_max_matvec_cols,
+        {&lw.attn_q, owns_kv ? &lw.attn_k : nullptr, owns_kv ? &lw.attn_v : nullptr});
     // Q: per-head q_norm, then RoPE.
-    linear(lw.attn_q, buf.x, n, buf.q, qd, T);
+    linear(lw.attn_q, buf.x, n, buf.q, qd, T, xq);
     const vk::TensorSpans q = cols_of(buf.q, qd, T);
     head_norm.weight = lw.attn_q_norm;
     ops::record_rms_norm(ctx, cs, q, q, head_norm);
     rope.n_heads = L.n_heads;
     ops::record_rope(ctx, cs, q, q, rope);
 
-    if (L.kv_source == l) {
-        linear(lw.attn_k, buf.x, n, buf.k, kvd, T);
+    if (owns_kv) {
+        linear(lw.attn_k, buf.x, n, buf.k, kvd, T, xq);
         const vk::TensorSpans k = cols_of(buf.k, kvd, T), v = cols_of(buf.v, kvd, T);
         head_norm.weight.reset();  // V: RMS_1 of the raw projection (raw K when attn_v is absent)
         if (lw.attn_v.present()) {
-            linear(lw.attn_v, buf.x, n, buf.v, kvd, T);
+            linear(lw.attn_v, buf.x, n, buf.v, kvd, T, xq);
             ops::record_rms_norm(ctx, cs, v, v, head_norm);
         } else {
             ops::record_rms_norm(ctx, cs, k, v, head_norm);
@@ -259,7 +285,8 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
         ops::record_attention(ctx, cs, {D, L.n_heads, L.n_kv_heads}, params, run.plan, a);
     }
 
-    linear(lw.attn_output, buf.o, qd, buf.p, n, T);
+    linear(lw.attn_output, buf.o, qd, buf.p, n, T,
+           quantize_input(buf.o, qd, qd, T, k_max_matvec_cols, {&lw.attn_output}));
     norm.weight = lw.post_attention_norm;
     norm.residual = h;
     ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
@@ -277,11 +304,13 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     norm.eps = cfg.rms_eps;
     norm.weight = lw.ffn_norm;
     ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
-    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T);
-    linear(lw.ffn_up, buf.x, n, buf.up, f, T);
+    const auto xq = quantize_input(buf.x, n, n, T, k_max_matvec_cols, {&lw.ffn_gate, &lw.ffn_up});
+    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
+    linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
     const vk::TensorSpans gate = cols_of(buf.gate, f, T);
     ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
-    linear(lw.ffn_down, buf.gate, f, buf.p, n, T);
+    linear(lw.ffn_down, buf.gate, f, buf.p, n, T,
+           quantize_input(buf.gate, f, f, T, k_max_matvec_cols, {&lw.ffn_down}));
     norm.weight = post_norm;
     if (add_to_out) norm.residual = out;
     ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), out, norm);
@@ -353,6 +382,10 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
         grouped = true;
     };
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
+    // The integer expert mat-vec for decode-sized steps (buf.xq holds 8 tokens' slots).
+    const uint32_t max_xq = use_matmul_id ? 0 : k_max_matvec_cols;
+    e.xq = quantize_input(buf.x, n, n, T, max_xq,
+                          {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
     if (lw.ffn_gate_up_exps.present()) {
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;
@@ -376,6 +409,7 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     e.x = buf.act;
     e.x_stride = F;
     e.x_per_slot = true;
+    e.xq = quantize_input(buf.act, F, F, k * T, max_xq * k, {&lw.ffn_down_exps});
     e.y = buf.dn;
     e.y_stride = n;
     experts();
@@ -405,10 +439,12 @@ void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
     g.out = buf.pil;
     g.out_stride = P;
     ops::record_get_rows(ctx, cs, g);
+    // Float mat-vec on the residual stream (see record_ple_inputs); proj's input is scratch.
     linear(lw.inp_gate, buf.h, n, buf.gate, P, T);
     const vk::TensorSpans gate = cols_of(buf.gate, P, T);
     ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.pil, P, T), gate);
-    linear(lw.proj, buf.gate, P, buf.p, n, T);
+    linear(lw.proj, buf.gate, P, buf.p, n, T,
+           quantize_input(buf.gate, P, P, T, k_max_matvec_cols, {&lw.proj}));
     ops::RmsNormArgs norm;
     norm.n = n;
     norm.eps = cfg.rms_eps;
@@ -423,7 +459,9 @@ void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
 void Gemma4Model::Impl::record_head(uint32_t first_col, uint32_t cols) {
     const uint32_t n = cfg.n_embd, V = cfg.n_vocab;
     const vk::BufferSpan logits = buf.logits.sub(0, uint64_t{cols} * V * 4);
-    linear(w.lm_head(), col_span(buf.y, n, first_col, cols), n, logits, V, cols);
+    const vk::BufferSpan y = col_span(buf.y, n, first_col, cols);
+    linear(w.lm_head(), y, n, logits, V, cols,
+           quantize_input(y, n, n, cols, k_max_matvec_cols, {&w.lm_head()}));
     if (cfg.final_softcap > 0.0f) {
         const vk::TensorSpans z = cols_of(logits, V, cols);
         ops::record_softcap(ctx, cs, z, z, cfg.final_softcap);

@@ -103,6 +103,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
         buf.pil = take(scratch_arena, "scratch.pil");
     }
     buf.attn = take(scratch_arena, "scratch.attn");
+    buf.xq = take(scratch_arena, "scratch.xq");
     buf.logits = take(scratch_arena, "scratch.logits");
     buf.readback = take(readback_arena, "readback.logits");
     if (buf.readback.mapped == nullptr)

@@ -40,6 +40,12 @@ struct ModelOptions {
     GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
     GgmlType kv_v = GgmlType::F16;
     uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
+    // Decode mat-vecs on q8_1-rounded activations with integer dot products where the device
+    // accelerates them (ops::matvec_int_dot). false keeps every product on fp32 activations:
+    // slower, and the arithmetic of a step then does not depend on how many tokens it holds
+    // (tests of batching and chunking compare such runs bit-for-bit-near; with 8-bit
+    // activations any ulp-level difference upstream can flip a rounding and grow from there).
+    bool int_dot_matvec = true;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;

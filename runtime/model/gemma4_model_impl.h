@@ -127,6 +127,7 @@ struct Gemma4Model::Impl {
         vk::BufferSpan moe_groups;  // uint32: ops::moe_groups_bytes(E, k, cols), prefill experts
         vk::BufferSpan pi, pg, pil;
         vk::BufferSpan y, logits, readback, attn;
+        vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
         vk::BufferSpan ple_ids;     // uint32 [L, cols_padded]: t * L + l
         uint32_t ple_ids_stride = 0;
@@ -172,8 +173,18 @@ struct Gemma4Model::Impl {
     void record_ple_inputs(const Step& step);
     void record_ple(uint32_t T, uint32_t l);
     void record_head(uint32_t first_col, uint32_t cols);
+    // y = w · x for `cols` columns: the mat-vec up to 8 columns (reading xq, when given, on the
+    // integer path), the tiled mat-mat beyond.
     void linear(const DeviceMatrix& w, const vk::BufferSpan& x, uint32_t x_stride,
-                const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols);
+                const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols,
+                const std::optional<vk::BufferSpan>& xq = std::nullopt);
+    // When every present consumer's type takes the integer path (ops::matvec_int_dot, and not
+    // turned off by ModelOptions::int_dot_matvec) and n_x <= max_n_x (the mat-vec's range):
+    // records the q8_1 form of x (n_x vectors, K wide, x_stride apart) into buf.xq and returns
+    // it, for the caller to pass to every consumer before x or buf.xq is rewritten.
+    std::optional<vk::BufferSpan> quantize_input(
+        const vk::BufferSpan& x, uint32_t x_stride, uint32_t K, uint32_t n_x, uint32_t max_n_x,
+        std::initializer_list<const DeviceMatrix*> consumers);
 };
 
 }  // namespace vkllm

@@ -55,12 +55,10 @@ void record_quantize_q8_1(vk::Context& ctx, vk::CommandStream& cs, const Quantiz
         throw std::invalid_argument("[quantize_q8_1] expected out 16-byte aligned, got offset " +
                                     std::to_string(a.out.offset));
     }
-    const vk::Pipeline& p =
-        ctx.pipelines().get({"quantize_q8_1", {}, sizeof(QuantizePush), 2});
+    const vk::Pipeline& p = ctx.pipelines().get({"quantize_q8_1", {}, sizeof(QuantizePush), 2});
     const QuantizePush push{a.K, x_stride, static_cast<uint32_t>(uint64_t{a.ncols} * a.K / 16)};
     const uint32_t groups = (a.K / 32 + k_blocks_per_group - 1) / k_blocks_per_group;
-    cs.dispatch(p, {vk::reads(a.x), vk::writes(a.out.sub(0, bytes))}, push,
-                {groups, a.ncols, 1});
+    cs.dispatch(p, {vk::reads(a.x), vk::writes(a.out.sub(0, bytes))}, push, {groups, a.ncols, 1});
 }
 
 }  // namespace vkllm::ops

@@ -4,6 +4,14 @@
 // Tolerance vs the CPU reference: max |logit difference| <= k_ref_atol over every position. Both
 // sides dequantise the same weights and keep fp32 activations; the reference accumulates in fp64,
 // the device in fp32 and stores K/V as f16 (or q8_0, which is compared only to llama.cpp).
+//
+// Those comparisons, and the ones between two ways of running the same tokens (chunked or one-shot
+// prefill, batched or alone, split or whole bindings), turn the integer mat-vec off
+// (ModelOptions::int_dot_matvec): its 8-bit activations round differently wherever an upstream
+// value moves by an ulp, and on these random models such flips grow to logit differences of
+// 0.3-3, far above the scheduling bugs these tests exist to catch. The integer path is held to
+// its op tests (test_matvec.cpp, against the fp64 reference) and, in the model, to llama.cpp's
+// runs by teacher forcing below, on every device that takes it (the CI matrix's profiles).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -25,6 +33,7 @@
 #include "reference/gemma4_forward.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/memory_plan.h"
+#include "runtime/ops/matvec.h"
 #include "synth/synth_model.h"
 #include "tests/support/compare.h"
 #include "tests/support/teacher_forcing.h"
@@ -75,6 +84,7 @@ TEST_P(Gemma4ModelVsReference, PrefillAndDecodeMatchCpu) {
     const size_t V = ref.config().n_vocab;
 
     ModelOptions o;
+    o.int_dot_matvec = false;  // fp32 products (file comment)
     o.n_ctx = 128;
     o.prefill_chunk = 16;  // SWA ring: 16 + 16 padded to 64 cells, so decoding wraps it
     Gemma4Model model(ctx(), file, o);
@@ -131,7 +141,8 @@ TEST_P(Gemma4ModelTeacherForcing, MatchesLlamaCpp) {
     o.kv_k = o.kv_v = c.kv;
     Gemma4Model model(ctx(), file, o);
     const size_t V = model.n_vocab();
-    score_teacher_forcing(run, teacher_forcing_bounds(c.run), [&](size_t p) {
+    const bool q8 = ops::matvec_int_dot(ctx().device().info(), GgmlType::Q4_K);
+    score_teacher_forcing(run, teacher_forcing_bounds(c.run, q8), [&](size_t p) {
         const std::vector<int32_t> prompt = run.prompt_tokens(p), gen = run.generated(p);
         model.truncate(0, 0);
         std::vector<float> z = model.prefill(0, prompt);
@@ -235,6 +246,7 @@ TEST_F(VkTest, Gemma4ModelChunkedPrefillEqualsOneShot) {
     const GgufFile file = open_model("tiny-dense-q8_0");
     const std::vector<int32_t> tokens = test_tokens(37, 2);
     ModelOptions o;
+    o.int_dot_matvec = false;  // fp32 products (file comment)
     o.n_ctx = 64;
     o.prefill_chunk = 64;
     Gemma4Model one(ctx(), file, o);
@@ -308,6 +320,7 @@ TEST_F(VkTest, Gemma4ModelBatchDecodeEqualsEachAlone) {
 TEST_F(VkTest, Gemma4ModelWideBatchDecodeMatchesEachAlone) {
     const GgufFile file = open_model("tiny-dense-q8_0");
     ModelOptions o;
+    o.int_dot_matvec = false;  // fp32 products (file comment)
     o.n_ctx = 32;
     o.prefill_chunk = 8;
     o.n_seq = 10;
@@ -343,6 +356,7 @@ TEST_F(VkTest, Gemma4ModelMixedStepEqualsEachEntryAlone) {
         SCOPED_TRACE(name);
         const GgufFile file = open_model(name);
         ModelOptions o;
+        o.int_dot_matvec = false;  // fp32 products (file comment)
         o.n_ctx = 128;
         o.prefill_chunk = 48;
         o.n_seq = 8;
@@ -500,6 +514,7 @@ TEST_F(VkTest, Gemma4ModelSplitTensorsGiveSameLogits) {
         SCOPED_TRACE(name);
         const GgufFile file = open_model(name);
         ModelOptions o;
+        o.int_dot_matvec = false;  // fp32 products (file comment)
         o.n_ctx = 64;
         o.prefill_chunk = 12;
         // MoE: f16 V, since q8_0 level flips also flip experts (0.09 observed with q8_0 V).
@@ -535,6 +550,7 @@ TEST_F(VkTest, Gemma4ModelMixedStepOverSplitCachesEqualsEachAlone) {
         SCOPED_TRACE(name);
         const GgufFile file = open_model(name);
         ModelOptions o;
+        o.int_dot_matvec = false;  // fp32 products (file comment)
         o.n_ctx = 64;
         o.prefill_chunk = 12;
         o.n_seq = 4;
@@ -623,6 +639,7 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
     ASSERT_TRUE(small);
     const std::vector<int32_t> tokens = test_tokens(30, 5);
     ModelOptions o;
+    o.int_dot_matvec = false;  // fp32 products (file comment)
     o.n_ctx = 64;
     o.prefill_chunk = 12;
     Gemma4Model split(*small->context, file, o);
@@ -732,6 +749,7 @@ TEST_F(VkTest, Gemma4ModelSynthSplitExpertsUntiedHeadMatchCpuReference) {
         const std::vector<float> want = ref.forward(tokens);
 
         ModelOptions o;
+        o.int_dot_matvec = false;  // fp32 products (file comment)
         o.n_ctx = 32;
         o.prefill_chunk = 8;  // two prefill chunks, then decode: both expert paths (T > 1, T = 1)
         Gemma4Model model(ctx(), file, o);

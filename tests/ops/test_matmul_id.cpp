@@ -332,6 +332,7 @@ TEST(MatMulIdModel, MoePrefillChunksMatchCpuReference) {
         }
         vk::Context& ctx = binding ? *small->context : *shared_vk_env(&reason)->context;
         ModelOptions o;
+        o.int_dot_matvec = false;  // fp32 products, as the CPU reference
         o.n_ctx = 64;
         o.prefill_chunk = 48;
         Gemma4Model model(ctx, file, o);

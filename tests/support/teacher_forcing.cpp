@@ -56,7 +56,7 @@ const nlohmann::json& TeacherForcingRun::steps(size_t p) const {
 // flips experts where router logits nearly tie, hence MoE maxima of ~3. So those runs keep the
 // README bound on the 95th percentile where it holds, and their max and top-1 gap bounds are the
 // observed noise level with a margin (observed on the runtime, all four prompts: see the table).
-TeacherForcingBounds teacher_forcing_bounds(const std::string& run) {
+TeacherForcingBounds teacher_forcing_bounds(const std::string& run, bool q8_activations) {
     // clang-format off
     static const std::map<std::string, TeacherForcingBounds, std::less<>> k_bounds = {
         //  run                                  p95   max   top1_gap   observed p95 / max
@@ -77,6 +77,11 @@ TeacherForcingBounds teacher_forcing_bounds(const std::string& run) {
         {"llamacpp-vulkan-tiny-dense-q4_k_m",  {0.05, 0.1,  0.1}},   // 0.026 / 0.070
     };
     // clang-format on
+    // llama.cpp's Vulkan run keeps f32 activations; a runtime on its integer path rounds them to
+    // 8 bits as llama.cpp's CPU backend does, so against that run it is held to the README bound
+    // for quantized weights as written (every entry <= 0.5, top-1 where the gap is >= 0.1;
+    // observed on dense-q4_k_m: 0.14 / 0.25 against 0.026 / 0.070 on the float path).
+    if (q8_activations && run == "llamacpp-vulkan-tiny-dense-q4_k_m") return {0.5, 0.5, 0.1};
     return k_bounds.at(run);
 }
 

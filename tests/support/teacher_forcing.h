@@ -49,8 +49,10 @@ struct TeacherForcingBounds {
 };
 
 // The bounds a reference run (by name) is held to, the same for the CPU reference and the
-// runtime; the reasoning is at the definition. Throws std::out_of_range for an unknown run.
-TeacherForcingBounds teacher_forcing_bounds(const std::string& run);
+// runtime; the reasoning is at the definition. `q8_activations`: the runtime rounds mat-vec
+// inputs to q8_1 (its integer path, runtime/ops/matvec.h). Throws std::out_of_range for an
+// unknown run.
+TeacherForcingBounds teacher_forcing_bounds(const std::string& run, bool q8_activations = false);
 
 // Accumulates one run's comparison over prompts; records gtest failures as it goes.
 class TeacherForcingScore {
