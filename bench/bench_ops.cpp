@@ -15,6 +15,7 @@
 #include "bench/copy_bandwidth.h"
 #include "bench/expert_bench.h"
 #include "bench/matvec_bench.h"
+#include "runtime/ops/matvec.h"
 #include "runtime/vk/context.h"
 
 namespace vkllm::bench {
@@ -72,27 +73,34 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
         std::printf("(skipped on a CPU device)\n");
         return;
     }
-    std::printf("%-7s %14s %14s %8s\n", "tokens", "matvec_id us", "matmul_id us", "speedup");
+    std::printf("%-7s %14s %14s %8s %18s\n", "tokens", "matvec_id us", "matmul_id us", "speedup",
+                "int8 matvec_id us");
     for (const uint32_t T : {8u, 32u, 128u, 512u}) {
         const auto r = bench_experts(ctx, type, shape, T, repeat);
         if (!r) {
             std::printf("%-7u (does not fit in device memory)\n", T);
             return;
         }
-        std::printf("%-7u %14.1f %14.1f %7.2fx\n", T, r->matvec_us.median, r->matmul_us.median,
-                    r->matvec_us.median / r->matmul_us.median);
+        const double int_us = r->matvec_int_us ? r->matvec_int_us->median : 0.0;
+        std::printf("%-7u %14.1f %14.1f %7.2fx %18.1f\n", T, r->matvec_us.median,
+                    r->matmul_us.median, r->matvec_us.median / r->matmul_us.median, int_us);
         std::fflush(stdout);
-        record.write({{"op", "expert_gate_up"},
-                      {"type", traits_of(type).name},
-                      {"K", shape.K},
-                      {"N", shape.N},
-                      {"experts", shape.E},
-                      {"used", shape.k},
-                      {"tokens", T},
-                      {"matvec_id_us_median", r->matvec_us.median},
-                      {"matmul_id_us_median", r->matmul_us.median},
-                      {"matvec_id_us_min", r->matvec_us.min},
-                      {"matmul_id_us_min", r->matmul_us.min}});
+        nlohmann::json row = {{"op", "expert_gate_up"},
+                              {"type", traits_of(type).name},
+                              {"K", shape.K},
+                              {"N", shape.N},
+                              {"experts", shape.E},
+                              {"used", shape.k},
+                              {"tokens", T},
+                              {"matvec_id_us_median", r->matvec_us.median},
+                              {"matmul_id_us_median", r->matmul_us.median},
+                              {"matvec_id_us_min", r->matvec_us.min},
+                              {"matmul_id_us_min", r->matmul_us.min}};
+        if (r->matvec_int_us) {
+            row["matvec_id_int8_us_median"] = r->matvec_int_us->median;
+            row["matvec_id_int8_us_min"] = r->matvec_int_us->min;
+        }
+        record.write(row);
     }
 }
 
@@ -159,39 +167,58 @@ int run_ops_bench(const OpsBenchOptions& options) {
     const double roofline = copies.best_median();
     std::printf("roofline (best copy median): %.1f GB/s\n\n", roofline);
 
-    std::printf("mat-vec, %u activation column(s), median of %d calls\n", options.ncols,
-                options.repeat);
-    std::printf("%-6s %-14s %10s %10s %9s %7s  %s\n", "type", "K x N", "us", "GB/s", "of copy",
-                "copies", "tensors");
+    std::printf(
+        "mat-vec, %u activation column(s), median of %d calls; path fp32 = weights "
+        "decoded to fp32, int8 = integer dot products on q8_1 activations\n",
+        options.ncols, options.repeat);
+    std::printf("%-6s %-5s %-4s %-14s %10s %10s %9s %7s  %s\n", "type", "path", "rows", "K x N",
+                "us", "GB/s", "of copy", "copies", "tensors");
+    std::vector<uint32_t> row_choices = options.rows;
+    if (row_choices.empty()) row_choices.push_back(0);
     for (const MatVecShape& s : shapes) {
         for (GgmlType t : types) {
             const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.N);
             if (s.K % traits_of(t).block_elems != 0) continue;
-            const auto r = bench_matvec(ctx, t, s, options.ncols, options.repeat);
-            if (!r) {
-                std::printf("%-6s %-14s %10s (does not fit in device memory)  %s\n",
-                            std::string(traits_of(t).name).c_str(), shape.c_str(), "-",
-                            s.label.c_str());
-                continue;
+            std::vector<ops::MatVecPath> paths = {ops::MatVecPath::Float};
+            if (info.int_dot && ops::has_int_dot_kernel(t)) {
+                paths.push_back(ops::MatVecPath::IntDot);
             }
-            const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
-            std::printf("%-6s %-14s %10.1f %10.1f %8.0f%% %7u  %s\n",
-                        std::string(traits_of(t).name).c_str(), shape.c_str(), r->us.median,
-                        r->gbps.median, 100 * frac, r->copies, s.label.c_str());
-            std::fflush(stdout);
-            record.write({{"op", "matvec"},
-                          {"type", traits_of(t).name},
-                          {"K", s.K},
-                          {"N", s.N},
-                          {"tensors", s.label},
-                          {"ncols", options.ncols},
-                          {"bytes", r->bytes_per_call},
-                          {"weight_copies", r->copies},
-                          {"us_median", r->us.median},
-                          {"us_min", r->us.min},
-                          {"us_max", r->us.max},
-                          {"gbps_median", r->gbps.median},
-                          {"fraction_of_copy", frac}});
+            for (ops::MatVecPath path : paths) {
+                for (uint32_t rows_choice : row_choices) {
+                    const uint32_t rows = ops::matvec_layout(info, rows_choice).rows_per_subgroup;
+                    const char* path_name = path == ops::MatVecPath::IntDot ? "int8" : "fp32";
+                    const auto r =
+                        bench_matvec(ctx, t, s, options.ncols, options.repeat, {path, rows_choice});
+                    if (!r) {
+                        std::printf(
+                            "%-6s %-5s %-4u %-14s %10s (does not fit in device memory)  %s\n",
+                            std::string(traits_of(t).name).c_str(), path_name, rows, shape.c_str(),
+                            "-", s.label.c_str());
+                        continue;
+                    }
+                    const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
+                    std::printf("%-6s %-5s %-4u %-14s %10.1f %10.1f %8.0f%% %7u  %s\n",
+                                std::string(traits_of(t).name).c_str(), path_name, rows,
+                                shape.c_str(), r->us.median, r->gbps.median, 100 * frac, r->copies,
+                                s.label.c_str());
+                    std::fflush(stdout);
+                    record.write({{"op", "matvec"},
+                                  {"type", traits_of(t).name},
+                                  {"path", path_name},
+                                  {"rows_per_subgroup", rows},
+                                  {"K", s.K},
+                                  {"N", s.N},
+                                  {"tensors", s.label},
+                                  {"ncols", options.ncols},
+                                  {"bytes", r->bytes_per_call},
+                                  {"weight_copies", r->copies},
+                                  {"us_median", r->us.median},
+                                  {"us_min", r->us.min},
+                                  {"us_max", r->us.max},
+                                  {"gbps_median", r->gbps.median},
+                                  {"fraction_of_copy", frac}});
+                }
+            }
         }
     }
     bench_expert_ffn(ctx, types, options.repeat, record);

@@ -16,6 +16,8 @@ struct OpsBenchOptions {
     std::string out_dir = "bench-results";
     std::vector<std::string> types;   // empty: every weight type
     std::vector<std::string> shapes;  // "KxN"; empty: the Gemma 4 default set
+    // Rows per subgroup to time each case at (1..4); empty: the device's choice only.
+    std::vector<uint32_t> rows;
     std::string command_line;
 };
 

@@ -8,6 +8,7 @@
 #include "bench/matvec_bench.h"
 #include "bench/warm_up.h"
 #include "runtime/ops/matmul_id.h"
+#include "runtime/ops/quantize_q8.h"
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
@@ -55,30 +56,51 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
     static_cast<ops::MatVecIdArgs&>(m) = v;
     m.groups = arena.allocate(ops::moe_groups_bytes(s.E, s.k, T));
 
-    vk::CommandStream cs(ctx.device(), 4 * static_cast<uint32_t>(repeat) + 8);
-    std::vector<double> mv, mm;
-    warm_up(ctx, [&](vk::CommandStream& stream, uint32_t) {
-        ops::record_matvec_id(ctx, stream, v);
+    // The integer expert mat-vec on x quantized once (outside the timing, as the model does).
+    const bool with_int = ctx.device().info().int_dot && ops::has_int_dot_kernel(type);
+    ops::MatVecIdArgs vi = v;
+    if (with_int) {
+        vi.xq = arena.allocate(ops::q8_1_bytes(s.K, T));
+        vi.path = ops::MatVecPath::IntDot;
+        vk::CommandStream q(ctx.device());
+        q.begin();
+        ops::record_quantize_q8_1(ctx, q, {x, s.K, s.K, T, *vi.xq});
+        q.submit_and_wait();
+    }
+    const auto record_all = [&](vk::CommandStream& stream, std::vector<uint32_t>* marks) {
+        const auto mark = [&] {
+            if (marks) marks->push_back(stream.timestamp());
+        };
+        mark();
+        ops::record_matvec_id(ctx, stream, v);  // WAW on y: each call waits for the previous one
+        mark();
         ops::record_matmul_id(ctx, stream, m);
-    });
+        if (with_int) {
+            mark();
+            ops::record_matvec_id(ctx, stream, vi);
+        }
+    };
+    warm_up(ctx, [&](vk::CommandStream& stream, uint32_t) { record_all(stream, nullptr); });
+    const uint32_t ops_per_call = with_int ? 3 : 2;
+    vk::CommandStream cs(ctx.device(), (ops_per_call + 1) * static_cast<uint32_t>(repeat) + 8);
+    std::vector<double> mv, mm, mi;
     for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches right before the timed pass
         cs.begin();
         std::vector<uint32_t> marks;
-        for (int i = 0; i < repeat; ++i) {
-            marks.push_back(cs.timestamp());
-            ops::record_matvec_id(ctx, cs, v);  // WAW on y: each call waits for the previous one
-            marks.push_back(cs.timestamp());
-            ops::record_matmul_id(ctx, cs, m);
-        }
+        for (int i = 0; i < repeat; ++i) record_all(cs, &marks);
         marks.push_back(cs.timestamp());
         cs.submit_and_wait();
         if (pass == 0) continue;
         for (int i = 0; i < repeat; ++i) {
-            mv.push_back(cs.elapsed_ns(marks[2 * i], marks[2 * i + 1]) / 1e3);
-            mm.push_back(cs.elapsed_ns(marks[2 * i + 1], marks[2 * i + 2]) / 1e3);
+            const size_t b = static_cast<size_t>(i) * ops_per_call;
+            mv.push_back(cs.elapsed_ns(marks[b], marks[b + 1]) / 1e3);
+            mm.push_back(cs.elapsed_ns(marks[b + 1], marks[b + 2]) / 1e3);
+            if (with_int) mi.push_back(cs.elapsed_ns(marks[b + 2], marks[b + 3]) / 1e3);
         }
     }
-    return ExpertResult{summarize(mv), summarize(mm)};
+    ExpertResult r{summarize(mv), summarize(mm), std::nullopt};
+    if (with_int) r.matvec_int_us = summarize(mi);
+    return r;
 }
 
 }  // namespace vkllm::bench

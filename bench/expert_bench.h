@@ -18,8 +18,9 @@ struct ExpertShape {
 };
 
 struct ExpertResult {
-    Stats matvec_us;
+    Stats matvec_us;  // fp32 expert mat-vec
     Stats matmul_us;
+    std::optional<Stats> matvec_int_us;  // integer expert mat-vec, where the device has it
 };
 
 // std::nullopt when the weight would not fit comfortably in device memory.

@@ -7,6 +7,7 @@
 #include "bench/warm_up.h"
 #include "quant/random_blocks.h"
 #include "runtime/ops/matvec.h"
+#include "runtime/ops/quantize_q8.h"
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
@@ -45,7 +46,7 @@ uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repea
 }
 
 std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
-                                         uint32_t ncols, int repeat) {
+                                         uint32_t ncols, int repeat, MatVecVariant variant) {
     const uint64_t weight_bytes = row_bytes(type, shape.K) * shape.N;
     const uint64_t device_local = device_local_bytes(ctx.device().info());
     if (weight_bytes > device_local / 2) return std::nullopt;
@@ -82,6 +83,16 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     a.y = y;
     a.y_stride = shape.N;
     a.ncols = ncols;
+    a.path = variant.path;
+    a.rows_per_subgroup = variant.rows_per_subgroup;
+    if (variant.path == ops::MatVecPath::IntDot) {
+        const vk::BufferSpan xq = arena.allocate(ops::q8_1_bytes(shape.K, ncols));
+        vk::CommandStream q(ctx.device());
+        q.begin();
+        ops::record_quantize_q8_1(ctx, q, {x, shape.K, shape.K, ncols, xq});
+        q.submit_and_wait();
+        a.xq = xq;
+    }
 
     vk::CommandStream cs(ctx.device(), 2 * static_cast<uint32_t>(repeat) + 8);
     std::vector<double> us, gbps;

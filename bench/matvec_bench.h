@@ -11,6 +11,7 @@
 
 #include "bench/stats.h"
 #include "loader/ggml_type.h"
+#include "runtime/ops/matvec.h"
 #include "runtime/vk/context.h"
 
 namespace vkllm::bench {
@@ -42,8 +43,15 @@ uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repea
 void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K);
 uint64_t device_local_bytes(const vk::DeviceInfo& info);
 
+// How a case runs: the arithmetic (Float, or IntDot on x quantized once beforehand, outside the
+// timing, as the model shares it between consumers) and rows per subgroup (0: the device's).
+struct MatVecVariant {
+    ops::MatVecPath path = ops::MatVecPath::Float;
+    uint32_t rows_per_subgroup = 0;
+};
+
 // std::nullopt when the weight would not fit comfortably in device memory.
 std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
-                                         uint32_t ncols, int repeat);
+                                         uint32_t ncols, int repeat, MatVecVariant variant = {});
 
 }  // namespace vkllm::bench

@@ -9,6 +9,7 @@
 #include "bench/bench_record.h"
 #include "bench/copy_bandwidth.h"
 #include "runtime/model/loaded_model.h"
+#include "runtime/ops/matvec.h"
 
 namespace vkllm::bench {
 namespace {
@@ -67,6 +68,7 @@ int run_model_bench(const ModelBenchOptions& options) {
     mo.kv_k = options.kv_k;
     mo.kv_v = options.kv_v;
     mo.prefill_chunk = options.prefill_chunk;
+    mo.int_dot_matvec = options.int_dot_matvec;
     mo.on_plan = options.on_plan;
     mo.on_upload = options.on_upload;
     const auto t_load = Clock::now();
@@ -84,11 +86,16 @@ int run_model_bench(const ModelBenchOptions& options) {
     std::printf("copy bandwidth (roofline): %.1f GB/s; weights read per decode step: %.1f MB\n",
                 roofline, static_cast<double>(step_bytes) / 1e6);
     BenchRecord record(options.out_dir, "model", info, options.command_line);
+    // Whether decode takes the integer mat-vec (Q4_K stands for the quantized types).
+    const bool int_dot = options.int_dot_matvec && ops::matvec_int_dot(info, GgmlType::Q4_K);
+    std::printf("decode mat-vec arithmetic: %s\n",
+                int_dot ? "integer dot products on q8_1 activations" : "fp32");
     const nlohmann::json model_fields = {{"model", options.model},
                                          {"kv_k", traits_of(options.kv_k).name},
                                          {"kv_v", traits_of(options.kv_v).name},
                                          {"roofline_gbps", roofline},
-                                         {"decode_weight_bytes", step_bytes}};
+                                         {"decode_weight_bytes", step_bytes},
+                                         {"int_dot_matvec", int_dot}};
 
     std::mt19937 rng(1234);
     const uint32_t n_vocab = model.n_vocab();

@@ -27,7 +27,8 @@ struct ModelBenchOptions {
     uint32_t prefill_chunk = 512;
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;
-    int repeat = 5;  // copy-bandwidth repeats
+    bool int_dot_matvec = true;  // ModelOptions::int_dot_matvec
+    int repeat = 5;              // copy-bandwidth repeats
     std::string out_dir = "bench-results";
     std::string command_line;
     // Load reporting, passed to ModelOptions (the CLI draws it).

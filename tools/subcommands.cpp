@@ -65,11 +65,20 @@ void add_kv_types(CLI::App& cmd, GgmlType& k, GgmlType& v, const std::string& gr
     add("--kv-v", v, "V cache type");
 }
 
-// -m, then --ctx, --kv-k, --kv-v and --device in the "Model options" group.
+// --fp32-matvec: ModelOptions::int_dot_matvec off.
+CLI::Option* add_fp32_matvec(CLI::App& cmd, bool& int_dot_matvec) {
+    return cmd.add_flag_callback(
+        "--fp32-matvec", [&int_dot_matvec] { int_dot_matvec = false; },
+        "decode mat-vecs on fp32 activations even where the GPU has fast integer dot products "
+        "(slower; for comparing outputs)");
+}
+
+// -m, then --ctx, --kv-k, --kv-v, --fp32-matvec and --device in the "Model options" group.
 void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_zero_means) {
     add_model_path(cmd, model.path);
     add_ctx(cmd, model.options.n_ctx, ctx_zero_means)->group(k_model_options);
     add_kv_types(cmd, model.options.kv_k, model.options.kv_v, k_model_options);
+    add_fp32_matvec(cmd, model.options.int_dot_matvec)->group(k_model_options);
     add_device(cmd, model.device)->group(k_model_options);
 }
 
@@ -161,6 +170,11 @@ Command add_bench_ops(CLI::App& bench, const std::string& command_line) {
         ->delimiter(',')
         ->allow_extra_args(false)
         ->default_str("the released sizes' decode shapes");
+    cmd->add_option("--rows", o->rows, "rows per subgroup to time each mat-vec at, e.g. 1,2,4")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->check(integer_in(1, 4))
+        ->default_str("the device's choice");
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");
     return command(cmd, o, cmd_bench_ops);
 }
@@ -184,6 +198,7 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
     cmd->add_option("--chunk", o->prefill_chunk, "prefill chunk tokens")
         ->check(integer_in(1, int64_t{1} << 24));
     add_kv_types(*cmd, o->kv_k, o->kv_v);
+    add_fp32_matvec(*cmd, o->int_dot_matvec);
     cmd->add_option("--repeat", o->repeat, "copy-bandwidth runs")
         ->check(integer_in(1, int64_t{1} << 24));
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");

@@ -104,11 +104,16 @@ bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type) {
     return info.int_dot && info.int_dot_accelerated && has_int_dot_kernel(type);
 }
 
-MatVecLayout matvec_layout(const vk::DeviceInfo& info) {
+MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup) {
+    if (rows_per_subgroup > 4) {
+        throw std::invalid_argument("[matvec] expected rows per subgroup in 1..4, got " +
+                                    std::to_string(rows_per_subgroup));
+    }
+    const uint32_t rows = rows_per_subgroup != 0 ? rows_per_subgroup : k_rows_per_subgroup;
     const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
     const uint32_t wg = std::min(std::max<uint32_t>(128, sg),
                                  std::max<uint32_t>(sg, info.max_workgroup_invocations));
-    return {wg, k_rows_per_subgroup, (wg / sg) * k_rows_per_subgroup};
+    return {wg, rows, (wg / sg) * rows};
 }
 
 const char* weight_type_suffix(GgmlType type) {
@@ -245,7 +250,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
     detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
 
-    const MatVecLayout lay = matvec_layout(ctx.device().info());
+    const MatVecLayout lay = matvec_layout(ctx.device().info(), a.rows_per_subgroup);
     const bool int_dot =
         use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, a.ncols, K, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);

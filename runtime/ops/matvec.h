@@ -52,6 +52,8 @@ struct MatVecArgs {
     // Test hook: cap on workgroups per grid dimension x (0 = the device limit), to exercise the
     // fold of large row counts into grid y.
     uint32_t max_groups_x = 0;
+    // Bench and test hook: rows per subgroup, 1..4 (0 = matvec_layout's choice for the device).
+    uint32_t rows_per_subgroup = 0;
 };
 
 void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& args);
@@ -63,7 +65,8 @@ struct MatVecLayout {
     uint32_t rows_per_subgroup = 0;
     uint32_t rows_per_workgroup = 0;  // subgroups * rows_per_subgroup
 };
-MatVecLayout matvec_layout(const vk::DeviceInfo& info);
+// rows_per_subgroup != 0 overrides the choice (1..4).
+MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup = 0);
 
 // Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4, or its q8_1 form when xq
 // is set and the path is not Float) + y (ncols * N * 4).
