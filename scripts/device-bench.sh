@@ -6,7 +6,7 @@
 #             && ninja -C .devbuild vkllm
 #           (and once: download the Vulkan loader .debs into .gl/, see the device tool's README)
 #   there:  bash scripts/device-bench.sh WHAT[,WHAT...] OUT_DIR
-#           WHAT: ops | tests | all (= ops, 31b, 26b-a4b) | PRESET (a vkllm synth preset, e.g. 31b)
+#           WHAT: ops | sweep | tests | all (= ops, 31b, 26b-a4b) | PRESET (a vkllm synth preset)
 #
 # `tests` runs the op/model suite on the GPU (issue #10: real 32-lane execution). Build it here
 # with -DVKLLM_BUILD_TESTS=ON and carry .devbuild/vkllm and .devbuild/tests/vkllm_op_tests: the
@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-usage="usage: device-bench.sh WHAT[,WHAT...] OUT_DIR  (WHAT: ops|tests|all|PRESET, e.g. 31b)"
+usage="usage: device-bench.sh WHAT[,WHAT...] OUT_DIR  (WHAT: ops|sweep|tests|all|PRESET, e.g. 31b)"
 what=${1:?$usage}
 out=${2:?$usage}
 bin=${VKLLM_BIN:-.devbuild/vkllm}
@@ -51,6 +51,15 @@ bench_ops() {
         tee "$out/ops.txt"
 }
 
+bench_sweep() {
+    # Rows per subgroup on both paths at the 31B shapes that stream the most, then one type at
+    # two shapes in both orders (a check that a case's figure does not depend on what ran before).
+    "$bin" bench ops --repeat 10 --types q4_0,q8_0,q4_K,q6_K --rows 1,2,4 \
+        --shapes 5376x21504,21504x5376,5376x4096,5376x262144 --out "$out" | tee -a "$out/ops.txt"
+    "$bin" bench ops --repeat 10 --types f16 --shapes 5376x8192,5376x21504,5376x8192 \
+        --out "$out" | tee -a "$out/ops.txt"
+}
+
 bench_model() {
     local preset=$1 model="$scratch/$1-q4_k_m.gguf"
     local threads
@@ -62,8 +71,11 @@ bench_model() {
     time "$bin" synth --preset "$preset" --quant q4_k_m --threads "$threads" "${layers[@]}" \
         -o "$model"
     "$bin" info "$model" --ctx 8192 | tail -n 20 | tee "$out/$preset-info.txt"
+    # Decode on the integer mat-vec where the device takes it, then on fp32 activations.
     "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --out "$out" |
         tee "$out/$preset-model.txt"
+    "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --fp32-matvec \
+        --out "$out" | tee -a "$out/$preset-model.txt"
     rm -f "$model"  # the disk holds one full-size model at a time
 }
 
@@ -116,6 +128,7 @@ IFS=, read -ra steps <<< "$what"
 for step in "${steps[@]}"; do
     case $step in
         ops) bench_ops ;;
+        sweep) bench_sweep ;;
         tests) (run_tests) ;;  # a subshell: the layer's environment stays out of the benches
         all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
         *) bench_model "$step" ;;  # any synth preset; synth names the valid ones
