@@ -57,6 +57,33 @@ uint64_t decode_weight_bytes(const GgufFile& file, const Gemma4Config& config) {
     return bytes;
 }
 
+namespace {
+
+// The last decode step's GPU time by kernel, against the step's wall time.
+void print_profile(const Gemma4Model& model, uint32_t batch, double step_ms, BenchRecord& record,
+                   const nlohmann::json& model_fields) {
+    const std::vector<Gemma4Model::KernelTime> prof = model.last_step_profile();
+    double total = 0;
+    for (const auto& k : prof) total += k.us;
+    std::printf("  batch %u step on the GPU: %.1f us of %.1f us wall; by kernel:\n", batch, total,
+                step_ms * 1e3);
+    nlohmann::json kernels = nlohmann::json::array();
+    for (const auto& k : prof) {
+        std::printf("    %-28s %5u dispatches %9.1f us %5.1f%%\n", k.module.c_str(), k.dispatches,
+                    k.us, total > 0 ? 100 * k.us / total : 0.0);
+        kernels.push_back({{"module", k.module}, {"dispatches", k.dispatches}, {"us", k.us}});
+    }
+    nlohmann::json fields = model_fields;
+    fields.update({{"phase", "decode_profile"},
+                   {"batch", batch},
+                   {"gpu_us", total},
+                   {"step_ms", step_ms},
+                   {"kernels", kernels}});
+    record.write(fields);
+}
+
+}  // namespace
+
 int run_model_bench(const ModelBenchOptions& options) {
     if (options.batches.empty()) throw std::invalid_argument("--batches needs at least one size");
     const uint32_t max_batch = *std::max_element(options.batches.begin(), options.batches.end());
@@ -69,6 +96,7 @@ int run_model_bench(const ModelBenchOptions& options) {
     mo.kv_v = options.kv_v;
     mo.prefill_chunk = options.prefill_chunk;
     mo.int_dot_matvec = options.int_dot_matvec;
+    mo.profile_dispatches = options.profile;
     mo.on_plan = options.on_plan;
     mo.on_upload = options.on_upload;
     const auto t_load = Clock::now();
@@ -163,6 +191,7 @@ int run_model_bench(const ModelBenchOptions& options) {
                        {"fraction_of_copy", frac},
                        {"dispatches_per_step", dispatches}});
         record.write(fields);
+        if (options.profile) print_profile(model, batch, 1e3 / steps_per_s, record, model_fields);
     }
     std::printf("\nresults appended to %s\n", record.path().c_str());
     return 0;

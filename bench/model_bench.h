@@ -28,6 +28,7 @@ struct ModelBenchOptions {
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;
     bool int_dot_matvec = true;  // ModelOptions::int_dot_matvec
+    bool profile = false;        // per-kernel GPU time of a decode step per batch size
     int repeat = 5;              // copy-bandwidth repeats
     std::string out_dir = "bench-results";
     std::string command_line;

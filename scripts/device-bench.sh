@@ -72,10 +72,13 @@ bench_model() {
         -o "$model"
     "$bin" info "$model" --ctx 8192 | tail -n 20 | tee "$out/$preset-info.txt"
     # Decode on the integer mat-vec where the device takes it, then on fp32 activations.
-    "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --out "$out" |
-        tee "$out/$preset-model.txt"
+    # VKLLM_BENCH_MODEL_ARGS adds options (e.g. --profile).
+    local extra=()
+    read -ra extra <<< "${VKLLM_BENCH_MODEL_ARGS:-}"
+    "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 "${extra[@]}" \
+        --out "$out" | tee "$out/$preset-model.txt"
     "$bin" bench model -m "$model" --prompt 512 --gen 64 --batches 1,4 --ctx 8192 --fp32-matvec \
-        --out "$out" | tee -a "$out/$preset-model.txt"
+        "${extra[@]}" --out "$out" | tee -a "$out/$preset-model.txt"
     rm -f "$model"  # the disk holds one full-size model at a time
 }
 

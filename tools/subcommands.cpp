@@ -199,6 +199,8 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
         ->check(integer_in(1, int64_t{1} << 24));
     add_kv_types(*cmd, o->kv_k, o->kv_v);
     add_fp32_matvec(*cmd, o->int_dot_matvec);
+    cmd->add_flag("--profile", o->profile,
+                  "time every dispatch of a decode step and print the GPU time by kernel");
     cmd->add_option("--repeat", o->repeat, "copy-bandwidth runs")
         ->check(integer_in(1, int64_t{1} << 24));
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");

@@ -42,7 +42,9 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
       scratch_arena(c.device(), vk::MemoryIntent::DeviceLocal, 64ull << 20),
       upload_arena(c.device(), vk::MemoryIntent::Upload, 1ull << 20),
       readback_arena(c.device(), vk::MemoryIntent::Readback, 1ull << 20),
-      cs(c.device()) {
+      // Profiling stamps every dispatch: room for a full-size model's step.
+      cs(c.device(), options.profile_dispatches ? 16384u : 256u) {
+    cs.set_profiling(options.profile_dispatches);
     // One plan decides every allocation (memory_plan.h); nothing below sizes a buffer itself.
     ModelPlan mp = plan_model(cfg, weight_bytes_of(view), options, PlanDevice::of(c.device()));
     opt = mp.opt;
@@ -186,6 +188,7 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
     }
     last_dispatches = cs.dispatches();
     cs.submit_and_wait();
+    if (opt.profile_dispatches) last_profile = cs.dispatch_times();
     if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
     for (uint32_t c0 = g0; c0 < step.n_logits; c0 += layout.logit_cols) {
         const uint32_t g = std::min(layout.logit_cols, step.n_logits - c0);
@@ -239,6 +242,20 @@ uint64_t Gemma4Model::allocated_bytes(BufferHome home) const {
 
 uint32_t Gemma4Model::last_step_dispatches() const {
     return impl_->last_dispatches;
+}
+
+std::vector<Gemma4Model::KernelTime> Gemma4Model::last_step_profile() const {
+    std::vector<KernelTime> out;
+    for (const auto& [module, ns] : impl_->last_profile) {
+        auto it = std::find_if(out.begin(), out.end(),
+                               [&](const KernelTime& k) { return k.module == module; });
+        if (it == out.end()) it = out.insert(out.end(), {module, 0, 0.0});
+        ++it->dispatches;
+        it->us += ns / 1e3;
+    }
+    std::sort(out.begin(), out.end(),
+              [](const KernelTime& a, const KernelTime& b) { return a.us > b.us; });
+    return out;
 }
 
 uint32_t Gemma4Model::n_ctx() const {

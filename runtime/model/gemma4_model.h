@@ -46,6 +46,9 @@ struct ModelOptions {
     // (tests of batching and chunking compare such runs bit-for-bit-near; with 8-bit
     // activations any ulp-level difference upstream can flip a rounding and grow from there).
     bool int_dot_matvec = true;
+    // Time every dispatch of a step on the GPU (timestamps between dispatches; a little slower):
+    // last_step_profile() then says where a step's time goes, by kernel.
+    bool profile_dispatches = false;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;
@@ -105,6 +108,15 @@ class Gemma4Model {
     // Compute dispatches the last step recorded (forward + LM head): what batching across
     // sequences must keep flat as a step gains sequences.
     uint32_t last_step_dispatches() const;
+    // With ModelOptions::profile_dispatches: GPU time of the last step's forward and first
+    // LM-head group by kernel module (each dispatch's time includes its barrier and launch gap),
+    // largest first. Empty otherwise or where the device has no compute timestamps.
+    struct KernelTime {
+        std::string module;
+        uint32_t dispatches = 0;
+        double us = 0;
+    };
+    std::vector<KernelTime> last_step_profile() const;
     uint32_t prefill_chunk() const;
 
     // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.

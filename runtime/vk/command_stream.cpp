@@ -75,6 +75,8 @@ void CommandStream::begin() {
     timestamps_used_ = 0;
     pending_reads_.clear();
     pending_writes_.clear();
+    profile_.clear();
+    if (profiling_ && queries_) profile_start_ = timestamp();
 }
 
 void CommandStream::barrier() {
@@ -143,6 +145,19 @@ void CommandStream::dispatch(const Pipeline& pipeline, std::span<const Binding> 
                            push);
     }
     vkCmdDispatch(cmd_, groups.x, groups.y, groups.z);
+    if (profiling_ && queries_ && timestamps_used_ < max_timestamps_) {
+        profile_.emplace_back(d.module, timestamp());
+    }
+}
+
+std::vector<CommandStream::DispatchTime> CommandStream::dispatch_times() const {
+    std::vector<DispatchTime> out;
+    uint32_t prev = profile_start_;
+    for (const auto& [module, stamp] : profile_) {
+        out.push_back({module, elapsed_ns(prev, stamp)});
+        prev = stamp;
+    }
+    return out;
 }
 
 void CommandStream::copy(const BufferSpan& src, const BufferSpan& dst) {

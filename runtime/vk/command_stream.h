@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "runtime/vk/arena.h"
@@ -66,6 +67,17 @@ class CommandStream {
     double elapsed_ns(uint32_t a, uint32_t b) const;
     uint32_t barrier_count() const { return barriers_; }
 
+    // Profiling: with it on, every dispatch is followed by a timestamp (and begin() writes one),
+    // so the time between consecutive stamps is a dispatch's cost including its barrier and
+    // launch gap. Dispatches past the query pool's capacity go unprofiled (none is lost).
+    void set_profiling(bool on) { profiling_ = on; }
+    struct DispatchTime {
+        std::string module;
+        double ns;
+    };
+    // The profiled dispatches of the last submission, in order.
+    std::vector<DispatchTime> dispatch_times() const;
+
   private:
     struct Range {
         VkBuffer buffer;
@@ -88,6 +100,11 @@ class CommandStream {
     uint32_t barriers_ = 0;
     std::vector<Range> pending_writes_;  // since the last barrier
     std::vector<Range> pending_reads_;
+    bool profiling_ = false;
+    // Profiled dispatches of the recording: module and the stamp written after it (the stamp
+    // before it is the previous entry's, or profile_start_).
+    std::vector<std::pair<std::string, uint32_t>> profile_;
+    uint32_t profile_start_ = 0;
 };
 
 // Number of workgroups to cover `n` items with `per_group` items each.

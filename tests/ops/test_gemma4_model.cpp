@@ -612,6 +612,31 @@ TEST_F(VkTest, Gemma4ModelDecodeDispatchesDoNotGrowWithTheBatch) {
     }
 }
 
+// ModelOptions::profile_dispatches: every dispatch of the step is timed, by kernel module, and
+// profiling changes no logit.
+TEST_F(VkTest, Gemma4ModelProfileCoversEveryDispatch) {
+    if (!ctx().device().info().timestamps) GTEST_SKIP() << "device has no compute timestamps";
+    const GgufFile file = open_model("tiny-moe-q8_0");
+    ModelOptions o;
+    o.n_ctx = 32;
+    Gemma4Model plain(ctx(), file, o);
+    o.profile_dispatches = true;
+    Gemma4Model profiled(ctx(), file, o);
+    const std::vector<int32_t> tokens = test_tokens(5, 7);
+    EXPECT_EQ(profiled.prefill(0, tokens), plain.prefill(0, tokens));
+    EXPECT_TRUE(plain.last_step_profile().empty());
+    const std::vector<Gemma4Model::KernelTime> prof = profiled.last_step_profile();
+    uint32_t dispatches = 0;
+    for (const auto& k : prof) {
+        dispatches += k.dispatches;
+        EXPECT_GE(k.us, 0.0) << k.module;
+    }
+    EXPECT_EQ(dispatches, profiled.last_step_dispatches());
+    ASSERT_FALSE(prof.empty());
+    EXPECT_TRUE(std::is_sorted(prof.begin(), prof.end(),
+                               [](const auto& a, const auto& b) { return a.us > b.us; }));
+}
+
 // A `vkllm synth` model (not a llama.cpp file) with every matrix split over several 24 KiB
 // bindings (token_embd alone is ~0.9 MB) against the CPU reference: the split path and the synth
 // writer agree with the exact forward pass, not only with each other.
