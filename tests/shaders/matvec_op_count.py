@@ -12,8 +12,12 @@ they cost nothing at run time.
 
   matvec_op_count.py SHADER_DIR [--check BASELINE] [--write BASELINE]
 
---check fails (exit 1) when a type needs more than its baseline count + 5 %: the float path's
-counts are a regression bound until the integer-dot path has its own budget (issue #12).
+The integer dot-product kernels (shaders/matvec_q8.comp, the path devices with accelerated
+4x8-bit dot products take) are counted the same way, as "int8:<type>", and also held to a fixed
+budget: ~1.4 x bits per weight, what an H100/H200 leaves per element at copy bandwidth.
+
+--check fails (exit 1) when a variant needs more than its baseline count + 5 %, or an integer
+variant more than its budget.
 """
 import json
 import os
@@ -28,6 +32,10 @@ ROWS = 2  # runtime/ops/matvec.cpp k_rows_per_subgroup
 # constant_id: 0 workgroup, 1 ROWS, 2 ROWS_PER_WG, 3 NCOLS, 4 X_VEC4
 SPEC = f"0:128 1:{ROWS} 2:8 3:1 4:1"
 SKIP = {"OpLabel", "OpLoopMerge", "OpSelectionMerge", "OpPhi", "OpLine", "OpNoLine"}
+# Integer kernels: elements one item covers (quant_dot.glsl: QK / ITEMS) and the budget.
+INT_TYPES = {"q4_0": (32, 6.0), "q8_0": (32, 8.0), "q4_k": (64, 6.0), "q5_k": (64, 7.5),
+             "q6_k": (64, 9.0)}
+INT_SPEC = f"0:128 1:{ROWS} 2:8 3:1"  # matvec_q8.comp has no X_VEC4
 
 
 def run(cmd, **kw):
@@ -83,21 +91,25 @@ def main():
     write = args[args.index("--write") + 1] if "--write" in args else None
     counts = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for t in TYPES:
-            define = "TYPE_" + t.upper()
-            spv = os.path.join(tmp, t + ".spv")
-            opt = os.path.join(tmp, t + ".opt.spv")
+        def count(name, source, define, spec, elems):
+            spv = os.path.join(tmp, name.replace(":", "_") + ".spv")
+            opt = spv + ".opt"
             run(["glslc", "--target-env=vulkan1.2", "-O", "-fshader-stage=compute",
                  "-I", os.path.join(shader_dir, "common"), f"-D{define}",
-                 os.path.join(shader_dir, "matvec.comp"), "-o", spv])
-            run(["spirv-opt", "--set-spec-const-default-value", SPEC, "--freeze-spec-const",
+                 os.path.join(shader_dir, source), "-o", spv])
+            run(["spirv-opt", "--set-spec-const-default-value", spec, "--freeze-spec-const",
                  "-O", "--loop-unroll", "-O", spv, "-o", opt])
             ops = inner_loop_ops(run(["spirv-dis", "--raw-id", opt]))
-            elems = ROWS * item_elems(shader_dir, define, tmp)
-            counts[t] = {"ops": ops, "elements": elems, "per_element": round(ops / elems, 2)}
-    print(f"{'type':6} {'ops':>5} {'elements':>8} {'per element':>11}")
+            counts[name] = {"ops": ops, "elements": elems, "per_element": round(ops / elems, 2)}
+
+        for t in TYPES:
+            define = "TYPE_" + t.upper()
+            count(t, "matvec.comp", define, SPEC, ROWS * item_elems(shader_dir, define, tmp))
+        for t, (elems, _) in INT_TYPES.items():
+            count("int8:" + t, "matvec_q8.comp", "TYPE_" + t.upper(), INT_SPEC, ROWS * elems)
+    print(f"{'variant':10} {'ops':>5} {'elements':>8} {'per element':>11}")
     for t, c in counts.items():
-        print(f"{t:6} {c['ops']:5} {c['elements']:8} {c['per_element']:11.2f}")
+        print(f"{t:10} {c['ops']:5} {c['elements']:8} {c['per_element']:11.2f}")
     if write:
         with open(write, "w") as f:
             json.dump(counts, f, indent=1)
@@ -105,11 +117,16 @@ def main():
     if check:
         with open(check) as f:
             base = json.load(f)
-        bad = [t for t in TYPES if counts[t]["per_element"] > base[t]["per_element"] * 1.05]
+        bad = [t for t in counts if counts[t]["per_element"] > base[t]["per_element"] * 1.05]
         for t in bad:
             print(f"REGRESSION {t}: {counts[t]['per_element']} instructions per element, "
                   f"baseline {base[t]['per_element']}", file=sys.stderr)
-        return 1 if bad else 0
+        over = [t for t, (_, budget) in INT_TYPES.items()
+                if counts["int8:" + t]["per_element"] > budget]
+        for t in over:
+            print(f"OVER BUDGET int8:{t}: {counts['int8:' + t]['per_element']} instructions per "
+                  f"element, budget {INT_TYPES[t][1]}", file=sys.stderr)
+        return 1 if bad or over else 0
     return 0
 
 
