@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -176,6 +177,7 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
     const uint32_t V = cfg.n_vocab;
     std::vector<float> out(uint64_t{V} * step.n_logits);
     const uint32_t g0 = std::min(layout.logit_cols, step.n_logits);
+    const auto t_record = std::chrono::steady_clock::now();
     cs.begin();
     try {
         record_forward(step);
@@ -187,6 +189,9 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
         throw;
     }
     last_dispatches = cs.dispatches();
+    last_record_us =
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t_record)
+            .count();
     cs.submit_and_wait();
     if (opt.profile_dispatches) last_profile = cs.dispatch_times();
     if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
@@ -242,6 +247,10 @@ uint64_t Gemma4Model::allocated_bytes(BufferHome home) const {
 
 uint32_t Gemma4Model::last_step_dispatches() const {
     return impl_->last_dispatches;
+}
+
+double Gemma4Model::last_step_record_us() const {
+    return impl_->last_record_us;
 }
 
 std::vector<Gemma4Model::KernelTime> Gemma4Model::last_step_profile() const {

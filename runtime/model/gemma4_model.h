@@ -117,6 +117,9 @@ class Gemma4Model {
         double us = 0;
     };
     std::vector<KernelTime> last_step_profile() const;
+    // Host time the last step spent recording its forward and first LM-head group (before the
+    // GPU starts on it), in microseconds.
+    double last_step_record_us() const;
     uint32_t prefill_chunk() const;
 
     // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.

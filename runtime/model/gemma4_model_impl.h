@@ -138,6 +138,7 @@ struct Gemma4Model::Impl {
     vk::CommandStream cs;
     uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
     std::vector<vk::CommandStream::DispatchTime> last_profile;  // profile_dispatches only
+    double last_record_us = 0;
 
     // The runs of layer l's kind in this step, planned and uploaded on first use.
     const std::vector<AttentionRun>& attention_runs(const Step& step, uint32_t l);

@@ -42,6 +42,7 @@ CommandStream::CommandStream(const Device& device, uint32_t max_timestamps)
     query.queryCount = max_timestamps_;
     try {
         check(vkAllocateCommandBuffers(dev, &alloc, &cmd_), "vkAllocateCommandBuffers");
+        buffers_.push_back(cmd_);
         check(vkCreateFence(dev, &fence, nullptr, &fence_), "vkCreateFence");
         if (device.info().timestamps && max_timestamps_ > 0) {
             check(vkCreateQueryPool(dev, &query, nullptr, &queries_), "vkCreateQueryPool");
@@ -55,8 +56,10 @@ CommandStream::CommandStream(const Device& device, uint32_t max_timestamps)
 
 CommandStream::~CommandStream() {
     VkDevice dev = device_.get();
-    // A stream destroyed mid-flight (exception between submit and wait) must not free live work.
+    // A stream destroyed mid-flight (exception between submit and wait) must not free live work;
+    // flushed buffers have no fence of their own.
     vkWaitForFences(dev, 1, &fence_, VK_TRUE, UINT64_MAX);
+    if (unfenced_) vkQueueWaitIdle(device_.compute_queue());
     if (queries_) vkDestroyQueryPool(dev, queries_, nullptr);
     vkDestroyFence(dev, fence_, nullptr);
     vkDestroyCommandPool(dev, pool_, nullptr);
@@ -64,12 +67,10 @@ CommandStream::~CommandStream() {
 
 void CommandStream::begin() {
     if (recording_) throw std::logic_error("CommandStream::begin while recording");
-    check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
+    // The previous recording was waited for, so every buffer is free again.
+    buffers_used_ = 0;
+    start_buffer();
     dispatches_ = 0;
-    VkCommandBufferBeginInfo info{};
-    info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
-    info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
-    check(vkBeginCommandBuffer(cmd_, &info), "vkBeginCommandBuffer");
     if (queries_) vkCmdResetQueryPool(cmd_, queries_, 0, max_timestamps_);
     recording_ = true;
     timestamps_used_ = 0;
@@ -77,6 +78,41 @@ void CommandStream::begin() {
     pending_writes_.clear();
     profile_.clear();
     if (profiling_ && queries_) profile_start_ = timestamp();
+}
+
+void CommandStream::start_buffer() {
+    if (buffers_used_ == buffers_.size()) {
+        VkCommandBufferAllocateInfo alloc{};
+        alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
+        alloc.commandPool = pool_;
+        alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
+        alloc.commandBufferCount = 1;
+        VkCommandBuffer b = VK_NULL_HANDLE;
+        check(vkAllocateCommandBuffers(device_.get(), &alloc, &b), "vkAllocateCommandBuffers");
+        buffers_.push_back(b);
+    }
+    cmd_ = buffers_[buffers_used_++];
+    check(vkResetCommandBuffer(cmd_, 0), "vkResetCommandBuffer");
+    VkCommandBufferBeginInfo info{};
+    info.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO;
+    info.flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT;
+    check(vkBeginCommandBuffer(cmd_, &info), "vkBeginCommandBuffer");
+    cmd_empty_ = true;
+}
+
+void CommandStream::flush() {
+    if (!recording_) throw std::logic_error("CommandStream::flush without begin()");
+    if (cmd_empty_) return;
+    check(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
+    VkSubmitInfo submit{};
+    submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
+    submit.commandBufferCount = 1;
+    submit.pCommandBuffers = &cmd_;
+    check(vkQueueSubmit(device_.compute_queue(), 1, &submit, VK_NULL_HANDLE), "vkQueueSubmit");
+    unfenced_ = true;
+    // Pending reads and writes stay tracked: the next hazard's barrier, recorded into the next
+    // buffer, waits for these commands too (they are earlier in submission order).
+    start_buffer();
 }
 
 void CommandStream::barrier() {
@@ -145,6 +181,7 @@ void CommandStream::dispatch(const Pipeline& pipeline, std::span<const Binding> 
                            push);
     }
     vkCmdDispatch(cmd_, groups.x, groups.y, groups.z);
+    cmd_empty_ = false;
     if (profiling_ && queries_ && timestamps_used_ < max_timestamps_) {
         profile_.emplace_back(d.module, timestamp());
     }
@@ -167,6 +204,7 @@ void CommandStream::copy(const BufferSpan& src, const BufferSpan& dst) {
     before_access({&r, 1}, {&w, 1});
     VkBufferCopy region{src.offset, dst.offset, src.size};
     vkCmdCopyBuffer(cmd_, src.buffer, dst.buffer, 1, &region);
+    cmd_empty_ = false;
 }
 
 void CommandStream::fill_zero(const BufferSpan& dst) {
@@ -175,12 +213,14 @@ void CommandStream::fill_zero(const BufferSpan& dst) {
     if (dst.size % 4 != 0)
         throw std::logic_error("CommandStream::fill_zero needs a multiple of 4 bytes");
     vkCmdFillBuffer(cmd_, dst.buffer, dst.offset, dst.size, 0);
+    cmd_empty_ = false;
 }
 
 uint32_t CommandStream::timestamp() {
     if (!queries_) return 0;
     if (timestamps_used_ >= max_timestamps_) throw std::logic_error("out of timestamp queries");
     vkCmdWriteTimestamp(cmd_, VK_PIPELINE_STAGE_BOTTOM_OF_PIPE_BIT, queries_, timestamps_used_);
+    cmd_empty_ = false;
     return timestamps_used_++;
 }
 
@@ -202,6 +242,7 @@ void CommandStream::submit_and_wait() {
     check(vkResetFences(device_.get(), 1, &fence_), "vkResetFences");
     check(vkQueueSubmit(device_.compute_queue(), 1, &submit, fence_), "vkQueueSubmit");
     check(vkWaitForFences(device_.get(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
+    unfenced_ = false;  // the final barrier waited for every earlier submission too
     timestamp_values_.assign(timestamps_used_, 0);
     if (queries_ && timestamps_used_ > 0) {
         check(vkGetQueryPoolResults(device_.get(), queries_, 0, timestamps_used_,

@@ -1,7 +1,10 @@
 #pragma once
-// Records compute work into one command buffer, submits it and waits on a fence. Barriers are
+// Records compute work into command buffers, submits them and waits on a fence. Barriers are
 // inserted only where a command touches a range that an earlier command since the last barrier
-// wrote (read-after-write, write-after-write) or read (write-after-read).
+// wrote (read-after-write, write-after-write) or read (write-after-read). flush() submits what is
+// recorded so far and goes on recording into another command buffer, so the GPU starts on the
+// first part of a long recording while the host records the rest; a barrier's first scope takes
+// in every command earlier in submission order, so hazards across the split are still covered.
 
 #include <vulkan/vulkan.h>
 
@@ -61,6 +64,9 @@ class CommandStream {
     void fill_zero(const BufferSpan& dst);
     // Records a timestamp after all previous work; returns its index.
     uint32_t timestamp();
+    // Submits what was recorded since begin() or the last flush() (nothing when that is no
+    // command) without waiting, and continues the recording in a fresh command buffer.
+    void flush();
     // Ends recording, submits, waits. Host-visible results are readable afterwards.
     void submit_and_wait();
     // Nanoseconds between timestamps a and b of the last submission.
@@ -85,11 +91,17 @@ class CommandStream {
     };
     void before_access(std::span<const Range> reads, std::span<const Range> writes);
     void barrier();
+    // Takes the next command buffer of this recording (allocating one if needed) and begins it.
+    void start_buffer();
 
     const Device& device_;  // borrowed
     // Owned.
     VkCommandPool pool_ = VK_NULL_HANDLE;
-    VkCommandBuffer cmd_ = VK_NULL_HANDLE;
+    std::vector<VkCommandBuffer> buffers_;  // grown by flush(); freed with the pool
+    size_t buffers_used_ = 0;               // of this recording
+    VkCommandBuffer cmd_ = VK_NULL_HANDLE;  // the one being recorded
+    bool cmd_empty_ = true;                 // no command recorded into cmd_ yet
+    bool unfenced_ = false;                 // flushed work no fence wait has covered yet
     VkFence fence_ = VK_NULL_HANDLE;
     VkQueryPool queries_ = VK_NULL_HANDLE;
     uint32_t max_timestamps_;

@@ -52,6 +52,38 @@ TEST_F(VkCore, BarrierOnlyBetweenDependentDispatches) {
     EXPECT_EQ(read_floats(ctx(), b, 1)[0], 2.0f);
 }
 
+// flush() submits the recording so far and continues in another command buffer: work after it
+// still sees what came before (the hazard's barrier lands in the later buffer), timestamps and
+// the profile span the buffers, and an empty flush submits nothing. Run twice so the second
+// recording reuses the buffers the first one grew.
+TEST_F(VkCore, FlushedRecordingKeepsOrderAndProfile) {
+    vk::BufferSpan a = ctx().device_arena().allocate(1 << 16);
+    vk::BufferSpan b = ctx().device_arena().allocate(1 << 16);
+    const uint32_t n = (1 << 16) / 4;
+    vk::CommandStream cs(ctx().device());
+    cs.set_profiling(true);
+    for (float v : {3.0f, 5.0f}) {
+        cs.begin();
+        cs.flush();  // nothing recorded yet
+        ops::record_fill(ctx(), cs, a, n, v);
+        cs.flush();
+        cs.copy(a, b);  // read-after-write across the flush
+        cs.flush();
+        cs.flush();
+        ops::record_fill(ctx(), cs, a, n, -1.0f);  // write-after-read across the flush
+        cs.submit_and_wait();
+        const auto got = read_floats(ctx(), b, n);
+        for (uint32_t i = 0; i < n; i += 997) ASSERT_EQ(got[i], v) << "element " << i;
+        EXPECT_EQ(read_floats(ctx(), a, 1)[0], -1.0f);
+        EXPECT_EQ(cs.dispatches(), 2u);
+        if (ctx().device().info().timestamps) {
+            const auto prof = cs.dispatch_times();
+            ASSERT_EQ(prof.size(), 2u);
+            for (const auto& d : prof) EXPECT_GE(d.ns, 0.0) << d.module;
+        }
+    }
+}
+
 TEST_F(VkCore, TimestampsMeasureElapsedTime) {
     if (!ctx().device().info().timestamps) GTEST_SKIP() << "device has no compute timestamps";
     vk::BufferSpan a = ctx().device_arena().allocate(1 << 20);
