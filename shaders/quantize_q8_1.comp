@@ -6,6 +6,7 @@
 // Eight invocations share a block, four elements each; the block's maximum and sums meet in
 // shared memory, so any subgroup size works. One workgroup: 32 blocks of one column.
 #include "preamble.glsl"
+#include "q8_1.glsl"
 
 layout(local_size_x = 256) in;
 
@@ -39,14 +40,10 @@ void main() {
     const uint lead = tid - part;
     float amax = 0.0;
     [[unroll]] for (uint i = 0; i < 8u; ++i) amax = max(amax, s_amax[lead + i]);
-    const float d = amax / 127.0;
-    const float id = d > 0.0 ? 1.0 / d : 0.0;
-    const ivec4 q = clamp(ivec4(roundEven(v * id)), ivec4(-127), ivec4(127));
+    const float d = q8_1_scale(amax);
+    const ivec4 q = q8_1_codes(v, d);
     s_sum[tid] = q.x + q.y + q.z + q.w;
-    if (live) {
-        const uvec4 b = uvec4(q) & 0xFFu;
-        xq[col * (pc.K / 4u) + blk * 8u + part] = b.x | (b.y << 8) | (b.z << 16) | (b.w << 24);
-    }
+    if (live) xq[col * (pc.K / 4u) + blk * 8u + part] = q8_1_pack(q);
     barrier();
     if (live && part == 0u) {
         const int lo = s_sum[tid] + s_sum[tid + 1u] + s_sum[tid + 2u] + s_sum[tid + 3u];

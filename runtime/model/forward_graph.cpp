@@ -50,9 +50,9 @@ vk::BufferSpan col_span(const vk::BufferSpan& span, uint32_t width, uint32_t fir
 
 }  // namespace
 
-std::optional<vk::BufferSpan> Gemma4Model::Impl::quantize_input(
-    const vk::BufferSpan& x, uint32_t x_stride, uint32_t K, uint32_t n_x, uint32_t max_n_x,
-    std::initializer_list<const DeviceMatrix*> consumers) {
+std::optional<vk::BufferSpan> Gemma4Model::Impl::q8_input(
+    uint32_t K, uint32_t n_x, uint32_t max_n_x,
+    std::initializer_list<const DeviceMatrix*> consumers) const {
     // Every present consumer must take the integer path, so that the products of one input all
     // see the same (rounded) values.
     bool any = false, all = true;
@@ -62,8 +62,14 @@ std::optional<vk::BufferSpan> Gemma4Model::Impl::quantize_input(
         all = all && ops::matvec_int_dot(ctx.device().info(), m->type);
     }
     if (!opt.int_dot_matvec || !any || !all || K % 32 != 0 || n_x > max_n_x) return std::nullopt;
-    const vk::BufferSpan xq = buf.xq.sub(0, ops::q8_1_bytes(K, n_x));
-    ops::record_quantize_q8_1(ctx, cs, {x, x_stride, K, n_x, xq});
+    return buf.xq.sub(0, ops::q8_1_bytes(K, n_x));
+}
+
+std::optional<vk::BufferSpan> Gemma4Model::Impl::quantize_input(
+    const vk::BufferSpan& x, uint32_t x_stride, uint32_t K, uint32_t n_x, uint32_t max_n_x,
+    std::initializer_list<const DeviceMatrix*> consumers) {
+    const std::optional<vk::BufferSpan> xq = q8_input(K, n_x, max_n_x, consumers);
+    if (xq) ops::record_quantize_q8_1(ctx, cs, {x, x_stride, K, n_x, *xq});
     return xq;
 }
 
@@ -224,11 +230,18 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
                    kvd = L.kv_dim();
     const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
 
+    // Q, K and V read one quantization of x on the integer path, written by the norm.
+    const bool owns_kv = L.kv_source == l;
+    const auto xq =
+        q8_input(n, T, k_max_matvec_cols,
+                 {&lw.attn_q, owns_kv ? &lw.attn_k : nullptr, owns_kv ? &lw.attn_v : nullptr});
     ops::RmsNormArgs norm;
     norm.n = n;
     norm.eps = cfg.rms_eps;
     norm.weight = lw.attn_norm;
+    norm.q8_out = xq;
     ops::record_rms_norm(ctx, cs, h, x, norm);
+    norm.q8_out.reset();
 
     ops::RopeArgs rope;
     rope.head_dim = D;
@@ -241,11 +254,6 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
     head_norm.n = D;
     head_norm.eps = cfg.rms_eps;
 
-    // Q, K and V read one quantization of x on the integer path.
-    const bool owns_kv = L.kv_source == l;
-    const auto xq = quantize_input(
-        buf.x, n, n, T, k_max_matvec_cols,
-        {&lw.attn_q, owns_kv ? &lw.attn_k : nullptr, owns_kv ? &lw.attn_v : nullptr});
     // Q: per-head q_norm, then RoPE.
     linear(lw.attn_q, buf.x, n, buf.q, qd, T, xq);
     const vk::TensorSpans q = cols_of(buf.q, qd, T);
@@ -309,8 +317,10 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     norm.n = n;
     norm.eps = cfg.rms_eps;
     norm.weight = lw.ffn_norm;
+    const auto xq = q8_input(n, T, k_max_matvec_cols, {&lw.ffn_gate, &lw.ffn_up});
+    norm.q8_out = xq;  // gate and up read x's q8_1 form, written by the norm
     ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
-    const auto xq = quantize_input(buf.x, n, n, T, k_max_matvec_cols, {&lw.ffn_gate, &lw.ffn_up});
+    norm.q8_out.reset();
     linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
     linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
     const vk::TensorSpans gate = cols_of(buf.gate, f, T);
@@ -360,10 +370,18 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     // 2-5.
     record_router(T, l);
 
-    // 6. Experts on RMS_{pre_ffw_norm_2}(h).
+    // 6. Experts on RMS_{pre_ffw_norm_2}(h); on the integer path for decode-sized steps, the
+    // norm also writes x's q8_1 form (buf.xq holds 8 tokens' slots).
+    const bool use_matmul_id =
+        T > k_max_matvec_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
+    const uint32_t max_xq = use_matmul_id ? 0 : k_max_matvec_cols;
     norm.weight = lw.pre_ffw_norm_2;
+    norm.q8_out =
+        q8_input(n, T, max_xq, {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
     ops::record_rms_norm(ctx, cs, h, x, norm);
     ops::MatVecIdArgs e;
+    e.xq = norm.q8_out;
+    norm.q8_out.reset();
     e.n_experts = E;
     e.ids = buf.route_ids;
     e.ids_stride = k;
@@ -373,8 +391,6 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     e.x_stride = n;
     // The first expert mat-mat of the layer groups the pairs by expert; the others reuse it.
     bool grouped = false;
-    const bool use_matmul_id =
-        T > k_max_matvec_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
     const auto experts = [&] {
         if (!use_matmul_id) {
             ops::record_matvec_id(ctx, cs, e);
@@ -388,10 +404,6 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
         grouped = true;
     };
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
-    // The integer expert mat-vec for decode-sized steps (buf.xq holds 8 tokens' slots).
-    const uint32_t max_xq = use_matmul_id ? 0 : k_max_matvec_cols;
-    e.xq = quantize_input(buf.x, n, n, T, max_xq,
-                          {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
     if (lw.ffn_gate_up_exps.present()) {
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;

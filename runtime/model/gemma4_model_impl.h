@@ -180,10 +180,15 @@ struct Gemma4Model::Impl {
     void linear(const DeviceMatrix& w, const vk::BufferSpan& x, uint32_t x_stride,
                 const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols,
                 const std::optional<vk::BufferSpan>& xq = std::nullopt);
-    // When every present consumer's type takes the integer path (ops::matvec_int_dot, and not
-    // turned off by ModelOptions::int_dot_matvec) and n_x <= max_n_x (the mat-vec's range):
-    // records the q8_1 form of x (n_x vectors, K wide, x_stride apart) into buf.xq and returns
-    // it, for the caller to pass to every consumer before x or buf.xq is rewritten.
+    // Where the q8_1 form of an input (n_x vectors of K) goes, in buf.xq, when every present
+    // consumer's type takes the integer path (ops::matvec_int_dot, not turned off by
+    // ModelOptions::int_dot_matvec) and n_x <= max_n_x (the mat-vec's range); else nullopt.
+    // The caller has it written (by the norm that makes the input, or quantize_input) and passes
+    // it to every consumer before x or buf.xq is rewritten.
+    std::optional<vk::BufferSpan> q8_input(
+        uint32_t K, uint32_t n_x, uint32_t max_n_x,
+        std::initializer_list<const DeviceMatrix*> consumers) const;
+    // q8_input, and records the quantization of x (x_stride apart) into it.
     std::optional<vk::BufferSpan> quantize_input(
         const vk::BufferSpan& x, uint32_t x_stride, uint32_t K, uint32_t n_x, uint32_t max_n_x,
         std::initializer_list<const DeviceMatrix*> consumers);

@@ -2,6 +2,7 @@
 
 #include <stdexcept>
 
+#include "runtime/ops/quantize_q8.h"
 #include "runtime/ops/row_parts.h"
 
 namespace vkllm::ops {
@@ -17,8 +18,10 @@ struct RmsNormPush {  // mirrors `Push` in shaders/rms_norm.comp (std430)
     uint32_t y_off;
     float eps;
     float scale;
+    uint32_t q_slice0;
+    uint32_t xd_first;
 };
-static_assert(sizeof(RmsNormPush) == 28);
+static_assert(sizeof(RmsNormPush) == 36);
 
 }  // namespace
 
@@ -43,21 +46,38 @@ void record_rms_norm(vk::Context& ctx, vk::CommandStream& cs, const vk::TensorSp
         expect_eq(res.row_bytes, x.row_bytes, op, "residual row bytes equal to x's:");
         expect_eq(res.rows, x.rows, op, "residual rows equal to x's:");
     }
-    const vk::Pipeline& p =
-        ctx.pipelines().get({"rms_norm_f32",
-                             {k_workgroup, args.weight ? 1u : 0u, args.residual ? 1u : 0u},
-                             sizeof(RmsNormPush),
-                             4});
     const uint64_t per_row = row / args.n;
+    const uint64_t slices = uint64_t{x.rows} * per_row;
+    if (args.q8_out) {
+        const uint64_t need = q8_1_bytes(args.n, static_cast<uint32_t>(slices));
+        if (args.n % 32 != 0 || args.residual || slices > UINT32_MAX / args.n ||
+            args.q8_out->size < need || args.q8_out->offset % 16 != 0) {
+            throw std::invalid_argument(
+                "[rms_norm] q8_out needs n a multiple of 32, no residual and " +
+                std::to_string(need) + " bytes at a 16-byte aligned offset; got n = " +
+                std::to_string(args.n) + ", " + std::to_string(args.q8_out->size) + " bytes at " +
+                std::to_string(args.q8_out->offset));
+        }
+    }
+    const vk::Pipeline& p = ctx.pipelines().get(
+        {"rms_norm_f32",
+         {k_workgroup, args.weight ? 1u : 0u, args.residual ? 1u : 0u, args.q8_out ? 1u : 0u},
+         sizeof(RmsNormPush),
+         5});
+    const auto xd_first = static_cast<uint32_t>(slices * args.n / 16);
     for (const RowSegment& s : row_segments({&x, &res, &y}, UINT32_MAX / per_row)) {
         const RmsNormPush push{args.n,        static_cast<uint32_t>(s.rows * per_row),
                                s.elem_off[0], s.elem_off[1],
                                s.elem_off[2], args.eps,
-                               args.scale};
+                               args.scale,    static_cast<uint32_t>(s.first_row * per_row),
+                               xd_first};
         const vk::BufferSpan& w = args.weight ? *args.weight : s.parts[0];
-        cs.dispatch(
-            p, {vk::reads(s.parts[0]), vk::reads(w), vk::reads(s.parts[1]), vk::writes(s.parts[2])},
-            push, fold_groups(ctx.device(), s.rows * per_row));
+        // Without q8_out, binding 4 is y again and never touched.
+        const vk::Binding q8 = args.q8_out ? vk::writes(*args.q8_out) : vk::writes(s.parts[2]);
+        cs.dispatch(p,
+                    {vk::reads(s.parts[0]), vk::reads(w), vk::reads(s.parts[1]),
+                     vk::writes(s.parts[2]), q8},
+                    push, fold_groups(ctx.device(), s.rows * per_row));
     }
 }
 

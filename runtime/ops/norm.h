@@ -22,6 +22,10 @@ struct RmsNormArgs {
     float scale = 1.0f;
     std::optional<vk::BufferSpan> weight;     // f32 {n}
     std::optional<vk::TensorSpans> residual;  // f32, same rows and row length as x
+    // Also write the q8_1 form of every slice (quantize_q8.h: vectors of n, in slice order) for
+    // the integer mat-vec, as record_quantize_q8_1 on y would, in the same dispatch. Needs n a
+    // multiple of 32 and no residual; q8_1_bytes(n, slices) bytes, 16-byte aligned.
+    std::optional<vk::BufferSpan> q8_out;
 };
 
 // x, y: f32 tensors with the same rows and row length.
