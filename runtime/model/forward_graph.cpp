@@ -324,9 +324,9 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
     linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
     const vk::TensorSpans gate = cols_of(buf.gate, f, T);
-    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate);
-    linear(lw.ffn_down, buf.gate, f, buf.p, n, T,
-           quantize_input(buf.gate, f, f, T, k_max_matvec_cols, {&lw.ffn_down}));
+    const auto down_q8 = q8_input(f, T, k_max_matvec_cols, {&lw.ffn_down});  // written by the GLU
+    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate, down_q8);
+    linear(lw.ffn_down, buf.gate, f, buf.p, n, T, down_q8);
     norm.weight = post_norm;
     if (add_to_out) norm.residual = out;
     ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), out, norm);
@@ -404,13 +404,15 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
         grouped = true;
     };
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
+    // The down projection's q8_1 input, written by the GLU (after the gate/up experts read x's).
+    const auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
     if (lw.ffn_gate_up_exps.present()) {
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;
         e.y = buf.gu;
         e.y_stride = 2 * F;
         experts();
-        ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F);
+        ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F, down_q8);
     } else {
         e.n_rows = F;
         e.y_stride = F;
@@ -420,14 +422,15 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
         e.weight = lw.ffn_up_exps.view();
         e.y = buf.upe;
         experts();
-        ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act);
+        ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act,
+                             down_q8);
     }
     e.weight = lw.ffn_down_exps.view();
     e.n_rows = n;
     e.x = buf.act;
     e.x_stride = F;
     e.x_per_slot = true;
-    e.xq = quantize_input(buf.act, F, F, k * T, max_xq * k, {&lw.ffn_down_exps});
+    e.xq = down_q8;
     e.y = buf.dn;
     e.y_stride = n;
     experts();
@@ -460,9 +463,9 @@ void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
     // Float mat-vec on the residual stream (see record_ple_inputs); proj's input is scratch.
     linear(lw.inp_gate, buf.h, n, buf.gate, P, T);
     const vk::TensorSpans gate = cols_of(buf.gate, P, T);
-    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.pil, P, T), gate);
-    linear(lw.proj, buf.gate, P, buf.p, n, T,
-           quantize_input(buf.gate, P, P, T, k_max_matvec_cols, {&lw.proj}));
+    const auto proj_q8 = q8_input(P, T, k_max_matvec_cols, {&lw.proj});  // written by the GLU
+    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.pil, P, T), gate, proj_q8);
+    linear(lw.proj, buf.gate, P, buf.p, n, T, proj_q8);
     ops::RmsNormArgs norm;
     norm.n = n;
     norm.eps = cfg.rms_eps;

@@ -6,11 +6,14 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <tuple>
 #include <vector>
 
 #include "reference/activation.h"
+#include "reference/q8_1.h"
 #include "runtime/ops/glu.h"
+#include "runtime/ops/quantize_q8.h"
 #include "tests/ops/elementwise_fixture.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
@@ -97,6 +100,50 @@ TEST_F(GeluGlu, RejectsMismatchedShapes) {
     cs.submit_and_wait();
 }
 
+// q8_out: the GLU's own q8_1 output (one vector per out row) is byte-identical to quantizing
+// its fp32 output with record_quantize_q8_1, in both layouts; refused for rows that are not a
+// multiple of 32 and for a buffer too small.
+TEST_F(GeluGlu, Q8OutEqualsQuantizingTheOutput) {
+    VKLLM_SEEDED_RNG(rng);
+    for (const bool fused : {false, true}) {
+        SCOPED_TRACE(fused ? "fused" : "separate");
+        const uint32_t n = 704, rows = 5, out_row = fused ? 3 * n : n;
+        const auto gu = gate_values(rng, size_t{2} * out_row * rows);
+        const vk::TensorSpans din = upload_rows(ctx(), gu, fused ? 2 * out_row : out_row);
+        const vk::TensorSpans dup =
+            upload_rows(ctx(), random_normal(rng, size_t{out_row} * rows), out_row);
+        const vk::TensorSpans dout = alloc_rows(ctx(), out_row, rows);
+        const uint64_t bytes = ops::q8_1_bytes(out_row, rows);
+        const vk::BufferSpan own = ctx().device_arena().allocate(bytes);
+        const vk::BufferSpan separate = ctx().device_arena().allocate(bytes);
+        run(ctx(), [&](vk::CommandStream& cs) {
+            if (fused) {
+                ops::record_gelu_glu_fused(ctx(), cs, din, dout, n, own);
+            } else {
+                const vk::TensorSpans gate = upload_rows(
+                    ctx(),
+                    std::vector<float>(gu.begin(), gu.begin() + static_cast<long>(out_row) * rows),
+                    out_row);
+                ops::record_gelu_glu(ctx(), cs, gate, dup, dout, own);
+            }
+            ops::record_quantize_q8_1(ctx(), cs, {dout.parts[0], out_row, out_row, rows, separate});
+        });
+        std::vector<std::byte> a(bytes), b(bytes);
+        ctx().transfer().download(own, a);
+        ctx().transfer().download(separate, b);
+        EXPECT_TRUE(a == b);
+    }
+    const vk::TensorSpans odd = alloc_rows(ctx(), 40, 2);
+    const vk::TensorSpans even = alloc_rows(ctx(), 64, 2);
+    const vk::BufferSpan q8 = ctx().device_arena().allocate(ops::q8_1_bytes(64, 2));
+    vk::CommandStream cs(ctx().device());
+    cs.begin();
+    EXPECT_THROW(ops::record_gelu_glu(ctx(), cs, odd, odd, odd, q8), std::invalid_argument);
+    EXPECT_THROW(ops::record_gelu_glu(ctx(), cs, even, even, even, q8.sub(0, 32)),
+                 std::invalid_argument);
+    cs.submit_and_wait();
+}
+
 using GeluGluSplit = SplitTensorTest;
 
 TEST_F(GeluGluSplit, TensorsSplitDifferentlyAcrossBindingsMatchCpuReference) {
@@ -110,6 +157,33 @@ TEST_F(GeluGluSplit, TensorsSplitDifferentlyAcrossBindingsMatchCpuReference) {
     run(small(),
         [&](vk::CommandStream& cs) { ops::record_gelu_glu_fused(small(), cs, dgu, dout, n); });
     EXPECT_TRUE(all_close(download_rows<float>(small(), dout), ref::gelu_glu_fused(gu, n), k_tol));
+}
+
+// q8_out with tensors split across bindings: each segment writes its rows' vectors at their
+// place in the whole tensor's q8_1 form (checked against the CPU quantizer of the fp32 output:
+// codes within one, d within 1e-6).
+TEST_F(GeluGluSplit, Q8OutCoversEveryPart) {
+    VKLLM_SEEDED_RNG(rng);
+    const uint32_t n = 704, rows = 12;  // 3 parts of out; the q8_1 form fits one binding
+    const auto gu = gate_values(rng, size_t{2} * n * rows);
+    const vk::TensorSpans dgu = upload_rows(small(), gu, 2 * n);
+    const vk::TensorSpans dout = alloc_rows(small(), n, rows);
+    ASSERT_GT(dout.parts.size(), 1u);
+    const uint64_t bytes = ops::q8_1_bytes(n, rows);
+    const vk::BufferSpan q8 = small().device_arena().allocate(bytes);
+    run(small(),
+        [&](vk::CommandStream& cs) { ops::record_gelu_glu_fused(small(), cs, dgu, dout, n, q8); });
+    std::vector<std::byte> raw(bytes);
+    small().transfer().download(q8, raw);
+    const reference::Q8_1Columns got = reference::read_q8_1(raw, n, rows);
+    const reference::Q8_1Columns want =
+        reference::quantize_q8_1(download_rows<float>(small(), dout), n, rows, n);
+    for (size_t i = 0; i < want.codes.size(); ++i) {
+        ASSERT_LE(std::abs(got.codes[i] - want.codes[i]), 1) << "code " << i;
+    }
+    for (size_t b = 0; b < want.d.size(); ++b) {
+        ASSERT_NEAR(got.d[b], want.d[b], 1e-6f * want.d[b]) << "block " << b;
+    }
 }
 
 }  // namespace
