@@ -63,7 +63,8 @@ bool use_int_dot(const vk::DeviceInfo& info, GgmlType type, MatVecPath path,
                  const std::optional<vk::BufferSpan>& xq, uint64_t n_x, uint32_t K,
                  const char* op) {
     if (path == MatVecPath::Float) return false;
-    if (path == MatVecPath::Auto) return xq.has_value() && matvec_int_dot(info, type);
+    if (path == MatVecPath::Auto && !(xq.has_value() && matvec_int_dot(info, type))) return false;
+    // IntDot, or Auto taking it: the same checks.
     const std::string tag = std::string("[") + op + "] ";
     if (!has_int_dot_kernel(type)) {
         throw std::invalid_argument(tag +
