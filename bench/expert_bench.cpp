@@ -8,7 +8,6 @@
 #include "bench/matvec_bench.h"
 #include "bench/warm_up.h"
 #include "runtime/ops/matmul_id.h"
-#include "runtime/ops/quantize_q8.h"
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
@@ -60,12 +59,8 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
     const bool with_int = ctx.device().info().int_dot && ops::has_int_dot_kernel(type);
     ops::MatVecIdArgs vi = v;
     if (with_int) {
-        vi.xq = arena.allocate(ops::q8_1_bytes(s.K, T));
+        vi.xq = quantize_once(ctx, arena, x, s.K, T);
         vi.path = ops::MatVecPath::IntDot;
-        vk::CommandStream q(ctx.device());
-        q.begin();
-        ops::record_quantize_q8_1(ctx, q, {x, s.K, s.K, T, *vi.xq});
-        q.submit_and_wait();
     }
     const auto record_all = [&](vk::CommandStream& stream, std::vector<uint32_t>* marks) {
         const auto mark = [&] {

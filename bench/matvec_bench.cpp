@@ -35,6 +35,16 @@ void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, u
     }
 }
 
+vk::BufferSpan quantize_once(vk::Context& ctx, vk::Arena& arena, const vk::BufferSpan& x,
+                             uint32_t K, uint32_t vectors) {
+    const vk::BufferSpan xq = arena.allocate(ops::q8_1_bytes(K, vectors));
+    vk::CommandStream cs(ctx.device());
+    cs.begin();
+    ops::record_quantize_q8_1(ctx, cs, {x, K, K, vectors, xq});
+    cs.submit_and_wait();
+    return xq;
+}
+
 uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repeat) {
     // As many copies as it takes to pass k_rotation_bytes, within a quarter of device memory and
     // no more than there are timed calls.
@@ -85,14 +95,8 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     a.ncols = ncols;
     a.path = variant.path;
     a.rows_per_subgroup = variant.rows_per_subgroup;
-    if (variant.path == ops::MatVecPath::IntDot) {
-        const vk::BufferSpan xq = arena.allocate(ops::q8_1_bytes(shape.K, ncols));
-        vk::CommandStream q(ctx.device());
-        q.begin();
-        ops::record_quantize_q8_1(ctx, q, {x, shape.K, shape.K, ncols, xq});
-        q.submit_and_wait();
-        a.xq = xq;
-    }
+    if (variant.path == ops::MatVecPath::IntDot)
+        a.xq = quantize_once(ctx, arena, x, shape.K, ncols);
 
     vk::CommandStream cs(ctx.device(), 2 * static_cast<uint32_t>(repeat) + 8);
     std::vector<double> us, gbps;

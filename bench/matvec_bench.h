@@ -42,6 +42,10 @@ uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repea
 // values on the CPU would dominate the bench.
 void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K);
 uint64_t device_local_bytes(const vk::DeviceInfo& info);
+// The q8_1 form of `vectors` vectors of K floats in x (K apart), made once in `arena` before the
+// timing, as the model shares one quantization between the consumers of an input.
+vk::BufferSpan quantize_once(vk::Context& ctx, vk::Arena& arena, const vk::BufferSpan& x,
+                             uint32_t K, uint32_t vectors);
 
 // How a case runs: the arithmetic (Float, or IntDot on x quantized once beforehand, outside the
 // timing, as the model shares it between consumers) and rows per subgroup (0: the device's).

@@ -117,8 +117,8 @@ int run_model_bench(const ModelBenchOptions& options) {
     std::printf("copy bandwidth (roofline): %.1f GB/s; weights read per decode step: %.1f MB\n",
                 roofline, static_cast<double>(step_bytes) / 1e6);
     BenchRecord record(options.out_dir, "model", info, options.command_line);
-    // Whether decode takes the integer mat-vec (Q4_K stands for the quantized types).
-    const bool int_dot = options.int_dot_matvec && ops::matvec_int_dot(info, GgmlType::Q4_K);
+    // Whether decode takes the integer mat-vec (for the types that have one).
+    const bool int_dot = options.int_dot_matvec && ops::takes_int_dot(info);
     std::printf("decode mat-vec arithmetic: %s\n",
                 int_dot ? "integer dot products on q8_1 activations" : "fp32");
     const nlohmann::json model_fields = {{"model", options.model},

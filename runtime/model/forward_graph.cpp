@@ -27,7 +27,6 @@
 namespace vkllm {
 namespace {
 
-constexpr uint32_t k_max_matvec_cols = 8;
 // Routed experts run as a grouped mat-mat (record_matmul_id) once the chunk gives the experts at
 // least this many (token, slot) pairs each on average (T * k >= 8 * E: T >= 128 for 26B-A4B,
 // T >= 32 for the tiny-moe fixture); smaller chunks and decode batches keep the expert mat-vec.
@@ -76,7 +75,7 @@ std::optional<vk::BufferSpan> Gemma4Model::Impl::quantize_input(
 void Gemma4Model::Impl::linear(const DeviceMatrix& m, const vk::BufferSpan& x, uint32_t x_stride,
                                const vk::BufferSpan& y, uint32_t y_stride, uint32_t cols,
                                const std::optional<vk::BufferSpan>& xq) {
-    if (cols <= k_max_matvec_cols) {
+    if (cols <= ops::k_matvec_max_cols) {
         ops::MatVecArgs a;
         a.weight = m.view();
         a.x = x;
@@ -233,7 +232,7 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
     // Q, K and V read one quantization of x on the integer path, written by the norm.
     const bool owns_kv = L.kv_source == l;
     const auto xq =
-        q8_input(n, T, k_max_matvec_cols,
+        q8_input(n, T, ops::k_matvec_max_cols,
                  {&lw.attn_q, owns_kv ? &lw.attn_k : nullptr, owns_kv ? &lw.attn_v : nullptr});
     ops::RmsNormArgs norm;
     norm.n = n;
@@ -300,7 +299,7 @@ void Gemma4Model::Impl::record_attention(const Step& step, uint32_t l) {
     }
 
     linear(lw.attn_output, buf.o, qd, buf.p, n, T,
-           quantize_input(buf.o, qd, qd, T, k_max_matvec_cols, {&lw.attn_output}));
+           quantize_input(buf.o, qd, qd, T, ops::k_matvec_max_cols, {&lw.attn_output}));
     norm.weight = lw.post_attention_norm;
     norm.residual = h;
     ops::record_rms_norm(ctx, cs, cols_of(buf.p, n, T), h, norm);
@@ -317,14 +316,15 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     norm.n = n;
     norm.eps = cfg.rms_eps;
     norm.weight = lw.ffn_norm;
-    const auto xq = q8_input(n, T, k_max_matvec_cols, {&lw.ffn_gate, &lw.ffn_up});
+    const auto xq = q8_input(n, T, ops::k_matvec_max_cols, {&lw.ffn_gate, &lw.ffn_up});
     norm.q8_out = xq;  // gate and up read x's q8_1 form, written by the norm
     ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
     norm.q8_out.reset();
     linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
     linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
     const vk::TensorSpans gate = cols_of(buf.gate, f, T);
-    const auto down_q8 = q8_input(f, T, k_max_matvec_cols, {&lw.ffn_down});  // written by the GLU
+    const auto down_q8 =
+        q8_input(f, T, ops::k_matvec_max_cols, {&lw.ffn_down});  // written by the GLU
     ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate, down_q8);
     linear(lw.ffn_down, buf.gate, f, buf.p, n, T, down_q8);
     norm.weight = post_norm;
@@ -373,8 +373,8 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     // 6. Experts on RMS_{pre_ffw_norm_2}(h); on the integer path for decode-sized steps, the
     // norm also writes x's q8_1 form (buf.xq holds 8 tokens' slots).
     const bool use_matmul_id =
-        T > k_max_matvec_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
-    const uint32_t max_xq = use_matmul_id ? 0 : k_max_matvec_cols;
+        T > ops::k_matvec_max_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
+    const uint32_t max_xq = use_matmul_id ? 0 : ops::k_matvec_max_cols;
     norm.weight = lw.pre_ffw_norm_2;
     norm.q8_out =
         q8_input(n, T, max_xq, {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
@@ -463,7 +463,7 @@ void Gemma4Model::Impl::record_ple(uint32_t T, uint32_t l) {
     // Float mat-vec on the residual stream (see record_ple_inputs); proj's input is scratch.
     linear(lw.inp_gate, buf.h, n, buf.gate, P, T);
     const vk::TensorSpans gate = cols_of(buf.gate, P, T);
-    const auto proj_q8 = q8_input(P, T, k_max_matvec_cols, {&lw.proj});  // written by the GLU
+    const auto proj_q8 = q8_input(P, T, ops::k_matvec_max_cols, {&lw.proj});  // written by the GLU
     ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.pil, P, T), gate, proj_q8);
     linear(lw.proj, buf.gate, P, buf.p, n, T, proj_q8);
     ops::RmsNormArgs norm;
@@ -482,7 +482,7 @@ void Gemma4Model::Impl::record_head(uint32_t first_col, uint32_t cols) {
     const vk::BufferSpan logits = buf.logits.sub(0, uint64_t{cols} * V * 4);
     const vk::BufferSpan y = col_span(buf.y, n, first_col, cols);
     linear(w.lm_head(), y, n, logits, V, cols,
-           quantize_input(y, n, n, cols, k_max_matvec_cols, {&w.lm_head()}));
+           quantize_input(y, n, n, cols, ops::k_matvec_max_cols, {&w.lm_head()}));
     if (cfg.final_softcap > 0.0f) {
         const vk::TensorSpans z = cols_of(logits, V, cols);
         ops::record_softcap(ctx, cs, z, z, cfg.final_softcap);

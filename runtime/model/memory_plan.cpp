@@ -14,6 +14,7 @@
 #include "runtime/model/model_weights.h"
 #include "runtime/ops/attention.h"
 #include "runtime/ops/matmul_id.h"
+#include "runtime/ops/matvec.h"
 #include "runtime/ops/quantize_q8.h"
 #include "runtime/vk/device.h"
 
@@ -272,10 +273,10 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         act("pil", layout.ple_l);
     }
     p.buffers.push_back({"scratch.attn", BufferHome::Scratch, layout.attn_scratch});
-    // q8_1 activations of the integer mat-vec: the widest mat-vec input at mat-vec width (8
-    // columns; 8 tokens' expert slots for the experts' down projection).
+    // q8_1 activations of the integer mat-vec: the widest mat-vec input at mat-vec width (its
+    // columns; that many tokens' expert slots for the experts' down projection).
     const uint32_t xq_width = std::max({layout.n, layout.q, layout.ff, cfg.n_ff_expert});
-    const uint32_t xq_vectors = 8 * std::max<uint32_t>(1, cfg.n_expert_used);
+    const uint32_t xq_vectors = ops::k_matvec_max_cols * std::max<uint32_t>(1, cfg.n_expert_used);
     p.buffers.push_back(
         {"scratch.xq", BufferHome::Scratch,
          ops::q8_1_bytes(static_cast<uint32_t>(align_up(xq_width, 32)), xq_vectors)});

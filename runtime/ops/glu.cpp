@@ -29,15 +29,14 @@ void record(vk::Context& ctx, vk::CommandStream& cs, const vk::TensorSpans& gate
     const uint32_t out_row = row_elems(out, op, "out");
     const uint64_t total = uint64_t{out.rows} * out_row;
     if (q8_out) {
-        const uint64_t need =
-            total > UINT32_MAX ? UINT64_MAX : q8_1_bytes(out_row, static_cast<uint32_t>(out.rows));
-        if (out_row % 32 != 0 || q8_out->size < need || q8_out->offset % 16 != 0) {
-            throw std::invalid_argument(
-                std::string("[") + op + "] q8_out needs out rows of a multiple of 32 and " +
-                std::to_string(need) + " bytes at a 16-byte aligned offset; got rows of " +
-                std::to_string(out_row) + ", " + std::to_string(q8_out->size) + " bytes at " +
-                std::to_string(q8_out->offset));
+        if (out_row % 32 != 0 || total > UINT32_MAX) {
+            throw std::invalid_argument(std::string("[") + op +
+                                        "] q8_out needs out rows of a multiple of 32 and under "
+                                        "2^32 elements, got " +
+                                        std::to_string(out.rows) + " rows of " +
+                                        std::to_string(out_row));
         }
+        check_q8_1_span(*q8_out, out_row, out.rows, op, "q8_out");
     }
     const vk::Pipeline& p = ctx.pipelines().get(
         {"glu_gelu_f32", {k_workgroup, fused ? 1u : 0u, q8_out ? 1u : 0u}, sizeof(GluPush), 4});

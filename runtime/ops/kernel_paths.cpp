@@ -46,7 +46,7 @@ std::vector<KernelPath> kernel_paths(const vk::DeviceInfo& info) {
                                              " workgroups, chunks of >= 256 slots"});
     // Which arithmetic the decode mat-vec runs (matvec.h): the integer kernels where the device
     // accelerates 4x8-bit dot products. No kernel uses fp16 arithmetic.
-    const bool int_dot = matvec_int_dot(info, GgmlType::Q4_K);
+    const bool int_dot = takes_int_dot(info);
     out.push_back({"matvec arithmetic",
                    int_dot ? std::string("integer dot products on q8_1 activations for Q4_0, "
                                          "Q8_0, Q4_K, Q5_K, Q6_K; fp32 for the other types")

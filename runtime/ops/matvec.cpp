@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "runtime/ops/quantize_q8.h"
 
@@ -11,7 +12,6 @@ namespace {
 
 // Rows one subgroup computes together: x values are loaded once per item for all of them.
 constexpr uint32_t k_rows_per_subgroup = 2;
-constexpr uint32_t k_max_cols = 8;
 
 // Mirrors `Push` in shaders/matvec.comp and shaders/matvec_q8.comp (std430); the integer kernel
 // reads x_stride as xd_first (its x vectors are K apart by construction).
@@ -58,6 +58,17 @@ bool x_vec4_ok(GgmlType type, uint64_t x_stride, bool single_column) {
     return traits_of(type).block_elems % 4 == 0 && (single_column || x_stride % 4 == 0);
 }
 
+// The pipeline of the fp32 (`family`, e.g. "matvec_id") or integer (`family`_q8) kernel.
+const vk::Pipeline& pipeline_for(vk::Context& ctx, const char* family, GgmlType type,
+                                 const MatVecLayout& lay, uint32_t ncols, bool vec4, bool int_dot,
+                                 uint32_t bindings) {
+    std::vector<uint32_t> spec = {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup,
+                                  ncols};
+    if (!int_dot) spec.push_back(vec4 ? 1u : 0u);  // matvec_q8.comp reads x as uvec4 always
+    const std::string module = int_dot ? std::string(family) + "_q8" : std::string(family);
+    return ctx.pipelines().get({name(module.c_str(), type), spec, sizeof(MatVecPush), bindings});
+}
+
 // Whether a call runs the integer kernel; throws when it asks for it and cannot have it.
 bool use_int_dot(const vk::DeviceInfo& info, GgmlType type, MatVecPath path,
                  const std::optional<vk::BufferSpan>& xq, uint64_t n_x, uint32_t K,
@@ -77,12 +88,7 @@ bool use_int_dot(const vk::DeviceInfo& info, GgmlType type, MatVecPath path,
                                     "device lacks");
     }
     if (!xq) throw std::invalid_argument(tag + "the integer path needs xq (quantized x)");
-    const uint64_t need = q8_1_bytes(K, static_cast<uint32_t>(n_x));
-    if (xq->size < need || xq->offset % 16 != 0) {
-        throw std::invalid_argument(tag + "expected xq of at least " + std::to_string(need) +
-                                    " bytes at a 16-byte aligned offset, got " +
-                                    std::to_string(xq->size) + " at " + std::to_string(xq->offset));
-    }
+    check_q8_1_span(*xq, K, n_x, op, "xq");
     return true;
 }
 
@@ -101,8 +107,12 @@ bool has_int_dot_kernel(GgmlType type) {
     }
 }
 
+bool takes_int_dot(const vk::DeviceInfo& info) {
+    return info.int_dot && info.int_dot_accelerated;
+}
+
 bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type) {
-    return info.int_dot && info.int_dot_accelerated && has_int_dot_kernel(type);
+    return takes_int_dot(info) && has_int_dot_kernel(type);
 }
 
 MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup) {
@@ -236,7 +246,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_weight(a.weight, op);
     const uint32_t K = a.weight.K;
     const uint32_t N = a.weight.rows;
-    if (a.ncols < 1 || a.ncols > k_max_cols) {
+    if (a.ncols < 1 || a.ncols > k_matvec_max_cols) {
         throw std::invalid_argument("[matvec] expected ncols in 1..8, got " +
                                     std::to_string(a.ncols));
     }
@@ -256,16 +266,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
         use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, a.ncols, K, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
     const vk::Pipeline& p =
-        int_dot ? ctx.pipelines().get(
-                      {name("matvec_q8", a.weight.type),
-                       {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, a.ncols},
-                       sizeof(MatVecPush),
-                       k_bindings})
-                : ctx.pipelines().get({name("matvec", a.weight.type),
-                                       {lay.workgroup, lay.rows_per_subgroup,
-                                        lay.rows_per_workgroup, a.ncols, vec4 ? 1u : 0u},
-                                       sizeof(MatVecPush),
-                                       k_bindings});
+        pipeline_for(ctx, "matvec", a.weight.type, lay, a.ncols, vec4, int_dot, k_bindings);
     const vk::BufferSpan x = int_dot ? *a.xq : a.x;
     const uint32_t x_word = int_dot ? a.ncols * K / 16 : x_stride;  // xd_first or x_stride
     const uint64_t align = std::max<uint64_t>(1, ctx.device().limits().binding_alignment);
@@ -300,16 +301,7 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
     const bool int_dot = use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, n_x, K, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, n_x == 1);
     const vk::Pipeline& p =
-        int_dot ? ctx.pipelines().get(
-                      {name("matvec_id_q8", a.weight.type),
-                       {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup, 1u},
-                       sizeof(MatVecPush),
-                       k_bindings_id})
-                : ctx.pipelines().get({name("matvec_id", a.weight.type),
-                                       {lay.workgroup, lay.rows_per_subgroup,
-                                        lay.rows_per_workgroup, 1u, vec4 ? 1u : 0u},
-                                       sizeof(MatVecPush),
-                                       k_bindings_id});
+        pipeline_for(ctx, "matvec_id", a.weight.type, lay, 1, vec4, int_dot, k_bindings_id);
     const vk::BufferSpan x = int_dot ? *a.xq : a.x;
     const uint32_t x_word = int_dot ? static_cast<uint32_t>(n_x * K / 16) : x_stride;
     vk::Groups g = fold(ctx.device(), vk::groups_for(a.n_rows, lay.rows_per_workgroup), 0, op);

@@ -29,6 +29,10 @@ struct WeightView {
 // passed xq, else Float.
 enum class MatVecPath { Auto, Float, IntDot };
 
+// Whether the device takes the integer path at all: it has shaderIntegerDotProduct and
+// accelerates 4x8-bit packed dot products (signed and mixed signedness).
+bool takes_int_dot(const vk::DeviceInfo& info);
+
 // Whether Auto takes the integer path for `type` on this device: the type has an integer kernel
 // and the device accelerates 4x8-bit dot products. Callers quantize an activation (once, for
 // all its consumers) when any consumer's weight answers yes.
@@ -36,6 +40,9 @@ bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type);
 
 // Whether `type` has an integer dot-product kernel at all.
 bool has_int_dot_kernel(GgmlType type);
+
+// Most activation columns one mat-vec takes (more go to the tiled mat-mat, matmul.h).
+inline constexpr uint32_t k_matvec_max_cols = 8;
 
 // y[c * y_stride + r] = sum_k W[r][k] * x[c * x_stride + k], r < N, c < ncols; fp32 x and y,
 // fp32 accumulation. Strides are in elements. Reads every weight byte once for all columns.

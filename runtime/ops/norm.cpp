@@ -49,15 +49,14 @@ void record_rms_norm(vk::Context& ctx, vk::CommandStream& cs, const vk::TensorSp
     const uint64_t per_row = row / args.n;
     const uint64_t slices = uint64_t{x.rows} * per_row;
     if (args.q8_out) {
-        const uint64_t need = q8_1_bytes(args.n, static_cast<uint32_t>(slices));
-        if (args.n % 32 != 0 || args.residual || slices > UINT32_MAX / args.n ||
-            args.q8_out->size < need || args.q8_out->offset % 16 != 0) {
+        if (args.n % 32 != 0 || args.residual || slices > UINT32_MAX / args.n) {
             throw std::invalid_argument(
-                "[rms_norm] q8_out needs n a multiple of 32, no residual and " +
-                std::to_string(need) + " bytes at a 16-byte aligned offset; got n = " +
-                std::to_string(args.n) + ", " + std::to_string(args.q8_out->size) + " bytes at " +
-                std::to_string(args.q8_out->offset));
+                "[rms_norm] q8_out needs n a multiple of 32, no residual and under 2^32 elements, "
+                "got n = " +
+                std::to_string(args.n) + " x " + std::to_string(slices) +
+                (args.residual ? " with a residual" : ""));
         }
+        check_q8_1_span(*args.q8_out, args.n, slices, "rms_norm", "q8_out");
     }
     const vk::Pipeline& p = ctx.pipelines().get(
         {"rms_norm_f32",

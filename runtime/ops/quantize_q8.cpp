@@ -19,8 +19,19 @@ constexpr uint32_t k_blocks_per_group = 32;  // shaders/quantize_q8_1.comp: 256 
 
 }  // namespace
 
-uint64_t q8_1_bytes(uint32_t K, uint32_t ncols) {
-    return uint64_t{ncols} * K + uint64_t{ncols} * (K / 32) * 16;
+uint64_t q8_1_bytes(uint32_t K, uint64_t vectors) {
+    return vectors * K + vectors * (K / 32) * 16;
+}
+
+void check_q8_1_span(const vk::BufferSpan& s, uint32_t K, uint64_t vectors, const char* op,
+                     const char* what) {
+    const uint64_t need = q8_1_bytes(K, vectors);
+    if (s.size < need || s.offset % 16 != 0) {
+        throw std::invalid_argument(std::string("[") + op + "] expected " + what + " of at least " +
+                                    std::to_string(need) +
+                                    " bytes at a 16-byte aligned offset, got " +
+                                    std::to_string(s.size) + " at " + std::to_string(s.offset));
+    }
 }
 
 void record_quantize_q8_1(vk::Context& ctx, vk::CommandStream& cs, const QuantizeQ8Args& a) {
@@ -45,16 +56,8 @@ void record_quantize_q8_1(vk::Context& ctx, vk::CommandStream& cs, const Quantiz
                                     std::to_string(x_elems));
     }
     detail::check_floats(a.x, x_elems, op, "x");
+    check_q8_1_span(a.out, a.K, a.ncols, op, "out");
     const uint64_t bytes = q8_1_bytes(a.K, a.ncols);
-    if (a.out.size < bytes) {
-        throw std::invalid_argument("[quantize_q8_1] expected out of at least " +
-                                    std::to_string(bytes) + " bytes, got " +
-                                    std::to_string(a.out.size));
-    }
-    if (a.out.offset % 16 != 0) {
-        throw std::invalid_argument("[quantize_q8_1] expected out 16-byte aligned, got offset " +
-                                    std::to_string(a.out.offset));
-    }
     const vk::Pipeline& p = ctx.pipelines().get({"quantize_q8_1", {}, sizeof(QuantizePush), 2});
     const QuantizePush push{a.K, x_stride, static_cast<uint32_t>(uint64_t{a.ncols} * a.K / 16)};
     const uint32_t groups = (a.K / 32 + k_blocks_per_group - 1) / k_blocks_per_group;

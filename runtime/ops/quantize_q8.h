@@ -15,8 +15,14 @@
 
 namespace vkllm::ops {
 
-// Bytes of the q8_1 form of ncols columns of K elements (K a multiple of 32).
-uint64_t q8_1_bytes(uint32_t K, uint32_t ncols);
+// Bytes of the q8_1 form of `vectors` columns of K elements (K a multiple of 32).
+uint64_t q8_1_bytes(uint32_t K, uint64_t vectors);
+
+// Throws std::invalid_argument ("[op] expected <what> of at least N bytes at a 16-byte aligned
+// offset") unless `s` can hold the q8_1 form of `vectors` vectors of K. Every writer and reader of
+// the form checks its buffer with this.
+void check_q8_1_span(const vk::BufferSpan& s, uint32_t K, uint64_t vectors, const char* op,
+                     const char* what);
 
 struct QuantizeQ8Args {
     vk::BufferSpan x;  // fp32, ncols columns of K

@@ -28,11 +28,6 @@ CommandStream::CommandStream(const Device& device, uint32_t max_timestamps)
     pool.flags = VK_COMMAND_POOL_CREATE_RESET_COMMAND_BUFFER_BIT;
     pool.queueFamilyIndex = device.compute_family();
     check(vkCreateCommandPool(dev, &pool, nullptr, &pool_), "vkCreateCommandPool");
-    VkCommandBufferAllocateInfo alloc{};
-    alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
-    alloc.commandPool = pool_;
-    alloc.level = VK_COMMAND_BUFFER_LEVEL_PRIMARY;
-    alloc.commandBufferCount = 1;
     VkFenceCreateInfo fence{};
     fence.sType = VK_STRUCTURE_TYPE_FENCE_CREATE_INFO;
     fence.flags = VK_FENCE_CREATE_SIGNALED_BIT;  // so the destructor's wait never blocks
@@ -41,8 +36,6 @@ CommandStream::CommandStream(const Device& device, uint32_t max_timestamps)
     query.queryType = VK_QUERY_TYPE_TIMESTAMP;
     query.queryCount = max_timestamps_;
     try {
-        check(vkAllocateCommandBuffers(dev, &alloc, &cmd_), "vkAllocateCommandBuffers");
-        buffers_.push_back(cmd_);
         check(vkCreateFence(dev, &fence, nullptr, &fence_), "vkCreateFence");
         if (device.info().timestamps && max_timestamps_ > 0) {
             check(vkCreateQueryPool(dev, &query, nullptr, &queries_), "vkCreateQueryPool");
@@ -81,7 +74,7 @@ void CommandStream::begin() {
 }
 
 void CommandStream::start_buffer() {
-    if (buffers_used_ == buffers_.size()) {
+    if (buffers_used_ == buffers_.size()) {  // first use, or a recording flushed more than before
         VkCommandBufferAllocateInfo alloc{};
         alloc.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_ALLOCATE_INFO;
         alloc.commandPool = pool_;

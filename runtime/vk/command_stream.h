@@ -97,7 +97,7 @@ class CommandStream {
     const Device& device_;  // borrowed
     // Owned.
     VkCommandPool pool_ = VK_NULL_HANDLE;
-    std::vector<VkCommandBuffer> buffers_;  // grown by flush(); freed with the pool
+    std::vector<VkCommandBuffer> buffers_;  // allocated on first need; freed with the pool
     size_t buffers_used_ = 0;               // of this recording
     VkCommandBuffer cmd_ = VK_NULL_HANDLE;  // the one being recorded
     bool cmd_empty_ = true;                 // no command recorded into cmd_ yet

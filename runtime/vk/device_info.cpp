@@ -108,24 +108,27 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
     info.max_workgroup_invocations = p.limits.maxComputeWorkGroupInvocations;
     info.max_shared_memory_bytes = p.limits.maxComputeSharedMemorySize;
 
+    // Extension structs are chained only when the extension is there: they mean nothing otherwise.
+    const bool has_int_dot =
+        has_extension(device, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
     VkPhysicalDeviceMaintenance3Properties m3{};
     m3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_MAINTENANCE_3_PROPERTIES;
-    VkPhysicalDeviceProperties2 props_m3{};
-    props_m3.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
-    props_m3.pNext = &m3;
-    vkGetPhysicalDeviceProperties2(device, &props_m3);
+    VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR dot_props{};
+    dot_props.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR;
+    if (has_int_dot) m3.pNext = &dot_props;
+    VkPhysicalDeviceProperties2 props2{};
+    props2.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
+    props2.pNext = &m3;
+    vkGetPhysicalDeviceProperties2(device, &props2);
     info.max_memory_allocation_size = m3.maxMemoryAllocationSize;
 
     VkPhysicalDeviceVulkan12Features f12{};
     f12.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_VULKAN_1_2_FEATURES;
-    // Chained only when the extension is there: its feature struct means nothing otherwise.
     const bool has_pipeline_exec =
         has_extension(device, VK_KHR_PIPELINE_EXECUTABLE_PROPERTIES_EXTENSION_NAME);
     VkPhysicalDevicePipelineExecutablePropertiesFeaturesKHR exec{};
     exec.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PIPELINE_EXECUTABLE_PROPERTIES_FEATURES_KHR;
     if (has_pipeline_exec) f12.pNext = &exec;
-    const bool has_int_dot =
-        has_extension(device, VK_KHR_SHADER_INTEGER_DOT_PRODUCT_EXTENSION_NAME);
     VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dot{};
     dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR;
     if (has_int_dot) {
@@ -144,17 +147,9 @@ DeviceInfo query_device_info(VkPhysicalDevice device, uint32_t index) {
     info.fp16_math = f12.shaderFloat16;
     info.int8_math = f12.shaderInt8;
     info.int_dot = has_int_dot && dot.shaderIntegerDotProduct == VK_TRUE;
-    if (info.int_dot) {
-        VkPhysicalDeviceShaderIntegerDotProductPropertiesKHR dp{};
-        dp.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_PROPERTIES_KHR;
-        VkPhysicalDeviceProperties2 props_dot{};
-        props_dot.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2;
-        props_dot.pNext = &dp;
-        vkGetPhysicalDeviceProperties2(device, &props_dot);
-        info.int_dot_accelerated =
-            dp.integerDotProduct4x8BitPackedSignedAccelerated == VK_TRUE &&
-            dp.integerDotProduct4x8BitPackedMixedSignednessAccelerated == VK_TRUE;
-    }
+    info.int_dot_accelerated =
+        info.int_dot && dot_props.integerDotProduct4x8BitPackedSignedAccelerated == VK_TRUE &&
+        dot_props.integerDotProduct4x8BitPackedMixedSignednessAccelerated == VK_TRUE;
     info.push_descriptor = has_extension(device, VK_KHR_PUSH_DESCRIPTOR_EXTENSION_NAME);
     info.pipeline_statistics = has_pipeline_exec && exec.pipelineExecutableInfo == VK_TRUE;
 

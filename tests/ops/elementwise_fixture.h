@@ -55,6 +55,15 @@ std::vector<T> download_rows(vk::Context& c, const vk::TensorSpans& t) {
     return v;
 }
 
+// Whether two device buffers of the same size hold the same bytes.
+inline bool same_bytes(vk::Context& c, const vk::BufferSpan& a, const vk::BufferSpan& b) {
+    if (a.size != b.size) return false;
+    std::vector<std::byte> x(a.size), y(b.size);
+    c.transfer().download(a, x);
+    c.transfer().download(b, y);
+    return x == y;
+}
+
 inline void run(vk::Context& c, const std::function<void(vk::CommandStream&)>& record) {
     vk::CommandStream cs(c.device());
     cs.begin();

@@ -141,7 +141,7 @@ TEST_P(Gemma4ModelTeacherForcing, MatchesLlamaCpp) {
     o.kv_k = o.kv_v = c.kv;
     Gemma4Model model(ctx(), file, o);
     const size_t V = model.n_vocab();
-    const bool q8 = ops::matvec_int_dot(ctx().device().info(), GgmlType::Q4_K);
+    const bool q8 = ops::takes_int_dot(ctx().device().info());
     score_teacher_forcing(run, teacher_forcing_bounds(c.run, q8), [&](size_t p) {
         const std::vector<int32_t> prompt = run.prompt_tokens(p), gen = run.generated(p);
         model.truncate(0, 0);

@@ -128,10 +128,7 @@ TEST_F(GeluGlu, Q8OutEqualsQuantizingTheOutput) {
             }
             ops::record_quantize_q8_1(ctx(), cs, {dout.parts[0], out_row, out_row, rows, separate});
         });
-        std::vector<std::byte> a(bytes), b(bytes);
-        ctx().transfer().download(own, a);
-        ctx().transfer().download(separate, b);
-        EXPECT_TRUE(a == b);
+        EXPECT_TRUE(same_bytes(ctx(), own, separate));
     }
     const vk::TensorSpans odd = alloc_rows(ctx(), 40, 2);
     const vk::TensorSpans even = alloc_rows(ctx(), 64, 2);

@@ -131,46 +131,48 @@ std::pair<uint32_t, uint32_t> small_and_big_k(GgmlType type) {
     }
 }
 
-class MatVec : public VkTest,
-               public ::testing::WithParamInterface<std::tuple<GgmlType, uint32_t>> {};
+// Six ragged shapes of one type and column count, on either path.
+void run_ragged_shapes(vk::Context& ctx, GgmlType type, uint32_t ncols, bool int_dot,
+                       std::mt19937_64& rng) {
+    const auto [ks, kb] = small_and_big_k(type);
+    const std::pair<uint32_t, uint32_t> shapes[] = {{ks, 1},  {kb, 1},   {ks, 63},
+                                                    {kb, 65}, {ks, 257}, {kb, 131}};
+    for (const auto& [K, N] : shapes) run_matvec(ctx, {type, K, N, ncols, 0, int_dot}, rng);
+}
+
+using TypeAndCols = std::tuple<GgmlType, uint32_t>;
+
+std::string type_and_cols_name(const ::testing::TestParamInfo<TypeAndCols>& p) {
+    return std::string(ops::weight_type_suffix(std::get<0>(p.param))) + "_cols" +
+           std::to_string(std::get<1>(p.param));
+}
+
+class MatVec : public VkTest, public ::testing::WithParamInterface<TypeAndCols> {};
 
 TEST_P(MatVec, MatchesReferenceOnRaggedShapes) {
     const auto [type, ncols] = GetParam();
     VKLLM_SEEDED_RNG(rng);
-    const auto [ks, kb] = small_and_big_k(type);
-    const std::pair<uint32_t, uint32_t> shapes[] = {{ks, 1},  {kb, 1},   {ks, 63},
-                                                    {kb, 65}, {ks, 257}, {kb, 131}};
-    for (const auto& [K, N] : shapes) run_matvec(ctx(), {type, K, N, ncols}, rng);
+    run_ragged_shapes(ctx(), type, ncols, false, rng);
 }
 
 INSTANTIATE_TEST_SUITE_P(AllTypes, MatVec,
                          ::testing::Combine(::testing::ValuesIn(k_weight_types),
                                             ::testing::Values(1u, 3u, 8u)),
-                         [](const ::testing::TestParamInfo<MatVec::ParamType>& p) {
-                             return std::string(ops::weight_type_suffix(std::get<0>(p.param))) +
-                                    "_cols" + std::to_string(std::get<1>(p.param));
-                         });
+                         type_and_cols_name);
 
-class MatVecInt : public VkTest,
-                  public ::testing::WithParamInterface<std::tuple<GgmlType, uint32_t>> {};
+class MatVecInt : public VkTest, public ::testing::WithParamInterface<TypeAndCols> {};
 
 TEST_P(MatVecInt, MatchesReferenceOnRaggedShapes) {
     const auto [type, ncols] = GetParam();
     if (!ctx().device().info().int_dot) GTEST_SKIP() << "no shaderIntegerDotProduct";
     VKLLM_SEEDED_RNG(rng);
-    const auto [ks, kb] = small_and_big_k(type);
-    const std::pair<uint32_t, uint32_t> shapes[] = {{ks, 1},  {kb, 1},   {ks, 63},
-                                                    {kb, 65}, {ks, 257}, {kb, 131}};
-    for (const auto& [K, N] : shapes) run_matvec(ctx(), {type, K, N, ncols, 0, true}, rng);
+    run_ragged_shapes(ctx(), type, ncols, true, rng);
 }
 
 INSTANTIATE_TEST_SUITE_P(IntDotTypes, MatVecInt,
                          ::testing::Combine(::testing::ValuesIn(k_int_dot_types),
                                             ::testing::Values(1u, 3u, 8u)),
-                         [](const ::testing::TestParamInfo<MatVecInt::ParamType>& p) {
-                             return std::string(ops::weight_type_suffix(std::get<0>(p.param))) +
-                                    "_cols" + std::to_string(std::get<1>(p.param));
-                         });
+                         type_and_cols_name);
 
 // The integer path against the float path on the same weights: the difference is x's 8-bit
 // rounding, at most d / 2 per element, so |y_int - y_float| <= sum_k |w_k| * d(k) / 2 plus both

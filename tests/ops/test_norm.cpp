@@ -152,10 +152,7 @@ TEST_F(RmsNorm, Q8OutEqualsQuantizingTheOutput) {
             ops::record_rms_norm(ctx(), cs, dx, dy, args);
             ops::record_quantize_q8_1(ctx(), cs, {dy.parts[0], n, n, slices, separate});
         });
-        std::vector<std::byte> a(bytes), b(bytes);
-        ctx().transfer().download(fused, a);
-        ctx().transfer().download(separate, b);
-        EXPECT_TRUE(a == b);
+        EXPECT_TRUE(same_bytes(ctx(), fused, separate));
     }
     const vk::TensorSpans x = alloc_rows(ctx(), 64, 2);
     const vk::BufferSpan q8 = ctx().device_arena().allocate(ops::q8_1_bytes(64, 2));
