@@ -8,6 +8,7 @@
 #include "quant/random_blocks.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/ops/quantize_q8.h"
+#include "runtime/ops/weight_upload.h"
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
@@ -31,7 +32,7 @@ void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, u
             std::copy_n(pattern.begin(), std::min(pattern.size(), part.size() - off),
                         part.begin() + static_cast<ptrdiff_t>(off));
         }
-        ctx.transfer().upload(t.parts[p], part);
+        ops::upload_weight_part(ctx.transfer(), t.parts[p], type, part);
     }
 }
 

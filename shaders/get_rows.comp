@@ -23,6 +23,7 @@ layout(push_constant) uniform Push {
 } pc;
 
 void main() {
+    w_part_blocks = pc.part_rows * (pc.K / QK);  // the grouped layouts need it
     const uint i = gl_GlobalInvocationID.x;
     const uint t = pc.token_base + gl_WorkGroupID.y;
     if (i >= (pc.K / QK) * ITEMS) {

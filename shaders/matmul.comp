@@ -133,6 +133,7 @@ void load_b(uint k0) {
 }
 
 void main() {
+    w_part_blocks = pc.part_rows * (pc.K / QK);  // the grouped layouts need it
     const uint row_tile = gl_WorkGroupID.z * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     const uint row0 = row_tile * BM;
     // The early returns are uniform per workgroup.

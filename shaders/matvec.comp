@@ -66,6 +66,7 @@ void load_x(uint base, uint sub, out float xv[ITEM_ELEMS]) {
 }
 
 void main() {
+    w_part_blocks = pc.part_rows * (pc.K / QK);  // the grouped layouts need it
     const uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     const uint wg_first = wg * ROWS_PER_WG;  // first row (of the part / of the expert)
     const uint row_bytes = (pc.K / QK) * BLOCK_BYTES;

@@ -42,6 +42,7 @@ layout(push_constant) uniform Push {
 } pc;
 
 void main() {
+    w_part_blocks = pc.part_rows * (pc.K / QK);  // the grouped layouts need it
     const uint wg = gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
     const uint wg_first = wg * ROWS_PER_WG;
     const uint row_bytes = (pc.K / QK) * BLOCK_BYTES;

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "loader/align.h"
+#include "runtime/ops/weight_upload.h"
 
 namespace vkllm {
 namespace {
@@ -70,7 +71,7 @@ class Uploader {
         m.rows = static_cast<uint32_t>(rows);
         const std::span<const std::byte> bytes = file_.data(*t);
         m.data = arena_.allocate_rows(row_bytes(t->type, t->ne[0]), rows);
-        ctx_.transfer().upload(m.data, bytes);
+        ops::upload_weight(ctx_.transfer(), m.data, t->type, bytes);
         advance(bytes.size());
         return m;
     }

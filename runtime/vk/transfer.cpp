@@ -16,14 +16,23 @@ Transfer::Transfer(const Device& device, uint64_t staging_bytes)
       stream_(device, 0) {}
 
 void Transfer::upload(const BufferSpan& dst, std::span<const std::byte> src) {
-    if (src.size() > dst.size) throw std::out_of_range("Transfer::upload larger than destination");
+    upload(dst, src.size(), [src](uint64_t offset, std::span<std::byte> out) {
+        std::memcpy(out.data(), src.data() + offset, out.size());
+    });
+}
+
+void Transfer::upload(const BufferSpan& dst, uint64_t bytes, const Fill& fill,
+                      uint64_t piece_align) {
+    if (bytes > dst.size) throw std::out_of_range("Transfer::upload larger than destination");
     if (dst.mapped) {
-        std::memcpy(dst.mapped, src.data(), src.size());
+        fill(0, std::span(dst.mapped, bytes));
         return;
     }
-    for (uint64_t done = 0; done < src.size();) {
-        const uint64_t n = std::min<uint64_t>(upload_staging_.size, src.size() - done);
-        std::memcpy(upload_staging_.mapped, src.data() + done, n);
+    const uint64_t piece = upload_staging_.size / piece_align * piece_align;
+    if (piece == 0) throw std::invalid_argument("Transfer::upload: pieces larger than staging");
+    for (uint64_t done = 0; done < bytes;) {
+        const uint64_t n = std::min<uint64_t>(piece, bytes - done);
+        fill(done, std::span(upload_staging_.mapped, n));
         stream_.begin();
         stream_.copy(upload_staging_.sub(0, n), dst.sub(done, n));
         stream_.submit_and_wait();

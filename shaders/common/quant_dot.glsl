@@ -31,7 +31,8 @@ int dot16u(uvec4 x, uint q0, uint q1, uint q2, uint q3) {
 }
 
 #if defined(TYPE_Q4_0) || defined(TYPE_Q8_0)
-// formats.md §2.2. One item is one 32-element block; qs starts 2 bytes in, so loads are 16-bit.
+// formats.md §2.2. One item is one 32-element block. Stored grouped (weight_views.glsl), so the
+// codes come in 16-byte loads.
 #define QK 32u
 #define ITEMS 1u
 #if defined(TYPE_Q4_0)
@@ -43,17 +44,22 @@ int dot16u(uvec4 x, uint q0, uint q1, uint q2, uint q3) {
 #endif
 
 void load_item(uint b, uint sub, out uint q[ITEM_WORDS], out vec4 s) {
-    s = vec4(ld_f16(b), 0.0, 0.0, 0.0);
+    const uvec2 at = grouped_block(b, BLOCK_BYTES);
+    s = vec4(ld_f16(at.y), 0.0, 0.0, 0.0);
+    const uvec4 w0 = w_u128[at.x >> 4];
 #if defined(TYPE_Q4_0)
     // Byte j holds element j (low nibble) and j + 16 (high nibble); codes are unsigned 0..15,
     // the -8 is applied through the block sum of x.
     [[unroll]] for (uint i = 0; i < 4u; ++i) {
-        const uint w = ld_u32_a2(b + 2u + 4u * i);
-        q[i] = w & 0x0F0F0F0Fu;
-        q[4u + i] = (w >> 4) & 0x0F0F0F0Fu;
+        q[i] = w0[i] & 0x0F0F0F0Fu;
+        q[4u + i] = (w0[i] >> 4) & 0x0F0F0F0Fu;
     }
 #else
-    [[unroll]] for (uint i = 0; i < 8u; ++i) q[i] = ld_u32_a2(b + 2u + 4u * i);
+    const uvec4 w1 = w_u128[(at.x >> 4) + 1u];
+    [[unroll]] for (uint i = 0; i < 4u; ++i) {
+        q[i] = w0[i];
+        q[4u + i] = w1[i];
+    }
 #endif
 }
 
@@ -145,8 +151,9 @@ float dot_item(uint q[ITEM_WORDS], vec4 s, uint x16, uint xblk, uint sub) {
 // formats.md §2.3. Element 128h + 32g + l (half h, group g = 0..3, l = 0..31) is the low (g < 2)
 // or high nibble of ql[64h + 32(g & 1) + l] with bits 2g, 2g + 1 of qh[32h + l] above it, minus
 // 32; scale scales[8h + 2g + l / 16]. One item is 16 values of l (lh = sub & 1) in half
-// h = sub / 2, for all four groups: 64 elements, one scale per group. Blocks are 210 bytes, so
-// loads are 16-bit.
+// h = sub / 2, for all four groups: 64 elements, one scale per group. Stored grouped
+// (weight_views.glsl): ql, qh and scales sit 16-byte aligned at the codes offset as in GGUF, so
+// an item is four 16-byte loads.
 #define QK 256u
 #define ITEMS 4u
 #define ITEM_WORDS 16
@@ -154,20 +161,24 @@ float dot_item(uint q[ITEM_WORDS], vec4 s, uint x16, uint xblk, uint sub) {
 
 void load_item(uint b, uint sub, out uint q[ITEM_WORDS], out vec4 s) {
     const uint h = sub >> 1, lh = sub & 1u;
-    const float d = ld_f16(b + 208u);
-    // Scales 8h + lh + {0, 2, 4, 6}: one per group, signed bytes.
-    const uint sc = b + 192u + 8u * h + lh;
-    s = d * vec4(ld_i8f(sc), ld_i8f(sc + 2u), ld_i8f(sc + 4u), ld_i8f(sc + 6u));
-    const uint ql = b + 64u * h + 16u * lh;
-    const uint qh = b + 128u + 32u * h + 16u * lh;
+    const uvec2 at = grouped_block(b, BLOCK_BYTES);
+    const uint c = at.x >> 4;  // in uvec4: ql at c, qh at c + 8, scales at c + 12
+    // Scales 8h + lh + {0, 2, 4, 6}, one per group: bytes lh and lh + 2 of words 2h and 2h + 1.
+    const uvec4 sc = w_u128[c + 12u];
+    const uvec2 sw = h == 0u ? sc.xy : sc.zw;
+    const int sh = int(8u * lh);
+    s = ld_f16(at.y) * vec4(float(bitfieldExtract(int(sw.x), sh, 8)),
+                            float(bitfieldExtract(int(sw.x), sh + 16, 8)),
+                            float(bitfieldExtract(int(sw.y), sh, 8)),
+                            float(bitfieldExtract(int(sw.y), sh + 16, 8)));
+    const uvec4 a = w_u128[c + 4u * h + lh];       // ql 64h + 16lh: groups 0 (low), 2 (high)
+    const uvec4 e = w_u128[c + 4u * h + 2u + lh];  // ql 64h + 32 + 16lh: groups 1, 3
+    const uvec4 hw = w_u128[c + 8u + 2u * h + lh];  // qh 32h + 16lh
     [[unroll]] for (uint i = 0; i < 4u; ++i) {
-        const uint a = ld_u32_a2(ql + 4u * i);        // groups 0 (low) and 2 (high)
-        const uint c = ld_u32_a2(ql + 32u + 4u * i);  // groups 1 (low) and 3 (high)
-        const uint hw = ld_u32_a2(qh + 4u * i);
-        q[i] = (a & 0x0F0F0F0Fu) | ((hw << 4) & 0x30303030u);
-        q[4u + i] = (c & 0x0F0F0F0Fu) | ((hw << 2) & 0x30303030u);
-        q[8u + i] = ((a >> 4) & 0x0F0F0F0Fu) | (hw & 0x30303030u);
-        q[12u + i] = ((c >> 4) & 0x0F0F0F0Fu) | ((hw >> 2) & 0x30303030u);
+        q[i] = (a[i] & 0x0F0F0F0Fu) | ((hw[i] << 4) & 0x30303030u);
+        q[4u + i] = (e[i] & 0x0F0F0F0Fu) | ((hw[i] << 2) & 0x30303030u);
+        q[8u + i] = ((a[i] >> 4) & 0x0F0F0F0Fu) | (hw[i] & 0x30303030u);
+        q[12u + i] = ((e[i] >> 4) & 0x0F0F0F0Fu) | ((hw[i] >> 2) & 0x30303030u);
     }
 }
 

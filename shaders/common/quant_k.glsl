@@ -111,12 +111,14 @@ void decode_item(uint b, uint sub, out float w[RUNS * RUN_LEN]) {
             w[4u * s + i] = dl * code_to_float(q2 | (hb << 2), 4.0);
         }
     }
-#else  // Q6_K
-    const float d = ld_f16(b + 208u);
-    const uint ql[2] = uint[2](ld_u32_a2(b + 64u * h + l0), ld_u32_a2(b + 64u * h + 32u + l0));
-    const uint qh = ld_u32_a2(b + 128u + 32u * h + l0);
+#else  // Q6_K, stored grouped (weight_views.glsl): ql, qh and scales at c as in GGUF, d apart
+    const uvec2 at = grouped_block(b, BLOCK_BYTES);
+    const uint c = at.x;
+    const float d = ld_f16(at.y);
+    const uint ql[2] = uint[2](ld_u32_a4(c + 64u * h + l0), ld_u32_a4(c + 64u * h + 32u + l0));
+    const uint qh = ld_u32_a4(c + 128u + 32u * h + l0);
     [[unroll]] for (uint s = 0; s < 4u; ++s) {
-        const float dl = d * ld_i8f(b + 192u + k0 + 2u * s);
+        const float dl = d * ld_i8f(c + 192u + k0 + 2u * s);
         [[unroll]] for (uint i = 0; i < 4u; ++i) {
             const uint lo = (byte_of(ql[s % 2u], i) >> (4u * (s / 2u))) & 15u;
             const uint hi = (byte_of(qh, i) >> (2u * s)) & 3u;

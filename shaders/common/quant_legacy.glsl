@@ -14,8 +14,9 @@
 uint run_start(uint sub, uint run) { return 8u * sub; }
 
 void decode_item(uint b, uint sub, out float w[RUNS * RUN_LEN]) {
-    const float d = ld_f16(b);
-    const uint q[2] = uint[2](ld_u32_a2(b + 2u + 8u * sub), ld_u32_a2(b + 6u + 8u * sub));
+    const uvec2 at = grouped_block(b, BLOCK_BYTES);  // stored grouped (weight_views.glsl)
+    const float d = ld_f16(at.y);
+    const uint q[2] = uint[2](ld_u32_a4(at.x + 8u * sub), ld_u32_a4(at.x + 4u + 8u * sub));
     [[unroll]] for (uint i = 0; i < 8u; ++i) {
         // (byte ^ 0x80) - 128 is the two's-complement value of the byte.
         w[i] = code_to_float(byte_of(q[i / 4u], i % 4u) ^ 0x80u, 128.0) * d;
@@ -42,10 +43,11 @@ uint run_start(uint sub, uint run) { return 8u * sub + 16u * run; }
 
 void decode_item(uint b, uint sub, out float w[RUNS * RUN_LEN]) {
 #if defined(TYPE_Q4_0)
-    const float d = ld_f16(b);
+    const uvec2 at = grouped_block(b, BLOCK_BYTES);  // stored grouped (weight_views.glsl)
+    const float d = ld_f16(at.y);
     const float bias = 8.0;
-    const uint qs = b + 2u + 8u * sub;
-    const uint q[2] = uint[2](ld_u32_a2(qs), ld_u32_a2(qs + 4u));
+    const uint qs = at.x + 8u * sub;
+    const uint q[2] = uint[2](ld_u32_a4(qs), ld_u32_a4(qs + 4u));
 #elif defined(TYPE_Q4_1)
     const vec2 dm = unpackHalf2x16(ld_u32_a4(b));
     const uint qs = b + 4u + 8u * sub;

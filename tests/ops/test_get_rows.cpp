@@ -15,6 +15,7 @@
 #include "quant/random_blocks.h"
 #include "reference/matvec.h"
 #include "runtime/ops/get_rows.h"
+#include "runtime/ops/weight_upload.h"
 #include "tests/support/compare.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
@@ -29,7 +30,7 @@ void run_get_rows(vk::Context& ctx, GgmlType type, uint32_t K, uint32_t V,
     const std::vector<std::byte> table = quant::random_quantized(type, size_t{K} * V, rng);
     vk::Arena arena(ctx.device(), vk::MemoryIntent::DeviceLocal, 8 << 20);
     vk::TensorSpans t = arena.allocate_rows(row_bytes(type, K), V);
-    ctx.transfer().upload(t, table);
+    ops::upload_weight(ctx.transfer(), t, type, table);
     vk::BufferSpan ids_buf = arena.allocate(ids.size() * 4);
     ctx.transfer().upload(ids_buf, std::as_bytes(std::span(ids)));
     const uint32_t out_stride = K + 3;

@@ -57,7 +57,7 @@ void run_matmul(vk::Context& ctx, const MatMulCase& mc, std::mt19937_64& rng) {
     const std::vector<std::byte> w = quant::random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.M);
     CaseBuffers b(ctx);
-    const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
+    const vk::TensorSpans wt = b.weight(w, mc.type, mc.K, mc.N);
     const std::vector<float> sentinel(size_t{y_stride} * mc.M, k_sentinel);
     ops::MatMulArgs a;
     a.weight = {&wt, mc.type, mc.K, mc.N};
@@ -246,7 +246,7 @@ TEST_F(MatMulTiles, PrintsPrefillThroughput) {
         for (const GgmlType type : k_weight_types) {
             const std::vector<std::byte> w = quant::random_quantized(type, size_t{K} * N, rng);
             const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, K), N);
-            ctx().transfer().upload(wt, w);
+            ops::upload_weight(ctx().transfer(), wt, type, w);
             time_one(type, wt, {}, pass == 1);
             if (type != GgmlType::Q4_K || info.type == VK_PHYSICAL_DEVICE_TYPE_CPU) continue;
             const ops::MatMulTile tiles[] = {{32, 32, 4, 4},   {64, 32, 4, 4},  {64, 64, 4, 4},

@@ -89,7 +89,7 @@ void run_matmul_id(vk::Context& ctx, const IdMmCase& c, std::mt19937_64& rng, bo
         quant::random_quantized(c.type, size_t{c.K} * c.N * c.n_experts, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
     CaseBuffers b(ctx);
-    const vk::TensorSpans wt = b.weight(w, row_bytes(c.type, c.K), uint64_t{c.N} * c.n_experts);
+    const vk::TensorSpans wt = b.weight(w, c.type, c.K, uint64_t{c.N} * c.n_experts);
     const std::vector<float> sentinel(size_t{y_stride} * pairs, k_sentinel);
     ops::MatMulIdArgs a;
     a.weight = {&wt, c.type, c.K, c.N * c.n_experts};
@@ -393,18 +393,10 @@ TEST_F(MatMulIdTiles, PrintsExpertMatVecVsMatMul) {
         vk::Arena arena(ctx().device(), vk::MemoryIntent::DeviceLocal, 64 << 20);
         const vk::TensorSpans wt = arena.allocate_rows(row_bytes(type, sh.K), sh.N * sh.E);
         const std::vector<std::byte> w = quant::random_quantized(type, size_t{sh.K} * sh.N, rng);
-        for (uint32_t e = 0; e < sh.E; ++e) {  // one random expert, repeated
-            for (size_t part = 0; part < wt.parts.size(); ++part) {
-                const uint64_t first = wt.first_row(part), rows = wt.rows_in(part);
-                const uint64_t lo = std::max<uint64_t>(first, uint64_t{e} * sh.N);
-                const uint64_t hi = std::min<uint64_t>(first + rows, uint64_t{e + 1} * sh.N);
-                if (lo >= hi) continue;
-                const uint64_t rb = row_bytes(type, sh.K);
-                ctx().transfer().upload(
-                    wt.parts[part].sub((lo - first) * rb, (hi - lo) * rb),
-                    std::span(w).subspan((lo - uint64_t{e} * sh.N) * rb, (hi - lo) * rb));
-            }
-        }
+        std::vector<std::byte> all;  // one random expert, repeated
+        all.reserve(w.size() * sh.E);
+        for (uint32_t e = 0; e < sh.E; ++e) all.insert(all.end(), w.begin(), w.end());
+        ops::upload_weight(ctx().transfer(), wt, type, all);
         std::vector<uint32_t> ids(P);
         std::vector<uint32_t> perm(sh.E);
         for (uint32_t t = 0; t < sh.T; ++t) {  // k distinct experts per token, as top-k gives

@@ -88,7 +88,7 @@ void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     const std::vector<std::byte> w = quant::random_quantized(mc.type, size_t{mc.K} * mc.N, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * mc.ncols);
     CaseBuffers b(ctx);
-    const vk::TensorSpans wt = b.weight(w, row_bytes(mc.type, mc.K), mc.N);
+    const vk::TensorSpans wt = b.weight(w, mc.type, mc.K, mc.N);
     const std::vector<float> sentinel(size_t{y_stride} * mc.ncols, -12345.0f);
     ops::MatVecArgs a;
     a.weight = {&wt, mc.type, mc.K, mc.N};
@@ -186,7 +186,7 @@ TEST_F(MatVecInt, StaysWithinTheQuantizationBoundOfTheFloatPath) {
         const std::vector<std::byte> w = quant::random_quantized(type, size_t{K} * N, rng);
         const std::vector<float> x = random_normal(rng, K);
         CaseBuffers b(ctx());
-        const vk::TensorSpans wt = b.weight(w, row_bytes(type, K), N);
+        const vk::TensorSpans wt = b.weight(w, type, K, N);
         ops::MatVecArgs a;
         a.weight = {&wt, type, K, N};
         a.x = b.upload(x);
@@ -306,7 +306,7 @@ void run_matvec_id(vk::Context& ctx, const IdCase& ic, std::mt19937_64& rng) {
         quant::random_quantized(ic.type, size_t{ic.K} * ic.N * ic.n_experts, rng);
     const std::vector<float> x = random_normal(rng, size_t{x_stride} * n_x);
     CaseBuffers b(ctx);
-    const vk::TensorSpans wt = b.weight(w, row_bytes(ic.type, ic.K), uint64_t{ic.N} * ic.n_experts);
+    const vk::TensorSpans wt = b.weight(w, ic.type, ic.K, uint64_t{ic.N} * ic.n_experts);
     ops::MatVecIdArgs a;
     a.weight = {&wt, ic.type, ic.K, ic.N * ic.n_experts};
     a.n_rows = ic.N;

@@ -9,7 +9,11 @@
 #include <random>
 #include <vector>
 
+#include "quant/device_layout.h"
+#include "quant/random_blocks.h"
 #include "runtime/ops/fill.h"
+#include "runtime/ops/weight_upload.h"
+#include "runtime/vk/transfer.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -120,6 +124,25 @@ TEST(VkCoreLimits, LargeTensorIsSplitIntoBindingSizedPartsOfWholeRows) {
     EXPECT_EQ(std::memcmp(data.data(), back.data(), data.size()), 0);
     EXPECT_THROW(c.device_arena().allocate(2 << 20), std::length_error);
     for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
+}
+
+// A weight uploaded through a staging buffer that is not a whole number of layout groups: the
+// pieces are cut at group boundaries, so the device holds the same bytes as a one-piece rewrite.
+// Clearing `mapped` sends both directions through staging even on lavapipe's host-visible memory.
+TEST_F(VkCore, StagedWeightUploadCutsPiecesAtLayoutGroups) {
+    std::mt19937_64 rng(5);
+    const GgmlType type = GgmlType::Q8_0;
+    const std::vector<std::byte> gguf = quant::random_quantized(type, 29 * 32, rng);  // 29 blocks
+    vk::Transfer small(ctx().device(), 1000);  // 3 groups of 272 bytes per piece
+    vk::BufferSpan dst = ctx().device_arena().allocate(gguf.size());
+    dst.mapped = nullptr;
+    ops::upload_weight_part(small, dst, type, gguf);
+    std::vector<std::byte> got(gguf.size()), want(gguf.size());
+    small.download(dst, got);
+    quant::to_device_layout(type, gguf, want);
+    EXPECT_EQ(got, want);
+    vk::Transfer tiny(ctx().device(), 200);  // less than one group
+    EXPECT_THROW(ops::upload_weight_part(tiny, dst, type, gguf), std::invalid_argument);
 }
 
 // `vkllm bench ops` asks for driver statistics: captured where the device reports them (real

@@ -12,6 +12,7 @@
 
 #include "loader/ggml_type.h"
 #include "reference/matvec.h"
+#include "runtime/ops/weight_upload.h"
 #include "runtime/vk/arena.h"
 #include "runtime/vk/context.h"
 
@@ -29,9 +30,11 @@ struct CaseBuffers {
     vk::Context& ctx;
     vk::Arena arena;
 
-    vk::TensorSpans weight(const std::vector<std::byte>& bytes, uint64_t row_bytes, uint64_t rows) {
-        vk::TensorSpans t = arena.allocate_rows(row_bytes, rows);
-        ctx.transfer().upload(t, bytes);
+    // A GGUF-order weight of `rows` rows of K elements, uploaded as the model loader does.
+    vk::TensorSpans weight(const std::vector<std::byte>& bytes, GgmlType type, uint32_t K,
+                           uint64_t rows) {
+        vk::TensorSpans t = arena.allocate_rows(row_bytes(type, K), rows);
+        ops::upload_weight(ctx.transfer(), t, type, bytes);
         return t;
     }
     template <typename T>
