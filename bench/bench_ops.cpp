@@ -14,6 +14,7 @@
 #include "bench/bench_record.h"
 #include "bench/copy_bandwidth.h"
 #include "bench/expert_bench.h"
+#include "bench/gated_bench.h"
 #include "bench/matvec_bench.h"
 #include "runtime/ops/matvec.h"
 #include "runtime/vk/context.h"
@@ -73,8 +74,8 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
         std::printf("(skipped on a CPU device)\n");
         return;
     }
-    std::printf("%-7s %14s %14s %8s %18s\n", "tokens", "matvec_id us", "matmul_id us", "speedup",
-                "int8 matvec_id us");
+    std::printf("%-7s %14s %14s %8s %18s %16s\n", "tokens", "matvec_id us", "matmul_id us",
+                "speedup", "int8 matvec_id us", "int8 gated us");
     for (const uint32_t T : {8u, 32u, 128u, 512u}) {
         const auto r = bench_experts(ctx, type, shape, T, repeat);
         if (!r) {
@@ -82,8 +83,10 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
             return;
         }
         const double int_us = r->matvec_int_us ? r->matvec_int_us->median : 0.0;
-        std::printf("%-7u %14.1f %14.1f %7.2fx %18.1f\n", T, r->matvec_us.median,
-                    r->matmul_us.median, r->matvec_us.median / r->matmul_us.median, int_us);
+        const double gated_us = r->gated_int_us ? r->gated_int_us->median : 0.0;
+        std::printf("%-7u %14.1f %14.1f %7.2fx %18.1f %16.1f\n", T, r->matvec_us.median,
+                    r->matmul_us.median, r->matvec_us.median / r->matmul_us.median, int_us,
+                    gated_us);
         std::fflush(stdout);
         nlohmann::json row = {{"op", "expert_gate_up"},
                               {"type", traits_of(type).name},
@@ -100,7 +103,51 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
             row["matvec_id_int8_us_median"] = r->matvec_int_us->median;
             row["matvec_id_int8_us_min"] = r->matvec_int_us->min;
         }
+        if (r->gated_int_us) row["gated_int8_us_median"] = r->gated_int_us->median;
         record.write(row);
+    }
+}
+
+// The decode MLP's gate, up and GELU-GLU on the integer path: one gated mat-vec against the
+// three dispatches it replaces, at the dense FFN shapes of the released sizes.
+void bench_gated(vk::Context& ctx, const std::vector<GgmlType>& types, int repeat, double roofline,
+                 BenchRecord& record) {
+    if (!ctx.device().info().int_dot) return;
+    struct Shape {
+        uint32_t K, F;
+        const char* label;
+    };
+    const Shape shapes[] = {{5376, 21504, "31B ffn_gate+up"},
+                            {3840, 15360, "12B ffn_gate+up"},
+                            {2816, 2112, "26B-A4B shared gate+up"}};
+    std::printf("\ngated mat-vec (gate, up, GELU-GLU, q8_1 out), int8, 1 column, median of %d\n",
+                repeat);
+    std::printf("%-6s %-14s %10s %12s %9s %8s  %s\n", "type", "K x F", "fused us", "separate us",
+                "speedup", "of copy", "tensors");
+    for (const Shape& s : shapes) {
+        for (const GgmlType t : types) {
+            const auto r = bench_gated_matvec(ctx, t, s.K, s.F, repeat);
+            if (!r) continue;
+            const double frac = roofline > 0 ? static_cast<double>(r->weight_bytes) /
+                                                   (r->fused_us.median * 1e3) / roofline
+                                             : 0;
+            const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.F);
+            std::printf("%-6s %-14s %10.1f %12.1f %8.2fx %7.0f%%  %s\n",
+                        std::string(traits_of(t).name).c_str(), shape.c_str(), r->fused_us.median,
+                        r->separate_us.median, r->separate_us.median / r->fused_us.median,
+                        100 * frac, s.label);
+            std::fflush(stdout);
+            record.write({{"op", "gated_matvec"},
+                          {"type", traits_of(t).name},
+                          {"K", s.K},
+                          {"F", s.F},
+                          {"tensors", s.label},
+                          {"weight_bytes", r->weight_bytes},
+                          {"weight_copies", r->copies},
+                          {"fused_us_median", r->fused_us.median},
+                          {"separate_us_median", r->separate_us.median},
+                          {"fused_fraction_of_copy", frac}});
+        }
     }
 }
 
@@ -221,6 +268,7 @@ int run_ops_bench(const OpsBenchOptions& options) {
             }
         }
     }
+    bench_gated(ctx, types, options.repeat, roofline, record);
     bench_expert_ffn(ctx, types, options.repeat, record);
     report_pipeline_statistics(ctx, record);
     std::printf("\nresults appended to %s\n", record.path().c_str());

@@ -8,6 +8,8 @@
 #include "bench/matvec_bench.h"
 #include "bench/warm_up.h"
 #include "runtime/ops/matmul_id.h"
+#include "runtime/ops/matvec.h"
+#include "runtime/ops/quantize_q8.h"
 #include "runtime/vk/command_stream.h"
 
 namespace vkllm::bench {
@@ -58,9 +60,15 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
     // The integer expert mat-vec on x quantized once (outside the timing, as the model does).
     const bool with_int = ctx.device().info().int_dot && ops::has_int_dot_kernel(type);
     ops::MatVecIdArgs vi = v;
+    ops::MatVecIdArgs vg = v;  // gated: F = N / 2 outputs per pair, and their q8_1 form
+    std::optional<vk::BufferSpan> gated_q8;
     if (with_int) {
         vi.xq = quantize_once(ctx, arena, x, s.K, T);
         vi.path = ops::MatVecPath::IntDot;
+        vg = vi;
+        vg.y = arena.allocate(uint64_t{s.N / 2} * P * 4);
+        vg.y_stride = s.N / 2;
+        if ((s.N / 2) % 32 == 0) gated_q8 = arena.allocate(ops::q8_1_bytes(s.N / 2, P));
     }
     const auto record_all = [&](vk::CommandStream& stream, std::vector<uint32_t>* marks) {
         const auto mark = [&] {
@@ -73,12 +81,14 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
         if (with_int) {
             mark();
             ops::record_matvec_id(ctx, stream, vi);
+            mark();
+            ops::record_matvec_id_glu(ctx, stream, vg, gated_q8);
         }
     };
     warm_up(ctx, [&](vk::CommandStream& stream, uint32_t) { record_all(stream, nullptr); });
-    const uint32_t ops_per_call = with_int ? 3 : 2;
+    const uint32_t ops_per_call = with_int ? 4 : 2;
     vk::CommandStream cs(ctx.device(), (ops_per_call + 1) * static_cast<uint32_t>(repeat) + 8);
-    std::vector<double> mv, mm, mi;
+    std::vector<double> mv, mm, mi, mg;
     for (int pass = 0; pass < 2; ++pass) {  // pass 0 warms caches right before the timed pass
         cs.begin();
         std::vector<uint32_t> marks;
@@ -90,11 +100,17 @@ std::optional<ExpertResult> bench_experts(vk::Context& ctx, GgmlType type, Exper
             const size_t b = static_cast<size_t>(i) * ops_per_call;
             mv.push_back(cs.elapsed_ns(marks[b], marks[b + 1]) / 1e3);
             mm.push_back(cs.elapsed_ns(marks[b + 1], marks[b + 2]) / 1e3);
-            if (with_int) mi.push_back(cs.elapsed_ns(marks[b + 2], marks[b + 3]) / 1e3);
+            if (with_int) {
+                mi.push_back(cs.elapsed_ns(marks[b + 2], marks[b + 3]) / 1e3);
+                mg.push_back(cs.elapsed_ns(marks[b + 3], marks[b + 4]) / 1e3);
+            }
         }
     }
-    ExpertResult r{summarize(mv), summarize(mm), std::nullopt};
-    if (with_int) r.matvec_int_us = summarize(mi);
+    ExpertResult r{summarize(mv), summarize(mm), std::nullopt, std::nullopt};
+    if (with_int) {
+        r.matvec_int_us = summarize(mi);
+        r.gated_int_us = summarize(mg);
+    }
     return r;
 }
 

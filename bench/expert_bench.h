@@ -21,6 +21,9 @@ struct ExpertResult {
     Stats matvec_us;  // fp32 expert mat-vec
     Stats matmul_us;
     std::optional<Stats> matvec_int_us;  // integer expert mat-vec, where the device has it
+    // The gated integer expert mat-vec (record_matvec_id_glu: gate_up, GELU-GLU and the q8_1
+    // output of F = N / 2 per pair), where the device has the integer path.
+    std::optional<Stats> gated_int_us;
 };
 
 // std::nullopt when the weight would not fit comfortably in device memory.

@@ -56,6 +56,25 @@ uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repea
         std::max<uint64_t>(1, std::min({want, fit, static_cast<uint64_t>(std::max(repeat, 1))})));
 }
 
+std::vector<vk::TensorSpans> rotated_weights(vk::Context& ctx, vk::Arena& arena, GgmlType type,
+                                             uint32_t K, uint32_t N, uint32_t copies) {
+    // One upload, then device-side copies: filling hundreds of MiB from the host per shape and
+    // type would dominate a bench run on a lent GPU.
+    std::vector<vk::TensorSpans> w;
+    w.push_back(arena.allocate_rows(row_bytes(type, K), N));
+    upload_pattern(ctx, w.back(), type, K);
+    if (copies > 1) {
+        vk::CommandStream copy(ctx.device());
+        copy.begin();
+        for (uint32_t c = 1; c < copies; ++c) {
+            w.push_back(arena.allocate_rows(row_bytes(type, K), N));
+            for (size_t p = 0; p < w[0].parts.size(); ++p) copy.copy(w[0].parts[p], w[c].parts[p]);
+        }
+        copy.submit_and_wait();
+    }
+    return w;
+}
+
 std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVecShape shape,
                                          uint32_t ncols, int repeat, MatVecVariant variant) {
     const uint64_t weight_bytes = row_bytes(type, shape.K) * shape.N;
@@ -66,20 +85,8 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     // Consecutive calls read different copies, so a weight that fits the L2 cache is still
     // streamed from memory, as in decode, where each matrix is read once per token.
     const uint32_t copies = rotation_copies(weight_bytes, device_local, repeat);
-    // One upload, then device-side copies: filling hundreds of MiB from the host per shape and
-    // type would dominate a bench run on a lent GPU.
-    std::vector<vk::TensorSpans> w;
-    w.push_back(arena.allocate_rows(row_bytes(type, shape.K), shape.N));
-    upload_pattern(ctx, w.back(), type, shape.K);
-    if (copies > 1) {
-        vk::CommandStream copy(ctx.device());
-        copy.begin();
-        for (uint32_t c = 1; c < copies; ++c) {
-            w.push_back(arena.allocate_rows(row_bytes(type, shape.K), shape.N));
-            for (size_t p = 0; p < w[0].parts.size(); ++p) copy.copy(w[0].parts[p], w[c].parts[p]);
-        }
-        copy.submit_and_wait();
-    }
+    const std::vector<vk::TensorSpans> w =
+        rotated_weights(ctx, arena, type, shape.K, shape.N, copies);
     const vk::BufferSpan x = arena.allocate(uint64_t{shape.K} * ncols * 4);
     const vk::BufferSpan y = arena.allocate(uint64_t{shape.N} * ncols * 4);
     std::mt19937_64 rng(2);

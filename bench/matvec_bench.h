@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/stats.h"
 #include "loader/ggml_type.h"
@@ -42,6 +43,10 @@ uint32_t rotation_copies(uint64_t weight_bytes, uint64_t device_local, int repea
 // values on the CPU would dominate the bench.
 void upload_pattern(vk::Context& ctx, const vk::TensorSpans& t, GgmlType type, uint32_t K);
 uint64_t device_local_bytes(const vk::DeviceInfo& info);
+// `copies` weights of N rows of K, one uploaded with upload_pattern and the rest copied from it
+// on the device.
+std::vector<vk::TensorSpans> rotated_weights(vk::Context& ctx, vk::Arena& arena, GgmlType type,
+                                             uint32_t K, uint32_t N, uint32_t copies);
 // The q8_1 form of `vectors` vectors of K floats in x (K apart), made once in `arena` before the
 // timing, as the model shares one quantization between the consumers of an input.
 vk::BufferSpan quantize_once(vk::Context& ctx, vk::Arena& arena, const vk::BufferSpan& x,

@@ -20,10 +20,17 @@ struct GroupedType {
 
 bool grouped_type(GgmlType type, GroupedType& g) {
     switch (type) {
-        case GgmlType::Q4_0: g = {18, 0}; return true;
-        case GgmlType::Q8_0: g = {34, 0}; return true;
-        case GgmlType::Q6_K: g = {210, 208}; return true;
-        default: return false;
+        case GgmlType::Q4_0:
+            g = {18, 0};
+            return true;
+        case GgmlType::Q8_0:
+            g = {34, 0};
+            return true;
+        case GgmlType::Q6_K:
+            g = {210, 208};
+            return true;
+        default:
+            return false;
     }
 }
 
@@ -95,8 +102,7 @@ void from_device_layout(GgmlType type, std::span<const std::byte> src, std::span
     }
 }
 
-void dequantize_device_layout(GgmlType type, std::span<const std::byte> src,
-                              std::span<float> dst) {
+void dequantize_device_layout(GgmlType type, std::span<const std::byte> src, std::span<float> dst) {
     GroupedType g;
     if (!grouped_type(type, g)) {
         dequantize_row(type, src, dst);

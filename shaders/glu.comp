@@ -2,13 +2,11 @@
 // Gated GELU: out = gelu_tanh(gate) * up (gemma4-model.md §3.0), over `count` outputs.
 // Layouts: separate gate and up tensors of the output's shape, or (FUSED) one input whose rows
 // hold n gate values then n up values (a matmul with a fused gate_up weight).
-// gelu_tanh(x) = 0.5 x (1 + tanh(z)), z = sqrt(2/pi) (x + 0.044715 x^3), is evaluated as
-// x / (1 + exp(-2z)) (the same function: 0.5 (1 + tanh z) = sigmoid(2z)); this form has no
-// cancellation for negative x and reaches the right limits (0 and x) without NaN.
 // With Q8_OUT it also writes the q8_1 form of the output (quantize_q8.h; output rows are the
 // vectors, a multiple of 32 long) for the integer mat-vec that reads it next: each invocation
 // then computes 4 consecutive outputs and 8 of them share a block through shared memory.
 #include "preamble.glsl"
+#include "gelu.glsl"
 #include "q8_1.glsl"
 
 layout(constant_id = 0) const uint WG = 256;
@@ -36,11 +34,6 @@ layout(push_constant) uniform Push {
 
 shared float s_amax[Q8_OUT ? WG : 1];
 shared int s_sum[Q8_OUT ? WG : 1];
-
-float gelu_tanh(float v) {
-    const float z = 0.7978845608028654 * (v + 0.044715 * v * v * v);
-    return v / (1.0 + exp(-2.0 * z));
-}
 
 float glu_at(uint e) {
     float g, u;

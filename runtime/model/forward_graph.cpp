@@ -320,12 +320,26 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     norm.q8_out = xq;  // gate and up read x's q8_1 form, written by the norm
     ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
     norm.q8_out.reset();
-    linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
-    linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
-    const vk::TensorSpans gate = cols_of(buf.gate, f, T);
-    const auto down_q8 =
-        q8_input(f, T, ops::k_matvec_max_cols, {&lw.ffn_down});  // written by the GLU
-    ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate, down_q8);
+    auto down_q8 = q8_input(f, T, ops::k_matvec_max_cols, {&lw.ffn_down});  // written by the GLU
+    if (xq && lw.ffn_gate_up.present() &&
+        ops::matvec_glu_fuses(ctx.device().info(), lw.ffn_gate_up.view())) {
+        // Decode on the integer path: gate, up and the GLU in one dispatch, whose q8_1 output
+        // cannot share buf.xq with the input it is reading.
+        if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
+        ops::MatVecGluArgs g;
+        g.weight = lw.ffn_gate_up.view();
+        g.xq = *xq;
+        g.out = buf.gate;
+        g.out_stride = f;
+        g.ncols = T;
+        g.q8_out = down_q8;
+        ops::record_matvec_glu(ctx, cs, g);
+    } else {
+        linear(lw.ffn_gate, buf.x, n, buf.gate, f, T, xq);
+        linear(lw.ffn_up, buf.x, n, buf.up, f, T, xq);
+        const vk::TensorSpans gate = cols_of(buf.gate, f, T);
+        ops::record_gelu_glu(ctx, cs, gate, cols_of(buf.up, f, T), gate, down_q8);
+    }
     linear(lw.ffn_down, buf.gate, f, buf.p, n, T, down_q8);
     norm.weight = post_norm;
     if (add_to_out) norm.residual = out;
@@ -405,8 +419,18 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     };
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
     // The down projection's q8_1 input, written by the GLU (after the gate/up experts read x's).
-    const auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
-    if (lw.ffn_gate_up_exps.present()) {
+    auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
+    if (e.xq && lw.ffn_gate_up_exps.present() &&
+        ops::matvec_glu_fuses(ctx.device().info(), lw.ffn_gate_up_exps.view())) {
+        // Decode on the integer path: gate, up and the GLU of every routed expert in one
+        // dispatch, its q8_1 output apart from the input it reads (buf.xq).
+        if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
+        e.weight = lw.ffn_gate_up_exps.view();
+        e.n_rows = 2 * F;
+        e.y = buf.act;
+        e.y_stride = F;
+        ops::record_matvec_id_glu(ctx, cs, e, down_q8);
+    } else if (lw.ffn_gate_up_exps.present()) {
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;
         e.y = buf.gu;

@@ -107,6 +107,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     }
     buf.attn = take(scratch_arena, "scratch.attn");
     buf.xq = take(scratch_arena, "scratch.xq");
+    buf.xq_glu = take(scratch_arena, "scratch.xq_glu");
     buf.logits = take(scratch_arena, "scratch.logits");
     buf.readback = take(readback_arena, "readback.logits");
     if (buf.readback.mapped == nullptr)

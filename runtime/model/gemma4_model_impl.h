@@ -128,6 +128,7 @@ struct Gemma4Model::Impl {
         vk::BufferSpan pi, pg, pil;
         vk::BufferSpan y, logits, readback, attn;
         vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
+        vk::BufferSpan xq_glu;      // the gated mat-vec's q8_1 output (apart from its input)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
         vk::BufferSpan ple_ids;     // uint32 [L, cols_padded]: t * L + l
         uint32_t ple_ids_stride = 0;

@@ -280,6 +280,14 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     p.buffers.push_back(
         {"scratch.xq", BufferHome::Scratch,
          ops::q8_1_bytes(static_cast<uint32_t>(align_up(xq_width, 32)), xq_vectors)});
+    // The gated mat-vec's q8_1 output (the down projection's input): it cannot go to scratch.xq,
+    // which holds the input the same dispatch is still reading.
+    p.buffers.push_back(
+        {"scratch.xq_glu", BufferHome::Scratch,
+         std::max(
+             ops::q8_1_bytes(static_cast<uint32_t>(align_up(layout.ff, 32)),
+                             ops::k_matvec_max_cols),
+             ops::q8_1_bytes(static_cast<uint32_t>(align_up(cfg.n_ff_expert, 32)), xq_vectors))});
     const uint64_t logit_bytes = uint64_t{cfg.n_vocab} * 4 * layout.logit_cols;
     p.buffers.push_back({"scratch.logits", BufferHome::Scratch, logit_bytes});
     p.buffers.push_back({"readback.logits", BufferHome::Readback, logit_bytes});

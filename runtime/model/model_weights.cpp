@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -12,6 +13,7 @@
 #include <string>
 
 #include "loader/align.h"
+#include "quant/device_layout.h"
 #include "runtime/ops/weight_upload.h"
 
 namespace vkllm {
@@ -74,6 +76,43 @@ class Uploader {
         ops::upload_weight(ctx_.transfer(), m.data, t->type, bytes);
         advance(bytes.size());
         return m;
+    }
+
+    // ffn_gate and ffn_up in one allocation, gate rows first, when a binding holds both and the
+    // halves are whole bindings and whole layout groups of their own: the gated mat-vec
+    // (ops::record_matvec_glu) reads the pair, everything else the two halves as before.
+    // Returns false (nothing uploaded) when they cannot share.
+    bool gate_up(const TensorInfo* g, const TensorInfo* u, DeviceLayerWeights& d) {
+        if (g == nullptr || u == nullptr || g->type != u->type || g->ne[0] != u->ne[0] ||
+            g->ne[1] != u->ne[1] || g->ne[2] * g->ne[3] != 1 || u->ne[2] * u->ne[3] != 1) {
+            return false;
+        }
+        const uint64_t rb = row_bytes(g->type, g->ne[0]), F = g->ne[1], half = F * rb;
+        const vk::EffectiveLimits& lim = ctx_.device().limits();
+        const uint64_t blocks = half / traits_of(g->type).block_bytes;
+        if (2 * half > lim.max_binding_bytes ||
+            half % std::max<uint64_t>(1, lim.binding_alignment) != 0 ||
+            (quant::has_grouped_layout(g->type) && blocks % quant::k_layout_group_blocks != 0)) {
+            return false;
+        }
+        DeviceMatrix& both = d.ffn_gate_up;
+        both.type = g->type;
+        both.K = static_cast<uint32_t>(g->ne[0]);
+        both.rows = static_cast<uint32_t>(2 * F);
+        both.data = arena_.allocate_rows(rb, 2 * F);
+        const vk::BufferSpan& part = both.data.parts.at(0);
+        for (int i = 0; i < 2; ++i) {
+            const TensorInfo* t = i == 0 ? g : u;
+            DeviceMatrix& m = i == 0 ? d.ffn_gate : d.ffn_up;
+            m.type = t->type;
+            m.K = both.K;
+            m.rows = static_cast<uint32_t>(F);
+            m.data = {{part.sub(i * half, half)}, rb, F, F};
+            const std::span<const std::byte> bytes = file_.data(*t);
+            ops::upload_weight_part(ctx_.transfer(), m.data.parts[0], t->type, bytes);
+            advance(bytes.size());
+        }
+        return true;
     }
 
     vk::BufferSpan vector(const TensorInfo* t) {
@@ -152,8 +191,10 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile&
         d.attn_k_norm = up.vector(s.attn_k_norm);
         d.post_attention_norm = up.vector(s.post_attention_norm);
         d.ffn_norm = up.vector(s.ffn_norm);
-        d.ffn_gate = up.matrix(s.ffn_gate);
-        d.ffn_up = up.matrix(s.ffn_up);
+        if (!up.gate_up(s.ffn_gate, s.ffn_up, d)) {
+            d.ffn_gate = up.matrix(s.ffn_gate);
+            d.ffn_up = up.matrix(s.ffn_up);
+        }
         d.ffn_down = up.matrix(s.ffn_down);
         d.post_ffw_norm = up.vector(s.post_ffw_norm);
         d.output_scale = scalar(file, s.layer_output_scale);

@@ -31,6 +31,9 @@ struct DeviceLayerWeights {
     DeviceMatrix attn_q, attn_k, attn_v, attn_output;
     vk::BufferSpan ffn_norm, post_ffw_norm;
     DeviceMatrix ffn_gate, ffn_up, ffn_down;
+    // ffn_gate's rows then ffn_up's in one part, when the loader could place them so; ffn_gate
+    // and ffn_up are then views of its halves. Absent otherwise.
+    DeviceMatrix ffn_gate_up;
     float output_scale = 1.0f;  // layer_output_scale[0] (read on the host)
     // MoE
     vk::BufferSpan ffn_gate_inp_scale, pre_ffw_norm_2, post_ffw_norm_1, post_ffw_norm_2;

@@ -27,8 +27,9 @@ struct MatVecPush {
     uint32_t n_used;
     uint32_t ids_stride;
     uint32_t x_per_slot;
+    uint32_t yq_first;  // matvec_q8.comp -D GLU only
 };
-static_assert(sizeof(MatVecPush) == 44);
+static_assert(sizeof(MatVecPush) == 48);
 
 // Binding indices of shaders/matvec.comp.
 constexpr uint32_t k_bindings = 3;
@@ -192,8 +193,10 @@ void check_floats(const vk::BufferSpan& s, uint64_t count, const char* op, const
     }
 }
 
-ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const char* op) {
+ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const char* op,
+                             uint32_t y_rows) {
     const std::string tag = std::string("[") + op + "] ";
+    if (y_rows == 0) y_rows = a.n_rows;
     check_weight(a.weight, op);
     const uint32_t K = a.weight.K;
     if (a.n_rows == 0 || a.n_experts == 0 || uint64_t{a.n_rows} * a.n_experts != a.weight.rows) {
@@ -209,9 +212,9 @@ ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const ch
     }
     ExpertCall c{pairs, a.x_per_slot ? pairs : a.n_tokens, 0, 0, 0};
     c.x_stride = c.n_x == 1 ? std::max(a.x_stride, K) : a.x_stride;
-    c.y_stride = pairs == 1 ? std::max(a.y_stride, a.n_rows) : a.y_stride;
+    c.y_stride = pairs == 1 ? std::max(a.y_stride, y_rows) : a.y_stride;
     c.ids_stride = a.n_tokens == 1 ? std::max(a.ids_stride, a.n_used) : a.ids_stride;
-    if (c.x_stride < K || c.y_stride < a.n_rows || c.ids_stride < a.n_used) {
+    if (c.x_stride < K || c.y_stride < y_rows || c.ids_stride < a.n_used) {
         throw std::invalid_argument(tag +
                                     "expected x_stride >= K, y_stride >= N and "
                                     "ids_stride >= n_used, got " +
@@ -219,7 +222,7 @@ ExpertCall check_expert_args(const MatVecIdArgs& a, uint64_t max_pairs, const ch
                                     ", " + std::to_string(a.ids_stride));
     }
     const uint64_t x_elems = (c.n_x - 1) * c.x_stride + K;
-    const uint64_t y_elems = (pairs - 1) * c.y_stride + a.n_rows;
+    const uint64_t y_elems = (pairs - 1) * c.y_stride + y_rows;
     const uint64_t ids_elems = uint64_t{a.n_tokens - 1} * c.ids_stride + a.n_used;
     if (x_elems > UINT32_MAX || y_elems > UINT32_MAX || ids_elems > UINT32_MAX) {
         throw std::invalid_argument(tag + "expected x, y and ids under 2^32 elements, got " +
@@ -275,7 +278,7 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
         const auto first = static_cast<uint32_t>(w.first_row(part));
         const auto rows = static_cast<uint32_t>(w.rows_in(part));
         if (rows == 0) continue;
-        MatVecPush push{K, rows, first, first, x_word, y_stride, 0, 0, 0, 0, 0};
+        MatVecPush push{K, rows, first, first, x_word, y_stride, 0, 0, 0, 0, 0, 0};
         // One column: bind only this part's slice of y when it is aligned, so the parts'
         // dispatches touch disjoint ranges and need no barrier between them.
         vk::BufferSpan y = a.y;
@@ -287,6 +290,121 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
             fold(ctx.device(), vk::groups_for(rows, lay.rows_per_workgroup), a.max_groups_x, op);
         cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(x), vk::writes(y)}, push, g);
     }
+}
+
+bool matvec_glu_fuses(const vk::DeviceInfo& info, const WeightView& weight) {
+    return weight.data != nullptr && weight.data->parts.size() == 1 && weight.rows % 2 == 0 &&
+           matvec_int_dot(info, weight.type);
+}
+
+namespace {
+
+// The gated kernels' common checks and pipeline: one weight part, an integer-path type, the
+// device feature, an optional q8_1 output of `vectors` vectors of F (F a multiple of 32), and
+// 32 output rows per workgroup so each vector's q8_1 block of them meets in shared memory:
+// 32 / rows subgroups where the device allows that many invocations, else fewer, looping.
+const vk::Pipeline& glu_pipeline(vk::Context& ctx, const char* family, const WeightView& w,
+                                 uint32_t F, uint32_t ncols, uint64_t vectors,
+                                 const std::optional<vk::BufferSpan>& q8_out,
+                                 uint32_t rows_per_subgroup, uint32_t bindings, const char* op) {
+    const std::string tag = std::string("[") + op + "] ";
+    const vk::DeviceInfo& info = ctx.device().info();
+    if (w.data->parts.size() != 1 || !has_int_dot_kernel(w.type) || !info.int_dot) {
+        throw std::invalid_argument(
+            tag +
+            "expected one weight part of an integer-path type on a device with "
+            "shaderIntegerDotProduct, got " +
+            std::to_string(w.data->parts.size()) + " parts of " +
+            std::string(traits_of(w.type).name) + (info.int_dot ? "" : " on a device without it"));
+    }
+    if (rows_per_subgroup > 2) {
+        throw std::invalid_argument(tag + "expected rows per subgroup 1 or 2, got " +
+                                    std::to_string(rows_per_subgroup));
+    }
+    if (q8_out) {
+        if (F % 32 != 0) {
+            throw std::invalid_argument(tag + "expected F a multiple of 32 for q8_out, got " +
+                                        std::to_string(F));
+        }
+        check_q8_1_span(*q8_out, F, vectors, op, "q8_out");
+    }
+    const uint32_t rows = rows_per_subgroup != 0 ? rows_per_subgroup : 2;
+    const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
+    const uint32_t wg =
+        std::max(sg, std::min(sg * (32 / rows), info.max_workgroup_invocations / sg * sg));
+    const std::vector<uint32_t> spec = {wg, rows, 32, ncols, q8_out ? 1u : 0u};
+    return ctx.pipelines().get({name(family, w.type), spec, sizeof(MatVecPush), bindings});
+}
+
+}  // namespace
+
+void record_matvec_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecGluArgs& a) {
+    constexpr const char* op = "matvec_glu";
+    const std::string tag = std::string("[") + op + "] ";
+    detail::check_weight(a.weight, op);
+    if (a.weight.rows % 2 != 0) {
+        throw std::invalid_argument(tag + "expected 2F weight rows, got " +
+                                    std::to_string(a.weight.rows));
+    }
+    const uint32_t K = a.weight.K;
+    const uint32_t F = a.weight.rows / 2;
+    if (a.ncols < 1 || a.ncols > k_matvec_max_cols) {
+        throw std::invalid_argument(tag + "expected ncols in 1..8, got " + std::to_string(a.ncols));
+    }
+    const uint32_t out_stride = a.ncols == 1 ? std::max(a.out_stride, F) : a.out_stride;
+    if (out_stride < F) {
+        throw std::invalid_argument(tag + "expected out_stride >= F = " + std::to_string(F) +
+                                    ", got " + std::to_string(a.out_stride));
+    }
+    detail::check_floats(a.out, uint64_t{a.ncols - 1} * out_stride + F, op, "out");
+    check_q8_1_span(a.xq, K, a.ncols, op, "xq");
+    const vk::Pipeline& p = glu_pipeline(ctx, "matvec_glu_q8", a.weight, F, a.ncols, a.ncols,
+                                         a.q8_out, a.rows_per_subgroup, k_bindings + 1, op);
+    const uint32_t q8_first = a.q8_out ? a.ncols * F / 16 : 0;  // vec4 index of its entries
+    const MatVecPush push{K, 2 * F, 0, 0, a.ncols * K / 16, out_stride, F, 0, 0, 0, 0, q8_first};
+    const vk::BufferSpan q8 = a.q8_out ? *a.q8_out : a.out;
+    cs.dispatch(
+        p, {vk::reads(a.weight.data->parts[0]), vk::reads(a.xq), vk::writes(a.out), vk::writes(q8)},
+        push, fold(ctx.device(), vk::groups_for(F, 32), 0, op));
+}
+
+void record_matvec_id_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& a,
+                          const std::optional<vk::BufferSpan>& q8_out) {
+    constexpr const char* op = "matvec_id_glu";
+    const std::string tag = std::string("[") + op + "] ";
+    const auto& lim = ctx.device().info().max_workgroup_count;
+    // As record_matvec_id, with n_rows the expert's 2F rows and F rows of y per pair.
+    if (a.n_rows % 2 != 0) {
+        throw std::invalid_argument(tag + "expected 2F rows per expert, got " +
+                                    std::to_string(a.n_rows));
+    }
+    const uint32_t F = a.n_rows / 2;
+    const detail::ExpertCall c = detail::check_expert_args(a, lim[2], op, F);
+    const uint32_t y_stride = c.y_stride;
+    if (!a.xq) throw std::invalid_argument(tag + "expected xq: the gated kernel is integer-only");
+    check_q8_1_span(*a.xq, a.weight.K, c.n_x, op, "xq");
+    const vk::Pipeline& p = glu_pipeline(ctx, "matvec_id_glu_q8", a.weight, F, 1, c.pairs, q8_out,
+                                         0, k_bindings_id + 1, op);
+    const auto q8_first = static_cast<uint32_t>(q8_out ? c.pairs * F / 16 : 0);
+    const MatVecPush push{a.weight.K,
+                          a.weight.rows,
+                          0,
+                          0,
+                          static_cast<uint32_t>(c.n_x * a.weight.K / 16),
+                          y_stride,
+                          F,
+                          a.n_experts,
+                          a.n_used,
+                          c.ids_stride,
+                          a.x_per_slot ? 1u : 0u,
+                          q8_first};
+    vk::Groups g = fold(ctx.device(), vk::groups_for(F, 32), 0, op);
+    g.z = static_cast<uint32_t>(c.pairs);
+    const vk::BufferSpan q8 = q8_out ? *q8_out : a.y;
+    cs.dispatch(p,
+                {vk::reads(a.weight.data->parts[0]), vk::reads(*a.xq), vk::writes(a.y),
+                 vk::reads(a.ids), vk::writes(q8)},
+                push, g);
 }
 
 void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& a) {
@@ -320,7 +438,8 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
                               a.n_experts,
                               a.n_used,
                               ids_stride,
-                              a.x_per_slot ? 1u : 0u};
+                              a.x_per_slot ? 1u : 0u,
+                              0};
         cs.dispatch(p, {vk::reads(w.parts[part]), vk::reads(x), vk::writes(a.y), vk::reads(a.ids)},
                     push, g);
     }

@@ -12,8 +12,7 @@ void upload_weight(vk::Transfer& transfer, const vk::TensorSpans& dst, GgmlType 
                    std::span<const std::byte> gguf) {
     if (gguf.size() != dst.total_bytes()) {
         throw std::invalid_argument("upload_weight: " + std::to_string(gguf.size()) +
-                                    " bytes for a tensor of " +
-                                    std::to_string(dst.total_bytes()));
+                                    " bytes for a tensor of " + std::to_string(dst.total_bytes()));
     }
     for (size_t p = 0; p < dst.parts.size(); ++p) {
         upload_weight_part(
@@ -37,14 +36,13 @@ void download_weight(vk::Transfer& transfer, const vk::TensorSpans& src, GgmlTyp
                      std::span<std::byte> gguf) {
     if (gguf.size() != src.total_bytes()) {
         throw std::invalid_argument("download_weight: " + std::to_string(gguf.size()) +
-                                    " bytes for a tensor of " +
-                                    std::to_string(src.total_bytes()));
+                                    " bytes for a tensor of " + std::to_string(src.total_bytes()));
     }
     for (size_t p = 0; p < src.parts.size(); ++p) {
         std::vector<std::byte> device(src.rows_in(p) * src.row_bytes);
         transfer.download(src.parts[p], device);
-        quant::from_device_layout(
-            type, device, gguf.subspan(src.first_row(p) * src.row_bytes, device.size()));
+        quant::from_device_layout(type, device,
+                                  gguf.subspan(src.first_row(p) * src.row_bytes, device.size()));
     }
 }
 

@@ -42,42 +42,6 @@ struct MatVecCase {
 const GgmlType k_int_dot_types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K,
                                     GgmlType::Q6_K};
 
-// x as the integer path reads it: quantized on the device (n_x vectors of K, x_stride apart),
-// its codes checked against the CPU quantizer, and returned as d * code in x's layout.
-struct DeviceQ8 {
-    vk::BufferSpan xq;
-    std::vector<float> x_seen;
-};
-
-DeviceQ8 quantize_on_device(vk::Context& ctx, CaseBuffers& b, const vk::BufferSpan& x_dev,
-                            const std::vector<float>& x, uint32_t K, uint32_t n_x,
-                            uint32_t x_stride) {
-    DeviceQ8 out;
-    const uint64_t bytes = ops::q8_1_bytes(K, n_x);
-    out.xq = b.arena.allocate(bytes);
-    vk::CommandStream cs(ctx.device());
-    cs.begin();
-    ops::record_quantize_q8_1(ctx, cs, {x_dev, x_stride, K, n_x, out.xq});
-    cs.submit_and_wait();
-    std::vector<std::byte> raw(bytes);
-    ctx.transfer().download(out.xq, raw);
-    const reference::Q8_1Columns got = reference::read_q8_1(raw, K, n_x);
-    const reference::Q8_1Columns want = reference::quantize_q8_1(x, K, n_x, x_stride);
-    for (size_t i = 0; i < want.codes.size(); ++i) {
-        if (std::abs(got.codes[i] - want.codes[i]) > 1) {
-            ADD_FAILURE() << "q8_1 code " << i << ": device " << int{got.codes[i]} << ", CPU "
-                          << int{want.codes[i]};
-            break;
-        }
-    }
-    for (size_t blk = 0; blk < want.d.size(); ++blk) {
-        EXPECT_NEAR(got.d[blk], want.d[blk], 1e-6f * want.d[blk]) << "block " << blk;
-    }
-    out.x_seen = x;
-    got.dequantize(K, n_x, x_stride, out.x_seen);
-    return out;
-}
-
 void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     SCOPED_TRACE(std::string(traits_of(mc.type).name) + " K=" + std::to_string(mc.K) +
                  " N=" + std::to_string(mc.N) + " ncols=" + std::to_string(mc.ncols) +

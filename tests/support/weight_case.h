@@ -50,6 +50,16 @@ struct CaseBuffers {
     }
 };
 
+// x as the integer path reads it: quantized on the device (n_x vectors of K, x_stride apart),
+// its codes checked against the CPU quantizer, and returned as d * code in x's layout.
+struct DeviceQ8 {
+    vk::BufferSpan xq;
+    std::vector<float> x_seen;
+};
+DeviceQ8 quantize_on_device(vk::Context& ctx, CaseBuffers& b, const vk::BufferSpan& x_dev,
+                            const std::vector<float>& x, uint32_t K, uint32_t n_x,
+                            uint32_t x_stride);
+
 // Checks got[c * got_stride + r] against the reference (index c * N + r) with the tolerance
 // |got - want| <= 1e-5 * sum_k |w_k x_k| + 1e-6: kernels decode weights in fp32 (a fused
 // multiply-add may round once where the reference rounds twice) and sum K products in fp32 in

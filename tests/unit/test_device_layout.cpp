@@ -70,7 +70,7 @@ TEST(DeviceLayout, PutsCodesSixteenByteAlignedAndScalesAfterThem) {
         EXPECT_EQ(dev[b * 32], std::byte(b * 40 + 2)) << b;   // first code of block b
         EXPECT_EQ(dev[256 + 2 * b], std::byte(b * 40)) << b;  // its d, low byte
     }
-    EXPECT_EQ(dev[272], std::byte(8 * 40 + 2));  // the short group: codes first
+    EXPECT_EQ(dev[272], std::byte(8 * 40 + 2));   // the short group: codes first
     EXPECT_EQ(dev[272 + 32], std::byte(8 * 40));  // then d
     // Q6_K keeps ql, qh and scales in place and moves d (bytes 208, 209) behind the group.
     std::vector<std::byte> q6(2 * 210);
