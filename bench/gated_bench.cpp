@@ -46,6 +46,7 @@ std::optional<GatedResult> bench_gated_matvec(vk::Context& ctx, GgmlType type, u
         ops::MatVecGluArgs a;
         a.weight = {&both[i % copies], type, K, 2 * F};
         a.xq = xq;
+        a.path = ops::MatVecPath::IntDot;
         a.out = g;
         a.q8_out = q8;
         ops::record_matvec_glu(ctx, s, a);

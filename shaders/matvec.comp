@@ -8,6 +8,9 @@
 // their blocks in work items (quant_dispatch.glsl), so no barrier or shared memory is needed:
 // a row's partial sums meet in one subgroupAdd. The x values of an item are loaded once per
 // column and reused for all ROWS rows; each weight byte is read once for all columns.
+//
+// With -D GLU it is the fp32 gated mat-vec (matvec_q8.comp says how the weight is laid out): row
+// r of the gate half and row r of the up half together, gelu_tanh(gate) * up written as y.
 #include "preamble.glsl"
 
 #define WEIGHT_BINDING 0
@@ -28,6 +31,12 @@ layout(std430, binding = 2) writeonly buffer Y { float y[]; };
 #ifdef MATVEC_ID
 layout(std430, binding = 3) readonly buffer Ids { uint ids[]; };
 #endif
+#ifdef GLU
+#include "gelu.glsl"
+#define PHYS_ROWS (2u * ROWS)  // gate rows then the matching up rows
+#else
+#define PHYS_ROWS ROWS
+#endif
 
 layout(push_constant) uniform Push {
     uint K;
@@ -36,7 +45,7 @@ layout(push_constant) uniform Push {
     uint y_first;         // matvec: y element of the part's first row in column 0
     uint x_stride;        // elements between x columns (matvec_id: between x vectors)
     uint y_stride;        // elements between y columns (matvec_id: between (token, slot) rows)
-    uint n_rows;          // matvec_id: rows per expert (N)
+    uint n_rows;          // matvec_id: rows per expert (N); GLU: output rows (F) per expert
     uint n_experts;       // matvec_id
     uint n_used;          // matvec_id: expert slots per token
     uint ids_stride;      // matvec_id: elements between tokens in ids
@@ -77,15 +86,26 @@ void main() {
     if (wg_first >= pc.n_rows || expert >= pc.n_experts) {
         return;
     }
+#ifdef GLU
+    const uint g0 = expert * 2u * pc.n_rows;  // the expert's F gate rows, then its F up rows
+#else
     // Global rows of this workgroup: expert * n_rows + [wg_first, wg_first + ROWS_PER_WG).
     const uint g0 = expert * pc.n_rows;
     const uint part_end = pc.part_first_row + pc.part_rows;
     if (g0 + wg_first + ROWS_PER_WG <= pc.part_first_row || g0 + wg_first >= part_end) {
         return;  // none of these rows is in the bound part
     }
+#endif
     const uint limit = pc.n_rows;
     const uint x_base = (pc.x_per_slot != 0u ? pair : token) * pc.x_stride;
     const uint y_base = pair * pc.y_stride;
+#elif defined(GLU)
+    if (wg_first >= pc.n_rows) {
+        return;
+    }
+    const uint limit = pc.n_rows;  // the weight is one part of 2 * n_rows rows
+    const uint x_base = 0u;
+    const uint y_base = pc.y_first;
 #else
     if (wg_first >= pc.part_rows) {
         return;
@@ -111,7 +131,16 @@ void main() {
         bool valid[MAX_ROWS];
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
             const uint row = r0 + r;
+#if defined(GLU)  // the weight is one part; with MATVEC_ID, the expert's rows start at g0
 #ifdef MATVEC_ID
+            const uint first = g0;
+#else
+            const uint first = 0u;
+#endif
+            valid[r] = row < limit;
+            row_byte[r] = (first + min(row, limit - 1u)) * row_bytes;
+            row_byte[ROWS + r] = row_byte[r] + limit * row_bytes;  // the matching up row
+#elif defined(MATVEC_ID)
             const uint g = g0 + row;
             valid[r] = row < limit && g >= pc.part_first_row && g < part_end;
             row_byte[r] = (valid[r] ? g - pc.part_first_row : 0u) * row_bytes;
@@ -121,7 +150,7 @@ void main() {
 #endif
         }
         float acc[MAX_ROWS][MAX_COLS];
-        [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+        [[unroll]] for (uint r = 0; r < PHYS_ROWS; ++r) {
             [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
                 acc[r][c] = 0.0;
             }
@@ -130,13 +159,13 @@ void main() {
             const uint blk = i / ITEMS;
             const uint sub = i % ITEMS;
             float w[MAX_ROWS][ITEM_ELEMS];
-            [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+            [[unroll]] for (uint r = 0; r < PHYS_ROWS; ++r) {
                 decode_item(row_byte[r] + blk * BLOCK_BYTES, sub, w[r]);
             }
             [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
                 float xv[ITEM_ELEMS];
                 load_x(x_base + c * pc.x_stride + blk * QK, sub, xv);
-                [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+                [[unroll]] for (uint r = 0; r < PHYS_ROWS; ++r) {
                     float s = acc[r][c];
                     [[unroll]] for (uint e = 0; e < ITEM_ELEMS; ++e) {
                         s = fma(w[r][e], xv[e], s);
@@ -147,7 +176,12 @@ void main() {
         }
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
             [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
+#ifdef GLU
+                const float total = gelu_tanh(subgroupAdd(acc[r][c])) *
+                                    subgroupAdd(acc[ROWS + r][c]);
+#else
                 const float total = subgroupAdd(acc[r][c]);
+#endif
                 if (lane == 0u && valid[r]) {
                     y[y_base + c * pc.y_stride + r0 + r] = total;
                 }

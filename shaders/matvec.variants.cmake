@@ -4,6 +4,8 @@ foreach(mv_type ${VKLLM_WEIGHT_TYPES})
     string(TOUPPER ${mv_type} mv_define)
     vkllm_shader(matvec_${mv_type} matvec.comp DEFINES TYPE_${mv_define})
     vkllm_shader(matvec_id_${mv_type} matvec.comp DEFINES TYPE_${mv_define} MATVEC_ID)
+    vkllm_shader(matvec_glu_${mv_type} matvec.comp DEFINES TYPE_${mv_define} GLU)
+    vkllm_shader(matvec_id_glu_${mv_type} matvec.comp DEFINES TYPE_${mv_define} MATVEC_ID GLU)
     vkllm_shader(get_rows_${mv_type} get_rows.comp DEFINES TYPE_${mv_define})
 endforeach()
 

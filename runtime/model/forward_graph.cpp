@@ -321,14 +321,16 @@ void Gemma4Model::Impl::record_mlp(uint32_t T, uint32_t l, const vk::BufferSpan&
     ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
     norm.q8_out.reset();
     auto down_q8 = q8_input(f, T, ops::k_matvec_max_cols, {&lw.ffn_down});  // written by the GLU
-    if (xq && lw.ffn_gate_up.present() &&
-        ops::matvec_glu_fuses(ctx.device().info(), lw.ffn_gate_up.view())) {
-        // Decode on the integer path: gate, up and the GLU in one dispatch, whose q8_1 output
-        // cannot share buf.xq with the input it is reading.
+    // Decode: gate, up and the GLU in one dispatch, whose q8_1 output (integer path only)
+    // cannot share buf.xq with the input it is reading.
+    if (T <= ops::k_matvec_max_cols && lw.ffn_gate_up.present() &&
+        ops::matvec_glu_fits(lw.ffn_gate_up.view()) && (xq || !down_q8)) {
         if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
         ops::MatVecGluArgs g;
         g.weight = lw.ffn_gate_up.view();
-        g.xq = *xq;
+        g.x = buf.x;
+        g.x_stride = n;
+        g.xq = xq;
         g.out = buf.gate;
         g.out_stride = f;
         g.ncols = T;
@@ -420,10 +422,10 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     const vk::TensorSpans act = cols_of(buf.act, F, k * T);
     // The down projection's q8_1 input, written by the GLU (after the gate/up experts read x's).
     auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
-    if (e.xq && lw.ffn_gate_up_exps.present() &&
-        ops::matvec_glu_fuses(ctx.device().info(), lw.ffn_gate_up_exps.view())) {
-        // Decode on the integer path: gate, up and the GLU of every routed expert in one
-        // dispatch, its q8_1 output apart from the input it reads (buf.xq).
+    if (!use_matmul_id && lw.ffn_gate_up_exps.present() &&
+        ops::matvec_glu_fits(lw.ffn_gate_up_exps.view()) && (e.xq || !down_q8)) {
+        // Decode: gate, up and the GLU of every routed expert in one dispatch, its q8_1 output
+        // (integer path) apart from the input it reads (buf.xq).
         if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
         e.weight = lw.ffn_gate_up_exps.view();
         e.n_rows = 2 * F;

@@ -292,34 +292,44 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     }
 }
 
-bool matvec_glu_fuses(const vk::DeviceInfo& info, const WeightView& weight) {
-    return weight.data != nullptr && weight.data->parts.size() == 1 && weight.rows % 2 == 0 &&
-           matvec_int_dot(info, weight.type);
+bool matvec_glu_fits(const WeightView& weight) {
+    return weight.data != nullptr && weight.data->parts.size() == 1 && weight.rows % 2 == 0;
 }
 
 namespace {
 
-// The gated kernels' common checks and pipeline: one weight part, an integer-path type, the
-// device feature, an optional q8_1 output of `vectors` vectors of F (F a multiple of 32), and
-// 32 output rows per workgroup so each vector's q8_1 block of them meets in shared memory:
-// 32 / rows subgroups where the device allows that many invocations, else fewer, looping.
-const vk::Pipeline& glu_pipeline(vk::Context& ctx, const char* family, const WeightView& w,
-                                 uint32_t F, uint32_t ncols, uint64_t vectors,
-                                 const std::optional<vk::BufferSpan>& q8_out,
-                                 uint32_t rows_per_subgroup, uint32_t bindings, const char* op) {
+// The gated kernels' pipeline and workgroup grid, after the checks both forms share: one weight
+// part, 1 or 2 rows per subgroup, and a q8_1 output (integer path only) of `vectors` vectors of
+// F, F a multiple of 32. The integer kernel covers 32 output rows per workgroup, so each
+// vector's q8_1 block of them meets in shared memory: 32 / rows subgroups where the device
+// allows that many invocations, else fewer, looping; the fp32 kernel has the mat-vec's layout.
+struct GluDispatch {
+    const vk::Pipeline* pipeline;
+    uint32_t rows_per_workgroup;
+};
+
+GluDispatch glu_dispatch(vk::Context& ctx, const char* family, const WeightView& w, uint32_t F,
+                         uint32_t ncols, uint64_t vectors, bool int_dot, bool vec4,
+                         const std::optional<vk::BufferSpan>& q8_out, uint32_t rows_per_subgroup,
+                         uint32_t bindings, const char* op) {
     const std::string tag = std::string("[") + op + "] ";
-    const vk::DeviceInfo& info = ctx.device().info();
-    if (w.data->parts.size() != 1 || !has_int_dot_kernel(w.type) || !info.int_dot) {
-        throw std::invalid_argument(
-            tag +
-            "expected one weight part of an integer-path type on a device with "
-            "shaderIntegerDotProduct, got " +
-            std::to_string(w.data->parts.size()) + " parts of " +
-            std::string(traits_of(w.type).name) + (info.int_dot ? "" : " on a device without it"));
+    if (!matvec_glu_fits(w)) {
+        throw std::invalid_argument(tag + "expected one weight part of 2F rows, got " +
+                                    std::to_string(w.data->parts.size()) + " parts of " +
+                                    std::to_string(w.rows) + " rows");
     }
     if (rows_per_subgroup > 2) {
         throw std::invalid_argument(tag + "expected rows per subgroup 1 or 2, got " +
                                     std::to_string(rows_per_subgroup));
+    }
+    const uint32_t rows = rows_per_subgroup != 0 ? rows_per_subgroup : 2;
+    const vk::DeviceInfo& info = ctx.device().info();
+    if (!int_dot) {
+        if (q8_out) throw std::invalid_argument(tag + "q8_out needs the integer path");
+        const MatVecLayout lay = matvec_layout(info, rows);
+        const vk::Pipeline& p =
+            pipeline_for(ctx, family, w.type, lay, ncols, vec4, false, bindings);
+        return {&p, lay.rows_per_workgroup};
     }
     if (q8_out) {
         if (F % 32 != 0) {
@@ -328,12 +338,14 @@ const vk::Pipeline& glu_pipeline(vk::Context& ctx, const char* family, const Wei
         }
         check_q8_1_span(*q8_out, F, vectors, op, "q8_out");
     }
-    const uint32_t rows = rows_per_subgroup != 0 ? rows_per_subgroup : 2;
     const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
     const uint32_t wg =
         std::max(sg, std::min(sg * (32 / rows), info.max_workgroup_invocations / sg * sg));
     const std::vector<uint32_t> spec = {wg, rows, 32, ncols, q8_out ? 1u : 0u};
-    return ctx.pipelines().get({name(family, w.type), spec, sizeof(MatVecPush), bindings});
+    const std::string module = std::string(family) + "_q8";
+    const vk::Pipeline& p =
+        ctx.pipelines().get({name(module.c_str(), w.type), spec, sizeof(MatVecPush), bindings});
+    return {&p, 32};
 }
 
 }  // namespace
@@ -351,21 +363,30 @@ void record_matvec_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecGluA
     if (a.ncols < 1 || a.ncols > k_matvec_max_cols) {
         throw std::invalid_argument(tag + "expected ncols in 1..8, got " + std::to_string(a.ncols));
     }
+    const uint32_t x_stride = a.ncols == 1 ? std::max(a.x_stride, K) : a.x_stride;
     const uint32_t out_stride = a.ncols == 1 ? std::max(a.out_stride, F) : a.out_stride;
-    if (out_stride < F) {
-        throw std::invalid_argument(tag + "expected out_stride >= F = " + std::to_string(F) +
-                                    ", got " + std::to_string(a.out_stride));
+    if (x_stride < K || out_stride < F) {
+        throw std::invalid_argument(tag + "expected x_stride >= K = " + std::to_string(K) +
+                                    " and out_stride >= F = " + std::to_string(F) + ", got " +
+                                    std::to_string(a.x_stride) + " and " +
+                                    std::to_string(a.out_stride));
     }
     detail::check_floats(a.out, uint64_t{a.ncols - 1} * out_stride + F, op, "out");
-    check_q8_1_span(a.xq, K, a.ncols, op, "xq");
-    const vk::Pipeline& p = glu_pipeline(ctx, "matvec_glu_q8", a.weight, F, a.ncols, a.ncols,
-                                         a.q8_out, a.rows_per_subgroup, k_bindings + 1, op);
-    const uint32_t q8_first = a.q8_out ? a.ncols * F / 16 : 0;  // vec4 index of its entries
-    const MatVecPush push{K, 2 * F, 0, 0, a.ncols * K / 16, out_stride, F, 0, 0, 0, 0, q8_first};
+    const vk::DeviceInfo& info = ctx.device().info();
+    const bool int_dot = use_int_dot(info, a.weight.type, a.path, a.xq, a.ncols, K, op);
+    if (!int_dot) detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
+    const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
+    const GluDispatch d = glu_dispatch(ctx, "matvec_glu", a.weight, F, a.ncols, a.ncols, int_dot,
+                                       vec4, a.q8_out, a.rows_per_subgroup, k_bindings + 1, op);
+    const vk::BufferSpan x = int_dot ? *a.xq : a.x;
+    const uint32_t x_word = int_dot ? a.ncols * K / 16 : x_stride;  // xd_first or x_stride
+    const uint32_t q8_first = a.q8_out ? a.ncols * F / 16 : 0;      // vec4 index of its entries
+    const MatVecPush push{K, 2 * F, 0, 0, x_word, out_stride, F, 0, 0, 0, 0, q8_first};
     const vk::BufferSpan q8 = a.q8_out ? *a.q8_out : a.out;
     cs.dispatch(
-        p, {vk::reads(a.weight.data->parts[0]), vk::reads(a.xq), vk::writes(a.out), vk::writes(q8)},
-        push, fold(ctx.device(), vk::groups_for(F, 32), 0, op));
+        *d.pipeline,
+        {vk::reads(a.weight.data->parts[0]), vk::reads(x), vk::writes(a.out), vk::writes(q8)}, push,
+        fold(ctx.device(), vk::groups_for(F, d.rows_per_workgroup), 0, op));
 }
 
 void record_matvec_id_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& a,
@@ -380,29 +401,32 @@ void record_matvec_id_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecI
     }
     const uint32_t F = a.n_rows / 2;
     const detail::ExpertCall c = detail::check_expert_args(a, lim[2], op, F);
-    const uint32_t y_stride = c.y_stride;
-    if (!a.xq) throw std::invalid_argument(tag + "expected xq: the gated kernel is integer-only");
-    check_q8_1_span(*a.xq, a.weight.K, c.n_x, op, "xq");
-    const vk::Pipeline& p = glu_pipeline(ctx, "matvec_id_glu_q8", a.weight, F, 1, c.pairs, q8_out,
-                                         0, k_bindings_id + 1, op);
+    const uint32_t K = a.weight.K;
+    const bool int_dot =
+        use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, c.n_x, K, op);
+    const bool vec4 = x_vec4_ok(a.weight.type, c.x_stride, c.n_x == 1);
+    const GluDispatch d = glu_dispatch(ctx, "matvec_id_glu", a.weight, F, 1, c.pairs, int_dot, vec4,
+                                       q8_out, 0, k_bindings_id + 1, op);
+    const vk::BufferSpan x = int_dot ? *a.xq : a.x;
+    const uint32_t x_word = int_dot ? static_cast<uint32_t>(c.n_x * K / 16) : c.x_stride;
     const auto q8_first = static_cast<uint32_t>(q8_out ? c.pairs * F / 16 : 0);
-    const MatVecPush push{a.weight.K,
+    const MatVecPush push{K,
                           a.weight.rows,
                           0,
                           0,
-                          static_cast<uint32_t>(c.n_x * a.weight.K / 16),
-                          y_stride,
+                          x_word,
+                          c.y_stride,
                           F,
                           a.n_experts,
                           a.n_used,
                           c.ids_stride,
                           a.x_per_slot ? 1u : 0u,
                           q8_first};
-    vk::Groups g = fold(ctx.device(), vk::groups_for(F, 32), 0, op);
+    vk::Groups g = fold(ctx.device(), vk::groups_for(F, d.rows_per_workgroup), 0, op);
     g.z = static_cast<uint32_t>(c.pairs);
     const vk::BufferSpan q8 = q8_out ? *q8_out : a.y;
-    cs.dispatch(p,
-                {vk::reads(a.weight.data->parts[0]), vk::reads(*a.xq), vk::writes(a.y),
+    cs.dispatch(*d.pipeline,
+                {vk::reads(a.weight.data->parts[0]), vk::reads(x), vk::writes(a.y),
                  vk::reads(a.ids), vk::writes(q8)},
                 push, g);
 }

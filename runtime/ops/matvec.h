@@ -110,30 +110,31 @@ void record_matvec_id(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArg
 // Gated mat-vec of the Gemma 4 MLPs at decode, gate, up and the GELU-GLU in one dispatch:
 //   out[c * out_stride + r] = gelu_tanh(W[r] . x_c) * (W[F + r] . x_c),  r < F,
 // where the weight holds the F gate rows then the F up rows in one part (the loader's fused
-// ffn_gate_up, model_weights.h). Integer path only (x as its q8_1 form; the device needs
-// shaderIntegerDotProduct, matvec_glu_fuses says when it pays); with q8_out it also
-// writes out's q8_1 form (F a multiple of 32) for the down projection, byte for byte what
-// record_gelu_glu's q8_out writes. The workgroup computes 32 output rows.
+// ffn_gate_up, model_weights.h). The path is chosen as for record_matvec (xq, path). On the
+// integer path q8_out also gets out's q8_1 form (F a multiple of 32) for the down projection,
+// byte for byte what record_gelu_glu's q8_out writes; the workgroup computes 32 output rows.
 struct MatVecGluArgs {
     WeightView weight;  // [K, 2F]
-    vk::BufferSpan xq;  // ncols vectors of K, record_quantize_q8_1
+    vk::BufferSpan x;   // ncols columns of K floats (fp32 path)
+    uint32_t x_stride = 0;
+    std::optional<vk::BufferSpan> xq;  // x's q8_1 form (integer path)
+    MatVecPath path = MatVecPath::Auto;
     vk::BufferSpan out;
     uint32_t out_stride = 0;               // >= F; ignored for one column
     uint32_t ncols = 1;                    // 1..8
-    std::optional<vk::BufferSpan> q8_out;  // q8_1_bytes(F, ncols)
+    std::optional<vk::BufferSpan> q8_out;  // integer path only: q8_1_bytes(F, ncols)
     uint32_t rows_per_subgroup = 0;        // test hook: 1 or 2 (0 = 2)
 };
 
-// Whether record_matvec_glu can run this weight here: a type with an integer kernel, a device
-// that accelerates 8-bit dot products, the weight in one part with an even row count.
-bool matvec_glu_fuses(const vk::DeviceInfo& info, const WeightView& weight);
+// Whether the gated kernels can read this weight: one part, an even row count.
+bool matvec_glu_fits(const WeightView& weight);
 
 void record_matvec_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecGluArgs& args);
 
 // The same for the MoE experts (gate_up_exps, [K, 2F, E], each expert's F gate rows then its F
 // up rows, args.n_rows = 2F): y[(t * n_used + s) * y_stride + r] = gelu_tanh(gate) * up for
-// r < F, y_stride >= F; integer path (args.xq required). q8_out: y's q8_1 form, one vector of F
-// per (token, slot) pair, for the down projection.
+// r < F, y_stride >= F. q8_out (integer path): y's q8_1 form, one vector of F per (token, slot)
+// pair, for the down projection.
 void record_matvec_id_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecIdArgs& args,
                           const std::optional<vk::BufferSpan>& q8_out);
 
