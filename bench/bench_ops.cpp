@@ -108,6 +108,43 @@ void bench_expert_ffn(vk::Context& ctx, const std::vector<GgmlType>& types, int 
     }
 }
 
+// One mat-vec case: its table row and record.
+void bench_matvec_case(vk::Context& ctx, GgmlType t, const MatVecShape& s, const std::string& shape,
+                       const MatVecVariant& v, const OpsBenchOptions& options, double roofline,
+                       BenchRecord& record) {
+    const vk::DeviceInfo& info = ctx.device().info();
+    const uint32_t rows = ops::matvec_layout(info, v.rows_per_subgroup).rows_per_subgroup;
+    const char* path_name = v.path == ops::MatVecPath::IntDot ? "int8" : "fp32";
+    const auto r = bench_matvec(ctx, t, s, options.ncols, options.repeat, v);
+    const std::string name(traits_of(t).name);
+    if (!r) {
+        std::printf("%-6s %-5s %-4u %-5u %-14s %10s (does not fit in device memory)  %s\n",
+                    name.c_str(), path_name, rows, v.split_k, shape.c_str(), "-", s.label.c_str());
+        return;
+    }
+    const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
+    std::printf("%-6s %-5s %-4u %-5u %-14s %10.1f %10.1f %8.0f%% %7u  %s\n", name.c_str(),
+                path_name, rows, v.split_k, shape.c_str(), r->us.median, r->gbps.median, 100 * frac,
+                r->copies, s.label.c_str());
+    std::fflush(stdout);
+    record.write({{"op", "matvec"},
+                  {"type", traits_of(t).name},
+                  {"path", path_name},
+                  {"rows_per_subgroup", rows},
+                  {"split_k", v.split_k},
+                  {"K", s.K},
+                  {"N", s.N},
+                  {"tensors", s.label},
+                  {"ncols", options.ncols},
+                  {"bytes", r->bytes_per_call},
+                  {"weight_copies", r->copies},
+                  {"us_median", r->us.median},
+                  {"us_min", r->us.min},
+                  {"us_max", r->us.max},
+                  {"gbps_median", r->gbps.median},
+                  {"fraction_of_copy", frac}});
+}
+
 // The decode MLP's gate, up and GELU-GLU on the integer path: one gated mat-vec against the
 // three dispatches it replaces, at the dense FFN shapes of the released sizes.
 void bench_gated(vk::Context& ctx, const std::vector<GgmlType>& types, int repeat, double roofline,
@@ -218,10 +255,14 @@ int run_ops_bench(const OpsBenchOptions& options) {
         "mat-vec, %u activation column(s), median of %d calls; path fp32 = weights "
         "decoded to fp32, int8 = integer dot products on q8_1 activations\n",
         options.ncols, options.repeat);
-    std::printf("%-6s %-5s %-4s %-14s %10s %10s %9s %7s  %s\n", "type", "path", "rows", "K x N",
-                "us", "GB/s", "of copy", "copies", "tensors");
+    std::printf("%-6s %-5s %-4s %-5s %-14s %10s %10s %9s %7s  %s\n", "type", "path", "rows",
+                "split", "K x N", "us", "GB/s", "of copy", "copies", "tensors");
     std::vector<uint32_t> row_choices = options.rows;
     if (row_choices.empty()) row_choices.push_back(0);
+    std::vector<uint32_t> split_choices = options.splits;
+    if (split_choices.empty()) split_choices.push_back(1);
+    const uint32_t subgroups =
+        ops::matvec_layout(info).workgroup / std::max(1u, info.subgroup_size);
     for (const MatVecShape& s : shapes) {
         for (GgmlType t : types) {
             const std::string shape = std::to_string(s.K) + "x" + std::to_string(s.N);
@@ -231,39 +272,13 @@ int run_ops_bench(const OpsBenchOptions& options) {
                 paths.push_back(ops::MatVecPath::IntDot);
             }
             for (ops::MatVecPath path : paths) {
+                const bool int_dot = path == ops::MatVecPath::IntDot;
                 for (uint32_t rows_choice : row_choices) {
-                    const uint32_t rows = ops::matvec_layout(info, rows_choice).rows_per_subgroup;
-                    const char* path_name = path == ops::MatVecPath::IntDot ? "int8" : "fp32";
-                    const auto r =
-                        bench_matvec(ctx, t, s, options.ncols, options.repeat, {path, rows_choice});
-                    if (!r) {
-                        std::printf(
-                            "%-6s %-5s %-4u %-14s %10s (does not fit in device memory)  %s\n",
-                            std::string(traits_of(t).name).c_str(), path_name, rows, shape.c_str(),
-                            "-", s.label.c_str());
-                        continue;
+                    for (uint32_t split : int_dot ? split_choices : std::vector<uint32_t>{1}) {
+                        if ((split & (split - 1)) != 0 || split > subgroups) continue;
+                        bench_matvec_case(ctx, t, s, shape, {path, rows_choice, split}, options,
+                                          roofline, record);
                     }
-                    const double frac = roofline > 0 ? r->gbps.median / roofline : 0;
-                    std::printf("%-6s %-5s %-4u %-14s %10.1f %10.1f %8.0f%% %7u  %s\n",
-                                std::string(traits_of(t).name).c_str(), path_name, rows,
-                                shape.c_str(), r->us.median, r->gbps.median, 100 * frac, r->copies,
-                                s.label.c_str());
-                    std::fflush(stdout);
-                    record.write({{"op", "matvec"},
-                                  {"type", traits_of(t).name},
-                                  {"path", path_name},
-                                  {"rows_per_subgroup", rows},
-                                  {"K", s.K},
-                                  {"N", s.N},
-                                  {"tensors", s.label},
-                                  {"ncols", options.ncols},
-                                  {"bytes", r->bytes_per_call},
-                                  {"weight_copies", r->copies},
-                                  {"us_median", r->us.median},
-                                  {"us_min", r->us.min},
-                                  {"us_max", r->us.max},
-                                  {"gbps_median", r->gbps.median},
-                                  {"fraction_of_copy", frac}});
                 }
             }
         }

@@ -18,6 +18,9 @@ struct OpsBenchOptions {
     std::vector<std::string> shapes;  // "KxN"; empty: the Gemma 4 default set
     // Rows per subgroup to time each case at (1..4); empty: the device's choice only.
     std::vector<uint32_t> rows;
+    // Split-K factors to time the integer path at; empty: 1 (none). Those the device's workgroup
+    // cannot hold are skipped.
+    std::vector<uint32_t> splits;
     std::string command_line;
 };
 

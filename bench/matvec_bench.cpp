@@ -103,6 +103,7 @@ std::optional<MatVecResult> bench_matvec(vk::Context& ctx, GgmlType type, MatVec
     a.ncols = ncols;
     a.path = variant.path;
     a.rows_per_subgroup = variant.rows_per_subgroup;
+    a.split_k = variant.split_k;
     if (variant.path == ops::MatVecPath::IntDot)
         a.xq = quantize_once(ctx, arena, x, shape.K, ncols);
 

@@ -57,6 +57,7 @@ vk::BufferSpan quantize_once(vk::Context& ctx, vk::Arena& arena, const vk::Buffe
 struct MatVecVariant {
     ops::MatVecPath path = ops::MatVecPath::Float;
     uint32_t rows_per_subgroup = 0;
+    uint32_t split_k = 0;  // integer path: subgroups sharing a row group (0 = none)
 };
 
 // std::nullopt when the weight would not fit comfortably in device memory.

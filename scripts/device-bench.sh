@@ -52,10 +52,15 @@ bench_ops() {
 }
 
 bench_sweep() {
-    # Rows per subgroup on both paths at the 31B shapes that stream the most, then one type at
-    # two shapes in both orders (a check that a case's figure does not depend on what ran before).
+    # Rows per subgroup on both paths at the 31B shapes that stream the most; split-K on the
+    # integer path at the small and tall shapes it is for (31B attention K/V and FFN down, the
+    # 26B-A4B shared MLP); then one type at two shapes in both orders (a check that a case's figure
+    # does not depend on what ran before).
     "$bin" bench ops --repeat 10 --types q4_0,q8_0,q4_K,q6_K --rows 1,2,4 \
         --shapes 5376x21504,21504x5376,5376x4096,5376x262144 --out "$out" | tee -a "$out/ops.txt"
+    "$bin" bench ops --repeat 10 --types q8_0,q4_K,q6_K --rows 1,2 --split 1,2,4 \
+        --shapes 5376x4096,21504x5376,2816x2112,2112x2816,5376x21504 --out "$out" |
+        tee -a "$out/ops.txt"
     "$bin" bench ops --repeat 10 --types f16 --shapes 5376x8192,5376x21504,5376x8192 \
         --out "$out" | tee -a "$out/ops.txt"
 }

@@ -47,6 +47,16 @@ shared float s_out[Q8_OUT ? 32 * MAX_COLS : 1];  // this workgroup's 32 outputs 
 #else
 #define PHYS_ROWS ROWS
 #endif
+#ifndef GLU
+// Split-K (docs/design/matvec.md): SPLIT subgroups share each group of ROWS rows, each walking
+// every SPLIT-th run of `lanes` items, so a short row is done in fewer dependent steps; their
+// sums meet in shared memory. 1 = no split (no shared memory, no barrier). Sized for subgroups of
+// 4 or more lanes.
+layout(constant_id = 5) const uint SPLIT = 1;
+shared float s_part[SPLIT > 1u ? (gl_WorkGroupSize.x / 4u) * MAX_ROWS * MAX_COLS : 1u];
+#else
+const uint SPLIT = 1u;
+#endif
 
 layout(push_constant) uniform Push {
     uint K;
@@ -112,7 +122,17 @@ void main() {
     const uint x16_col = pc.K / 16u;  // uvec4 of codes per x vector
     const uint xd_col = pc.K / 32u;   // (d, sums) entries per x vector
 
-    for (uint r0 = wg_first + gl_SubgroupID * ROWS; r0 < row_end; r0 += gl_NumSubgroups * ROWS) {
+    // A device may run more subgroups than the host assumed (lavapipe reports 32 lanes at width
+    // 1024 and runs 16) or, in principle, fewer: the split and the passes adapt.
+    const uint split = min(SPLIT, gl_NumSubgroups);
+    const uint groups = gl_NumSubgroups / split;
+    const uint group = gl_SubgroupID / split, part = gl_SubgroupID % split;
+    // Every subgroup makes the same number of passes (a split's barriers need it); one pass
+    // where the host's assumption holds.
+    const uint passes = (ROWS_PER_WG + groups * ROWS - 1u) / (groups * ROWS);
+    for (uint pass = 0u; pass < passes; ++pass) {
+        const uint r0 = wg_first + (pass * groups + group) * ROWS;
+        const bool live = r0 < row_end;
         uint row_byte[MAX_ROWS];
         bool valid[MAX_ROWS];
         [[unroll]] for (uint r = 0; r < ROWS; ++r) {
@@ -134,6 +154,7 @@ void main() {
             valid[r] = row < limit;
             row_byte[r] = min(row, limit - 1u) * row_bytes;
 #endif
+            valid[r] = valid[r] && live;  // rows past the workgroup's belong to another
         }
         float acc[MAX_ROWS][MAX_COLS];
         [[unroll]] for (uint r = 0; r < PHYS_ROWS; ++r) {
@@ -141,7 +162,7 @@ void main() {
                 acc[r][c] = 0.0;
             }
         }
-        for (uint i = lane; i < n_items; i += lanes) {
+        for (uint i = part * lanes + lane; live && i < n_items; i += split * lanes) {
             const uint blk = i / ITEMS;
             const uint sub = i % ITEMS;
             uint q[MAX_ROWS][ITEM_WORDS];
@@ -167,11 +188,33 @@ void main() {
                 if (Q8_OUT && lane == 0u && valid[r]) s_out[c * 32u + r0 + r - wg_first] = total;
 #else
                 const float total = subgroupAdd(acc[r][c]);
+                if (SPLIT > 1u) {
+                    if (lane == 0u) s_part[(gl_SubgroupID * MAX_ROWS + r) * MAX_COLS + c] = total;
+                    continue;
+                }
 #endif
                 if (lane == 0u && valid[r]) {
                     y[y_base + c * pc.y_stride + r0 + r] = total;
                 }
             }
+        }
+        if (SPLIT > 1u) {
+#ifndef GLU
+            // The group's first subgroup adds the parts in a fixed order.
+            barrier();
+            if (part == 0u && lane == 0u) {
+                [[unroll]] for (uint r = 0; r < ROWS; ++r) {
+                    [[unroll]] for (uint c = 0; c < NCOLS; ++c) {
+                        float total = 0.0;
+                        for (uint p = 0u; p < split; ++p) {
+                            total += s_part[((gl_SubgroupID + p) * MAX_ROWS + r) * MAX_COLS + c];
+                        }
+                        if (valid[r]) y[y_base + c * pc.y_stride + r0 + r] = total;
+                    }
+                }
+            }
+            barrier();  // before the next pass rewrites s_part
+#endif
         }
     }
 #ifdef GLU

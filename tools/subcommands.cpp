@@ -175,6 +175,13 @@ Command add_bench_ops(CLI::App& bench, const std::string& command_line) {
         ->allow_extra_args(false)
         ->check(integer_in(1, 4))
         ->default_str("the device's choice");
+    cmd->add_option("--split", o->splits,
+                    "integer path: subgroups sharing a row group (split-K) to time each mat-vec "
+                    "at, e.g. 1,2,4 (powers of two up to the workgroup's subgroups)")
+        ->delimiter(',')
+        ->allow_extra_args(false)
+        ->check(integer_in(1, 64))
+        ->default_str("1");
     cmd->add_option("--out", o->out_dir, "directory of the JSON-lines record");
     return command(cmd, o, cmd_bench_ops);
 }

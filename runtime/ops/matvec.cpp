@@ -66,6 +66,7 @@ const vk::Pipeline& pipeline_for(vk::Context& ctx, const char* family, GgmlType 
     std::vector<uint32_t> spec = {lay.workgroup, lay.rows_per_subgroup, lay.rows_per_workgroup,
                                   ncols};
     if (!int_dot) spec.push_back(vec4 ? 1u : 0u);  // matvec_q8.comp reads x as uvec4 always
+    if (int_dot) spec.insert(spec.end(), {0u, lay.split});  // ids 4 (GLU only) and 5
     const std::string module = int_dot ? std::string(family) + "_q8" : std::string(family);
     return ctx.pipelines().get({name(module.c_str(), type), spec, sizeof(MatVecPush), bindings});
 }
@@ -116,7 +117,8 @@ bool matvec_int_dot(const vk::DeviceInfo& info, GgmlType type) {
     return takes_int_dot(info) && has_int_dot_kernel(type);
 }
 
-MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup) {
+MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup,
+                           uint32_t split_k) {
     if (rows_per_subgroup > 4) {
         throw std::invalid_argument("[matvec] expected rows per subgroup in 1..4, got " +
                                     std::to_string(rows_per_subgroup));
@@ -125,7 +127,14 @@ MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgrou
     const uint32_t sg = std::max<uint32_t>(1, info.subgroup_size);
     const uint32_t wg = std::min(std::max<uint32_t>(128, sg),
                                  std::max<uint32_t>(sg, info.max_workgroup_invocations));
-    return {wg, rows, (wg / sg) * rows};
+    const uint32_t subgroups = wg / sg;
+    const uint32_t split = std::max<uint32_t>(1, split_k);
+    if ((split & (split - 1)) != 0 || split > subgroups) {
+        throw std::invalid_argument("[matvec] expected split-K a power of two up to the " +
+                                    std::to_string(subgroups) + " subgroups of a workgroup, got " +
+                                    std::to_string(split_k));
+    }
+    return {wg, rows, (subgroups / split) * rows, split};
 }
 
 const char* weight_type_suffix(GgmlType type) {
@@ -264,9 +273,12 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
     detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
 
-    const MatVecLayout lay = matvec_layout(ctx.device().info(), a.rows_per_subgroup);
+    const MatVecLayout lay = matvec_layout(ctx.device().info(), a.rows_per_subgroup, a.split_k);
     const bool int_dot =
         use_int_dot(ctx.device().info(), a.weight.type, a.path, a.xq, a.ncols, K, op);
+    if (lay.split > 1 && !int_dot) {
+        throw std::invalid_argument("[matvec] split-K is on the integer path only");
+    }
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
     const vk::Pipeline& p =
         pipeline_for(ctx, "matvec", a.weight.type, lay, a.ncols, vec4, int_dot, k_bindings);

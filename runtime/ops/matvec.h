@@ -61,6 +61,9 @@ struct MatVecArgs {
     uint32_t max_groups_x = 0;
     // Bench and test hook: rows per subgroup, 1..4 (0 = matvec_layout's choice for the device).
     uint32_t rows_per_subgroup = 0;
+    // Bench and test hook, integer path: subgroups sharing each row group (split-K), a power of
+    // two up to the workgroup's subgroups (0 = 1, no split).
+    uint32_t split_k = 0;
 };
 
 void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& args);
@@ -70,10 +73,12 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& ar
 struct MatVecLayout {
     uint32_t workgroup = 0;
     uint32_t rows_per_subgroup = 0;
-    uint32_t rows_per_workgroup = 0;  // subgroups * rows_per_subgroup
+    uint32_t rows_per_workgroup = 0;  // subgroups / split * rows_per_subgroup
+    uint32_t split = 1;               // subgroups sharing each row group (split-K)
 };
-// rows_per_subgroup != 0 overrides the choice (1..4).
-MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup = 0);
+// rows_per_subgroup != 0 overrides the choice (1..4); split_k (0 or 1 = none) asks for split-K.
+MatVecLayout matvec_layout(const vk::DeviceInfo& info, uint32_t rows_per_subgroup = 0,
+                           uint32_t split_k = 0);
 
 // Bytes one record_matvec call moves: weight bytes + x (ncols * K * 4, or its q8_1 form when xq
 // is set and the path is not Float) + y (ncols * N * 4).

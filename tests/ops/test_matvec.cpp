@@ -37,6 +37,7 @@ struct MatVecCase {
     uint32_t K, N, ncols;
     uint32_t max_groups_x = 0;
     bool int_dot = false;
+    uint32_t split_k = 0;
 };
 
 const GgmlType k_int_dot_types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4_K, GgmlType::Q5_K,
@@ -45,7 +46,8 @@ const GgmlType k_int_dot_types[] = {GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::Q4
 void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     SCOPED_TRACE(std::string(traits_of(mc.type).name) + " K=" + std::to_string(mc.K) +
                  " N=" + std::to_string(mc.N) + " ncols=" + std::to_string(mc.ncols) +
-                 (mc.int_dot ? " integer path" : ""));
+                 (mc.int_dot ? " integer path" : "") +
+                 (mc.split_k > 1 ? " split-K " + std::to_string(mc.split_k) : ""));
     // Odd strides (ncols 3) take the scalar x path; multiples of 4 take the vec4 path.
     const uint32_t x_stride = mc.K + (mc.ncols == 3 ? 1 : 4);
     const uint32_t y_stride = mc.N + 3;
@@ -62,6 +64,7 @@ void run_matvec(vk::Context& ctx, const MatVecCase& mc, std::mt19937_64& rng) {
     a.y_stride = y_stride;
     a.ncols = mc.ncols;
     a.max_groups_x = mc.max_groups_x;
+    a.split_k = mc.split_k;
     std::vector<float> x_seen = x;
     if (mc.int_dot) {
         DeviceQ8 q = quantize_on_device(ctx, b, a.x, x, mc.K, mc.ncols, x_stride);
@@ -137,6 +140,41 @@ INSTANTIATE_TEST_SUITE_P(IntDotTypes, MatVecInt,
                          ::testing::Combine(::testing::ValuesIn(k_int_dot_types),
                                             ::testing::Values(1u, 3u, 8u)),
                          type_and_cols_name);
+
+// Split-K: 2, 4 (and, where a workgroup has that many subgroups, 8) subgroups share each row
+// group, on ragged shapes, 1 and 2 rows per subgroup and up to 8 columns; the same bound (the
+// parts are added in a fixed order, in fp32).
+TEST_F(MatVecInt, SplitKMatchesReference) {
+    const vk::DeviceInfo& info = ctx().device().info();
+    if (!info.int_dot) GTEST_SKIP() << "no shaderIntegerDotProduct";
+    VKLLM_SEEDED_RNG(rng);
+    const uint32_t subgroups =
+        ops::matvec_layout(info).workgroup / std::max(1u, info.subgroup_size);
+    for (uint32_t split = 2; split <= std::min(8u, subgroups); split *= 2) {
+        for (const GgmlType type : k_int_dot_types) {
+            const auto [ks, kb] = small_and_big_k(type);
+            run_matvec(ctx(), {type, kb, 65, 1, 0, true, split}, rng);
+            run_matvec(ctx(), {type, ks, 131, 3, 0, true, split}, rng);
+            run_matvec(ctx(), {type, kb, 7, 8, 0, true, split}, rng);
+        }
+    }
+    CaseBuffers b(ctx());
+    const vk::TensorSpans wt = b.weight(std::vector<std::byte>(34 * 2 * 4), GgmlType::Q8_0, 64, 4);
+    ops::MatVecArgs a;
+    a.weight = {&wt, GgmlType::Q8_0, 64, 4};
+    a.x = b.arena.allocate(64 * 4);
+    a.y = b.arena.allocate(4 * 4);
+    a.split_k = 2;
+    vk::CommandStream cs(ctx().device());
+    cs.begin();
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // the fp32 path
+    a.path = ops::MatVecPath::IntDot;
+    a.xq = b.arena.allocate(ops::q8_1_bytes(64, 1));
+    a.split_k = 3;
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // not a power of 2
+    a.split_k = 2 * subgroups;
+    EXPECT_THROW(ops::record_matvec(ctx(), cs, a), std::invalid_argument);  // too many
+}
 
 // The integer path against the float path on the same weights: the difference is x's 8-bit
 // rounding, at most d / 2 per element, so |y_int - y_float| <= sum_k |w_k| * d(k) / 2 plus both

@@ -98,6 +98,7 @@ def main():
                  "-I", os.path.join(shader_dir, "common"), f"-D{define}",
                  os.path.join(shader_dir, source), "-o", spv])
             run(["spirv-opt", "--set-spec-const-default-value", spec, "--freeze-spec-const",
+                 "--fold-spec-const-op-composite",
                  "-O", "--loop-unroll", "-O", spv, "-o", opt])
             ops = inner_loop_ops(run(["spirv-dis", "--raw-id", opt]))
             counts[name] = {"ops": ops, "elements": elems, "per_element": round(ops / elems, 2)}
