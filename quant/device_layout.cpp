@@ -16,6 +16,7 @@ struct GroupedType {
     uint32_t block_bytes = 0;
     uint32_t d_offset = 0;  // 0: d leads the block (Q4_0, Q8_0); block_bytes - 2: d ends it (Q6_K)
     uint32_t codes_bytes() const { return block_bytes - 2; }
+    uint32_t codes_offset() const { return d_offset == 0 ? 2 : 0; }  // in the GGUF block
 };
 
 bool grouped_type(GgmlType type, GroupedType& g) {
@@ -48,6 +49,13 @@ BlockPlace place(const GroupedType& g, uint64_t i, uint64_t n) {
     return {base + slot * g.codes_bytes(), base + in_group * g.codes_bytes() + 2 * slot};
 }
 
+// Calls f(i, place) for each of the n blocks of a piece: block i's GGUF bytes start at
+// i * block_bytes, and `place` says where its codes and d go in the device layout.
+template <typename F>
+void for_each_block(const GroupedType& g, uint64_t n, F&& f) {
+    for (uint64_t i = 0; i < n; ++i) f(i, place(g, i, n));
+}
+
 uint64_t whole_blocks(GgmlType type, uint64_t src_bytes, uint64_t dst_bytes, const char* what) {
     const uint64_t bb = traits_of(type).block_bytes;
     if (src_bytes != dst_bytes || bb == 0 || src_bytes % bb != 0) {
@@ -77,13 +85,11 @@ void to_device_layout(GgmlType type, std::span<const std::byte> src, std::span<s
         std::memcpy(dst.data(), src.data(), src.size());
         return;
     }
-    const uint32_t codes_at = g.d_offset == 0 ? 2 : 0;
-    for (uint64_t i = 0; i < n; ++i) {
+    for_each_block(g, n, [&](uint64_t i, const BlockPlace& p) {
         const std::byte* block = src.data() + i * g.block_bytes;
-        const BlockPlace p = place(g, i, n);
-        std::memcpy(dst.data() + p.codes, block + codes_at, g.codes_bytes());
+        std::memcpy(dst.data() + p.codes, block + g.codes_offset(), g.codes_bytes());
         std::memcpy(dst.data() + p.d, block + g.d_offset, 2);
-    }
+    });
 }
 
 void from_device_layout(GgmlType type, std::span<const std::byte> src, std::span<std::byte> dst) {
@@ -93,13 +99,11 @@ void from_device_layout(GgmlType type, std::span<const std::byte> src, std::span
         std::memcpy(dst.data(), src.data(), src.size());
         return;
     }
-    const uint32_t codes_at = g.d_offset == 0 ? 2 : 0;
-    for (uint64_t i = 0; i < n; ++i) {
+    for_each_block(g, n, [&](uint64_t i, const BlockPlace& p) {
         std::byte* block = dst.data() + i * g.block_bytes;
-        const BlockPlace p = place(g, i, n);
-        std::memcpy(block + codes_at, src.data() + p.codes, g.codes_bytes());
+        std::memcpy(block + g.codes_offset(), src.data() + p.codes, g.codes_bytes());
         std::memcpy(block + g.d_offset, src.data() + p.d, 2);
-    }
+    });
 }
 
 void dequantize_device_layout(GgmlType type, std::span<const std::byte> src, std::span<float> dst) {
@@ -115,14 +119,12 @@ void dequantize_device_layout(GgmlType type, std::span<const std::byte> src, std
                                     " bytes for " + std::to_string(dst.size()) + " elements");
     }
     // Each block is decoded from its codes and d where the device layout puts them.
-    const uint32_t codes_at = g.d_offset == 0 ? 2 : 0;
     std::array<std::byte, 256> block{};
-    for (uint64_t i = 0; i < n; ++i) {
-        const BlockPlace p = place(g, i, n);
-        std::memcpy(block.data() + codes_at, src.data() + p.codes, g.codes_bytes());
+    for_each_block(g, n, [&](uint64_t i, const BlockPlace& p) {
+        std::memcpy(block.data() + g.codes_offset(), src.data() + p.codes, g.codes_bytes());
         std::memcpy(block.data() + g.d_offset, src.data() + p.d, 2);
         dequantize_row(type, std::span(block.data(), g.block_bytes), dst.subspan(i * qk, qk));
-    }
+    });
 }
 
 }  // namespace vkllm::quant

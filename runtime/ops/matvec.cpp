@@ -94,6 +94,34 @@ bool use_int_dot(const vk::DeviceInfo& info, GgmlType type, MatVecPath path,
     return true;
 }
 
+// The columns of a dense mat-vec call (record_matvec, record_matvec_glu): 1..8 of them, strides
+// of at least K and N (one column's widened to its length), and y, and x where `check_x` (the
+// path reads the fp32 x), holding what the call touches. Returns the strides to use.
+struct Columns {
+    uint32_t x_stride;
+    uint32_t y_stride;
+};
+
+Columns check_columns(const vk::BufferSpan& x, uint32_t x_stride, bool check_x,
+                      const vk::BufferSpan& y, uint32_t y_stride, const char* y_name, uint32_t K,
+                      uint32_t N, uint32_t ncols, const char* op) {
+    const std::string tag = std::string("[") + op + "] ";
+    if (ncols < 1 || ncols > k_matvec_max_cols) {
+        throw std::invalid_argument(tag + "expected ncols in 1..8, got " + std::to_string(ncols));
+    }
+    const Columns c{ncols == 1 ? std::max(x_stride, K) : x_stride,
+                    ncols == 1 ? std::max(y_stride, N) : y_stride};
+    if (c.x_stride < K || c.y_stride < N) {
+        throw std::invalid_argument(tag + "expected x_stride >= K = " + std::to_string(K) +
+                                    " and " + y_name + "_stride >= " + std::to_string(N) +
+                                    ", got " + std::to_string(x_stride) + " and " +
+                                    std::to_string(y_stride));
+    }
+    if (check_x) detail::check_floats(x, uint64_t{ncols - 1} * c.x_stride + K, op, "x");
+    detail::check_floats(y, uint64_t{ncols - 1} * c.y_stride + N, op, y_name);
+    return c;
+}
+
 }  // namespace
 
 bool has_int_dot_kernel(GgmlType type) {
@@ -258,20 +286,8 @@ void record_matvec(vk::Context& ctx, vk::CommandStream& cs, const MatVecArgs& a)
     detail::check_weight(a.weight, op);
     const uint32_t K = a.weight.K;
     const uint32_t N = a.weight.rows;
-    if (a.ncols < 1 || a.ncols > k_matvec_max_cols) {
-        throw std::invalid_argument("[matvec] expected ncols in 1..8, got " +
-                                    std::to_string(a.ncols));
-    }
-    const uint32_t x_stride = a.ncols == 1 ? std::max(a.x_stride, K) : a.x_stride;
-    const uint32_t y_stride = a.ncols == 1 ? std::max(a.y_stride, N) : a.y_stride;
-    if (x_stride < K || y_stride < N) {
-        throw std::invalid_argument("[matvec] expected x_stride >= K = " + std::to_string(K) +
-                                    " and y_stride >= N = " + std::to_string(N) + ", got " +
-                                    std::to_string(a.x_stride) + " and " +
-                                    std::to_string(a.y_stride));
-    }
-    detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
-    detail::check_floats(a.y, uint64_t{a.ncols - 1} * y_stride + N, op, "y");
+    const auto [x_stride, y_stride] =
+        check_columns(a.x, a.x_stride, true, a.y, a.y_stride, "y", K, N, a.ncols, op);
 
     const MatVecLayout lay = matvec_layout(ctx.device().info(), a.rows_per_subgroup, a.split_k);
     const bool int_dot =
@@ -372,21 +388,10 @@ void record_matvec_glu(vk::Context& ctx, vk::CommandStream& cs, const MatVecGluA
     }
     const uint32_t K = a.weight.K;
     const uint32_t F = a.weight.rows / 2;
-    if (a.ncols < 1 || a.ncols > k_matvec_max_cols) {
-        throw std::invalid_argument(tag + "expected ncols in 1..8, got " + std::to_string(a.ncols));
-    }
-    const uint32_t x_stride = a.ncols == 1 ? std::max(a.x_stride, K) : a.x_stride;
-    const uint32_t out_stride = a.ncols == 1 ? std::max(a.out_stride, F) : a.out_stride;
-    if (x_stride < K || out_stride < F) {
-        throw std::invalid_argument(tag + "expected x_stride >= K = " + std::to_string(K) +
-                                    " and out_stride >= F = " + std::to_string(F) + ", got " +
-                                    std::to_string(a.x_stride) + " and " +
-                                    std::to_string(a.out_stride));
-    }
-    detail::check_floats(a.out, uint64_t{a.ncols - 1} * out_stride + F, op, "out");
     const vk::DeviceInfo& info = ctx.device().info();
     const bool int_dot = use_int_dot(info, a.weight.type, a.path, a.xq, a.ncols, K, op);
-    if (!int_dot) detail::check_floats(a.x, uint64_t{a.ncols - 1} * x_stride + K, op, "x");
+    const auto [x_stride, out_stride] =
+        check_columns(a.x, a.x_stride, !int_dot, a.out, a.out_stride, "out", K, F, a.ncols, op);
     const bool vec4 = x_vec4_ok(a.weight.type, x_stride, a.ncols == 1);
     const GluDispatch d = glu_dispatch(ctx, "matvec_glu", a.weight, F, a.ncols, a.ncols, int_dot,
                                        vec4, a.q8_out, a.rows_per_subgroup, k_bindings + 1, op);

@@ -2,7 +2,6 @@
 
 #include <stdexcept>
 #include <string>
-#include <vector>
 
 #include "quant/device_layout.h"
 
@@ -30,20 +29,6 @@ void upload_weight_part(vk::Transfer& transfer, const vk::BufferSpan& part, Ggml
             quant::to_device_layout(type, gguf.subspan(offset, out.size()), out);
         },
         quant::layout_group_bytes(type));
-}
-
-void download_weight(vk::Transfer& transfer, const vk::TensorSpans& src, GgmlType type,
-                     std::span<std::byte> gguf) {
-    if (gguf.size() != src.total_bytes()) {
-        throw std::invalid_argument("download_weight: " + std::to_string(gguf.size()) +
-                                    " bytes for a tensor of " + std::to_string(src.total_bytes()));
-    }
-    for (size_t p = 0; p < src.parts.size(); ++p) {
-        std::vector<std::byte> device(src.rows_in(p) * src.row_bytes);
-        transfer.download(src.parts[p], device);
-        quant::from_device_layout(type, device,
-                                  gguf.subspan(src.first_row(p) * src.row_bytes, device.size()));
-    }
 }
 
 }  // namespace vkllm::ops

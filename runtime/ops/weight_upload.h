@@ -20,8 +20,4 @@ void upload_weight(vk::Transfer& transfer, const vk::TensorSpans& dst, GgmlType 
 void upload_weight_part(vk::Transfer& transfer, const vk::BufferSpan& part, GgmlType type,
                         std::span<const std::byte> gguf);
 
-// Reads dst back in GGUF order (tests, tools).
-void download_weight(vk::Transfer& transfer, const vk::TensorSpans& src, GgmlType type,
-                     std::span<std::byte> gguf);
-
 }  // namespace vkllm::ops
