@@ -24,14 +24,16 @@ void add_per_layer(GgufWriter& w, const std::string& key, const Gemma4Shape& s, 
 
 }  // namespace
 
-void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, quant::QuantMix mix, uint64_t seed) {
+std::string synthetic_description(const Gemma4Shape& s, quant::QuantMix mix, uint64_t seed) {
+    return "synthetic Gemma 4 with random weights (vkllm synth, preset " + s.name + ", " +
+           std::string(quant::quant_mix_name(mix)) + ", seed " + std::to_string(seed) + ")";
+}
+
+void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, const std::string& description) {
     w.add_string("general.architecture", "gemma4");
     w.add_string("general.type", "model");
     w.add_string("general.name", s.name);
-    w.add_string("general.description",
-                 "synthetic Gemma 4 with random weights (vkllm synth, preset " + s.name + ", " +
-                     std::string(quant::quant_mix_name(mix)) + ", seed " + std::to_string(seed) +
-                     ")");
+    w.add_string("general.description", description);
 }
 
 void add_gemma4_metadata(GgufWriter& w, const Gemma4Shape& s) {

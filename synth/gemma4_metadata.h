@@ -4,6 +4,7 @@
 // values differ between layers, rope.dimension_count(_swa) equal the head dims.
 
 #include <cstdint>
+#include <string>
 
 #include "loader/gguf_writer.h"
 #include "quant/quant_mix.h"
@@ -11,10 +12,12 @@
 
 namespace vkllm::synth {
 
-// general.architecture, general.type, general.name and general.description (which records the
-// preset, mix and seed, since the weights are random).
-void add_general_metadata(GgufWriter& writer, const Gemma4Shape& shape, quant::QuantMix mix,
-                          uint64_t seed);
+// general.architecture, general.type, general.name and general.description.
+void add_general_metadata(GgufWriter& writer, const Gemma4Shape& shape,
+                          const std::string& description);
+
+// The description of a random-weight model: preset, mix and seed, which reproduce it.
+std::string synthetic_description(const Gemma4Shape& shape, quant::QuantMix mix, uint64_t seed);
 
 // Every gemma4.* key of §1.1 the shape implies.
 void add_gemma4_metadata(GgufWriter& writer, const Gemma4Shape& shape);

@@ -14,11 +14,35 @@
 #include "synth/gemma4_metadata.h"
 #include "synth/synth_vocab.h"
 #include "synth/tensor_stream.h"
+#include "synth/trained_weights.h"
 
 namespace vkllm::synth {
 namespace {
 
+// A trained model's shape is fixed by its weights: only the context length may change.
+Gemma4Shape trained_shape(const SynthSpec& spec, const GgufFile* vocab) {
+    Gemma4Shape s = read_trained_shape(spec.weights_dir);
+    if (spec.n_layer || spec.n_vocab || spec.split_expert_gate_up || spec.untied_head) {
+        throw std::invalid_argument(
+            "[pack] a trained model's layers, vocabulary and tensor layout come from its "
+            "weights; only the context length can be set");
+    }
+    if (spec.n_ctx) s.n_ctx = *spec.n_ctx;
+    if (vocab == nullptr) {
+        throw std::invalid_argument(
+            "[pack] trained weights need the vocabulary they were "
+            "trained with (--vocab)");
+    }
+    if (const uint32_t n = vocab_size_of(*vocab); n != s.n_vocab) {
+        throw std::invalid_argument("[pack] " + vocab->name() + " has " + std::to_string(n) +
+                                    " tokens, the weights were trained on " +
+                                    std::to_string(s.n_vocab));
+    }
+    return s;
+}
+
 Gemma4Shape resolve_shape(const SynthSpec& spec, const GgufFile* vocab) {
+    if (!spec.weights_dir.empty()) return trained_shape(spec, vocab);
     Gemma4Shape s = preset_shape(spec.preset);
     if (spec.n_layer) set_layer_count(s, *spec.n_layer);
     if (spec.n_ctx) s.n_ctx = *spec.n_ctx;
@@ -59,6 +83,7 @@ SynthPlan make_plan(const SynthSpec& spec, const GgufFile* vocab) {
     const TensorLayout layout{spec.split_expert_gate_up, spec.untied_head};
     p.tensors = plan_tensors(p.shape, layout, spec.quant == quant::QuantMix::F32);
     assign_types(spec.quant, p.shape, p.tensors);
+    if (!spec.weights_dir.empty()) check_trained_tensors(spec.weights_dir, p.tensors);
     return p;
 }
 
@@ -74,7 +99,10 @@ void check_output_path(const SynthSpec& spec, const std::filesystem::path& path)
 void write_model(const SynthSpec& spec, const SynthPlan& plan, const GgufFile* vocab,
                  std::ofstream& out, const SynthProgress& progress) {
     GgufWriter w;
-    add_general_metadata(w, plan.shape, spec.quant, spec.seed);
+    add_general_metadata(w, plan.shape,
+                         spec.description.empty()
+                             ? synthetic_description(plan.shape, spec.quant, spec.seed)
+                             : spec.description);
     add_gemma4_metadata(w, plan.shape);
     if (vocab != nullptr) {
         copy_vocab(w, *vocab);
@@ -88,7 +116,14 @@ void write_model(const SynthSpec& spec, const SynthPlan& plan, const GgufFile* v
         const PlannedTensor& t = plan.tensors[i];
         w.add_tensor(t.name, t.type, t.ne, [&, i](TensorSink& sink) {
             if (progress) progress(t, i, count);
-            stream_tensor(t, spec.seed, n_threads, sink, out);
+            if (spec.weights_dir.empty()) {
+                stream_tensor(t, random_rows(t, spec.seed), n_threads, sink, out);
+            } else {
+                const TrainedTensor values(spec.weights_dir, t);
+                stream_tensor(
+                    t, [&values](uint64_t r, std::span<float> v) { values.fill(r, v); }, n_threads,
+                    sink, out);
+            }
         });
     }
     w.write(out);

@@ -39,6 +39,11 @@ struct SynthSpec {
     // gate/up tensors (same values as the fused ones) and an untied `output` head.
     bool split_expert_gate_up = false;
     bool untied_head = false;
+    // Trained weights (synth/trained_weights.h): the shape comes from weights_dir/config.json
+    // (preset, n_layer and seed are not used), every tensor from its .f32 file, and vocab_file is
+    // required: it must hold the n_vocab tokens the model was trained on.
+    std::filesystem::path weights_dir;
+    std::string description;  // general.description; empty: the synthetic one (preset, seed)
 };
 
 struct SynthPlan {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -19,12 +20,12 @@ constexpr uint64_t k_max_batch_bytes = 256u << 20;  // bounds memory for very hi
 constexpr uint64_t k_min_parallel_bytes = 256u << 10;
 
 // Rows [first, last) of t, quantized into `dst` (row_bytes each).
-void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first, uint64_t last,
+void encode_rows(const PlannedTensor& t, const RowFill& fill, uint64_t first, uint64_t last,
                  std::byte* dst) {
     std::vector<float> row(t.ne[0]);
     const size_t rb = row_bytes(t.type, t.ne[0]);
     for (uint64_t r = first; r < last; ++r) {
-        gen.fill(t.source.row(r), row);
+        fill(t.source.row(r), row);
         const std::vector<std::byte> q = quant::quantize_row(t.type, row);
         std::memcpy(dst + (r - first) * rb, q.data(), rb);
     }
@@ -32,9 +33,14 @@ void encode_rows(const PlannedTensor& t, const RowGenerator& gen, uint64_t first
 
 }  // namespace
 
-void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, TensorSink& sink,
-                   const std::ostream& out) {
-    const RowGenerator gen(seed, t.source.tensor.empty() ? t.name : t.source.tensor, t.init);
+RowFill random_rows(const PlannedTensor& t, uint64_t seed) {
+    auto gen = std::make_shared<const RowGenerator>(
+        seed, t.source.tensor.empty() ? t.name : t.source.tensor, t.init);
+    return [gen](uint64_t row, std::span<float> values) { gen->fill(row, values); };
+}
+
+void stream_tensor(const PlannedTensor& t, const RowFill& fill, unsigned n_threads,
+                   TensorSink& sink, const std::ostream& out) {
     const uint64_t rows = t.n_rows();
     const size_t rb = row_bytes(t.type, t.ne[0]);
     const uint64_t batch_bytes = std::min(k_batch_bytes_per_thread * n_threads, k_max_batch_bytes);
@@ -45,10 +51,10 @@ void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, Te
         buf.resize((last - first) * rb);
         if (n_threads > 1 && buf.size() >= k_min_parallel_bytes) {
             quant::for_row_parts(first, last, n_threads, [&](uint64_t a, uint64_t b) {
-                encode_rows(t, gen, a, b, buf.data() + (a - first) * rb);
+                encode_rows(t, fill, a, b, buf.data() + (a - first) * rb);
             });
         } else {
-            encode_rows(t, gen, first, last, buf.data());
+            encode_rows(t, fill, first, last, buf.data());
         }
         sink.write(buf);
         if (!out) {

@@ -5,7 +5,9 @@
 // the bytes do not depend on the thread count.
 
 #include <cstdint>
+#include <functional>
 #include <ostream>
+#include <span>
 
 #include "loader/gguf_writer.h"
 #include "synth/tensor_plan.h"
@@ -15,7 +17,14 @@ namespace vkllm::synth {
 // Writes t's bytes to `sink`. `out` is the stream under the sink; it is checked after every
 // batch so a full disk fails at once rather than after the whole model was generated.
 // n_threads >= 1.
-void stream_tensor(const PlannedTensor& t, uint64_t seed, unsigned n_threads, TensorSink& sink,
-                   const std::ostream& out);
+// `fill(row, values)` gives row `row` of the tensor's value stream (t.source maps t's rows onto
+// it) and is called from several threads at once.
+using RowFill = std::function<void(uint64_t row, std::span<float> values)>;
+
+void stream_tensor(const PlannedTensor& t, const RowFill& fill, unsigned n_threads,
+                   TensorSink& sink, const std::ostream& out);
+
+// The random value stream of t (weight_gen.h) for `seed`.
+RowFill random_rows(const PlannedTensor& t, uint64_t seed);
 
 }  // namespace vkllm::synth

@@ -1,10 +1,12 @@
-// `vkllm synth`: write a Gemma 4 GGUF with random weights (synth/synth_model.h), then print what
-// was written and how fast. The work is in the vkllm_synth library; this file only reports.
+// `vkllm synth` and `vkllm pack`: write a Gemma 4 GGUF with random or trained weights
+// (synth/synth_model.h), then print what was written and how fast. The work is in the vkllm_synth
+// library; this file only reports.
 
 #include <cstdio>
 #include <string>
 
 #include "synth/synth_model.h"
+#include "synth/trained_weights.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -16,11 +18,16 @@ double mib(uint64_t b) {
 
 void print_summary(const synth::SynthSpec& spec, const std::string& path,
                    const synth::SynthSummary& s) {
-    std::printf("%s: preset %s, %s, seed %llu%s%s\n", path.c_str(), spec.preset.c_str(),
-                std::string(quant::quant_mix_name(spec.quant)).c_str(),
-                static_cast<unsigned long long>(spec.seed),
-                spec.split_expert_gate_up ? ", split expert gate/up" : "",
-                spec.untied_head ? ", untied output head" : "");
+    if (spec.weights_dir.empty()) {
+        std::printf("%s: preset %s, %s, seed %llu%s%s\n", path.c_str(), spec.preset.c_str(),
+                    std::string(quant::quant_mix_name(spec.quant)).c_str(),
+                    static_cast<unsigned long long>(spec.seed),
+                    spec.split_expert_gate_up ? ", split expert gate/up" : "",
+                    spec.untied_head ? ", untied output head" : "");
+    } else {
+        std::printf("%s: trained weights %s, %s\n", path.c_str(), spec.weights_dir.c_str(),
+                    std::string(quant::quant_mix_name(spec.quant)).c_str());
+    }
     std::printf("  %zu tensors, %.3f G parameters, %.2f MiB of tensor data, file %.2f MiB\n",
                 s.n_tensors, static_cast<double>(s.n_params) / 1e9, mib(s.tensor_bytes),
                 mib(s.file_bytes));
@@ -46,6 +53,17 @@ int cmd_synth(const SynthArgs& args) {
     };
     const synth::SynthSummary s = synth::write_synthetic_gemma4(args.spec, args.out, progress);
     print_summary(args.spec, args.out, s);
+    return 0;
+}
+
+int cmd_pack(const SynthArgs& args) {
+    synth::SynthSpec spec = args.spec;
+    if (spec.description.empty()) {
+        spec.description = "trained with vkllm tools/train (" +
+                           synth::read_trained_shape(spec.weights_dir).name + ")";
+    }
+    const synth::SynthSummary s = synth::write_synthetic_gemma4(spec, args.out);
+    print_summary(spec, args.out, s);
     return 0;
 }
 

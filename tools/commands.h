@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "bench/bench_ops.h"
 #include "bench/model_bench.h"
@@ -30,6 +31,13 @@ struct InfoArgs {
 
 struct SynthArgs {
     synth::SynthSpec spec;
+    std::string out;
+};
+
+struct VocabSubsetArgs {
+    std::string from;                 // GGUF with the full tokenizer
+    std::vector<std::string> corpus;  // text files
+    uint32_t n_tokens = 8192;
     std::string out;
 };
 
@@ -88,6 +96,9 @@ int cmd_info(const InfoArgs& args);
 int cmd_bench_ops(const bench::OpsBenchOptions& options);
 int cmd_bench_model(const bench::ModelBenchOptions& options);
 int cmd_synth(const SynthArgs& args);
+int cmd_vocab_subset(const VocabSubsetArgs& args);
+// `vkllm pack`: SynthArgs with spec.weights_dir set.
+int cmd_pack(const SynthArgs& args);
 int cmd_quantize(const QuantizeArgs& args);
 int cmd_tokenize(const TokenizeArgs& args);
 int cmd_detokenize(const DetokenizeArgs& args);

@@ -243,6 +243,42 @@ Command add_synth(CLI::App& root) {
     return command(cmd, a, cmd_synth);
 }
 
+Command add_pack(CLI::App& root) {
+    auto a = std::make_shared<SynthArgs>();
+    synth::SynthSpec& s = a->spec;
+    CLI::App* cmd = root.add_subcommand(
+        "pack", "a Gemma 4 GGUF from trained f32 tensors (tools/train/, docs/design/synth.md)");
+    cmd->add_option("WEIGHTS", s.weights_dir, "directory of config.json and <tensor>.f32 files")
+        ->required()
+        ->check(CLI::ExistingDirectory);
+    cmd->add_option("--vocab", s.vocab_file, "the tokenizer GGUF the model was trained with")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("-o", a->out, "the GGUF file to write")->required();
+    add_quant_mix(*cmd, "--quant", s.quant, false, "llama.cpp's per-tensor types of this mix");
+    cmd->add_option("--ctx", s.n_ctx, "context length; default: config.json's")
+        ->check(integer_at_least(1));
+    cmd->add_option("--description", s.description, "general.description")->default_str("");
+    cmd->add_option("--threads", s.n_threads, "0: every core")->check(integer_in(0, 256));
+    return command(cmd, a, cmd_pack);
+}
+
+Command add_vocab_subset(CLI::App& root) {
+    auto a = std::make_shared<VocabSubsetArgs>();
+    CLI::App* cmd = root.add_subcommand(
+        "vocab-subset", "a corpus-fitted subset of a Gemma 4 vocabulary, as a tokenizer GGUF");
+    cmd->add_option("--from", a->from, "GGUF with the full tokenizer")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--corpus", a->corpus, "text file the subset is fitted to (repeatable)")
+        ->required()
+        ->check(CLI::ExistingFile);
+    cmd->add_option("--size", a->n_tokens, "tokens in the subset")
+        ->check(integer_in(272, int64_t{1} << 24));
+    cmd->add_option("-o", a->out, "the GGUF file to write")->required();
+    return command(cmd, a, cmd_vocab_subset);
+}
+
 Command add_quantize(CLI::App& root) {
     auto a = std::make_shared<QuantizeArgs>();
     CLI::App* cmd = root.add_subcommand(
@@ -356,8 +392,8 @@ std::vector<Command> add_commands(CLI::App& root, const std::string& command_lin
     bench->require_subcommand(1);
     commands.push_back(add_bench_ops(*bench, command_line));
     commands.push_back(add_bench_model(*bench, command_line));
-    for (auto add : {add_synth, add_quantize, add_tokenize, add_detokenize, add_template, add_run,
-                     add_chat, add_score, add_serve}) {
+    for (auto add : {add_synth, add_pack, add_vocab_subset, add_quantize, add_tokenize,
+                     add_detokenize, add_template, add_run, add_chat, add_score, add_serve}) {
         commands.push_back(add(root));
     }
     return commands;
