@@ -126,7 +126,7 @@ def readme_rows(text):
     """{command path: first cell} of the "Commands" table, and the group lines."""
     rows = {}
     for line in text.splitlines():
-        m = re.match(r"^\| `vkllm ((?:[a-z]+ ?)+)(.*?)` \|", line)
+        m = re.match(r"^\| `vkllm ((?:[a-z][a-z-]* ?)+)(.*?)` \|", line)
         if m:
             rows[tuple(m.group(1).split())] = m.group(1) + m.group(2)
     groups = {}
