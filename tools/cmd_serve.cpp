@@ -35,10 +35,11 @@ void print_limits(const server::ServeOptions& o, const ModelOptions& m, uint16_t
 
 int cmd_serve(const ServeArgs& args) {
     server::ServeOptions options = args.serve;
-    const std::filesystem::path path = args.model.path;
+    const std::filesystem::path path = resolve_model_path(args.model.path);
     options.api.model_file = path.filename().string();
     options.api.model_id = args.alias.empty() ? path.stem().string() : args.alias;
     ModelArgs model = args.model;
+    model.path = path.string();
     // The engine's step budget is also the model's prefill chunk (its scratch is sized for it).
     model.options.prefill_chunk = options.engine.prefill_chunk;
 

@@ -15,6 +15,11 @@ struct ModelArgs {
     ModelOptions options;  // --ctx, --kv-k, --kv-v; the command sets the rest (n_seq, ...)
 };
 
+// The model a command runs: `given` (-m), or without it $VKLLM_MODEL, or the trained demo model
+// of this source tree (models/README.md). Throws std::runtime_error naming the file and how it
+// was chosen when it does not exist.
+std::string resolve_model_path(const std::string& given);
+
 std::unique_ptr<LoadedModel> open_model(const ModelArgs& args);
 
 }  // namespace vkllm::cli

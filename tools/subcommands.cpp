@@ -75,7 +75,10 @@ CLI::Option* add_fp32_matvec(CLI::App& cmd, bool& int_dot_matvec) {
 
 // -m, then --ctx, --kv-k, --kv-v, --fp32-matvec and --device in the "Model options" group.
 void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_zero_means) {
-    add_model_path(cmd, model.path);
+    cmd.add_option("-m,--model", model.path,
+                   "the GGUF file; default: $VKLLM_MODEL, else the trained demo model "
+                   "(models/README.md)")
+        ->check(CLI::ExistingFile);
     add_ctx(cmd, model.options.n_ctx, ctx_zero_means)->group(k_model_options);
     add_kv_types(cmd, model.options.kv_k, model.options.kv_v, k_model_options);
     add_fp32_matvec(cmd, model.options.int_dot_matvec)->group(k_model_options);
