@@ -30,16 +30,21 @@ std::string synthetic_description(const Gemma4Shape& s, quant::QuantMix mix, uin
 }
 
 void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, const std::string& description) {
-    w.add_string("general.architecture", "gemma4");
+    w.add_string("general.architecture", s.is_assistant() ? "gemma4-assistant" : "gemma4");
     w.add_string("general.type", "model");
     w.add_string("general.name", s.name);
     w.add_string("general.description", description);
 }
 
 void add_gemma4_metadata(GgufWriter& w, const Gemma4Shape& s) {
-    const std::string a = "gemma4.";
+    const std::string a = s.is_assistant() ? "gemma4-assistant." : "gemma4.";
     w.add_u32(a + "context_length", s.n_ctx);
     w.add_u32(a + "embedding_length", s.n_embd);
+    if (s.is_assistant()) {
+        // §1.3: the backbone width, and every layer is an MTP layer.
+        w.add_u32(a + "embedding_length_out", s.n_embd_out);
+        w.add_u32(a + "nextn_predict_layers", s.n_layer);
+    }
     w.add_u32(a + "block_count", s.n_layer);
     add_per_layer(w, a + "feed_forward_length", s, [&](uint32_t l) { return s.ff(l); });
     w.add_u32(a + "attention.head_count", s.n_head);
@@ -60,6 +65,7 @@ void add_gemma4_metadata(GgufWriter& w, const Gemma4Shape& s) {
     w.add_f32(a + "rope.freq_base_swa", s.rope_base_swa);
     w.add_u32(a + "rope.dimension_count", s.head_dim_full);
     w.add_u32(a + "rope.dimension_count_swa", s.head_dim_swa);
+    if (s.is_assistant()) return;  // the drafter's head has no softcap (§4.3 step 5)
     w.add_f32(a + "final_logit_softcapping", s.final_softcap);
     if (!s.is_moe()) return;
     w.add_u32(a + "expert_count", s.n_expert);

@@ -228,6 +228,13 @@ void validate_shape(const Gemma4Shape& s) {
         }
         check_row(s, "expert_feed_forward_length", s.n_ff_expert);
     }
+    if (s.is_assistant()) {
+        check_row(s, "embedding_length_out", s.n_embd_out);
+        if (s.n_embd_out == s.n_embd) bad(s, "an assistant's width must differ from the target's");
+        if (s.is_moe() || s.n_embd_per_layer != 0 || s.n_shared_kv_layers != 0) {
+            bad(s, "an assistant has no experts, per-layer embeddings or shared-KV layers");
+        }
+    }
     if (!(s.rms_eps >= 0.0f) || !(s.final_softcap >= 0.0f) || !(s.rope_base_swa > 0.0f) ||
         !(s.rope_base_full > 0.0f) || !(s.partial_rotary_full >= 0.0f) ||
         !(s.partial_rotary_full <= 1.0f)) {

@@ -40,6 +40,10 @@ struct Gemma4Shape {
     float partial_rotary_full = 0.25f;  // fraction of D_full that rotates (rope_freqs, §2.2)
     float rms_eps = 1e-6f;
     float final_softcap = 30.0f;
+    // gemma4-assistant (MTP drafter, gemma4-model.md §1.3, §2.4): the target's width B, which
+    // the drafter's projections take in and give back; 0 for a target model. An assistant has
+    // no K/V projections, MoE or PLE, and no softcap.
+    uint32_t n_embd_out = 0;
 
     bool is_sliding(uint32_t l) const {
         return l + 1 != n_layer && l % full_period != full_period - 1;
@@ -52,6 +56,7 @@ struct Gemma4Shape {
     }
     bool has_v(uint32_t l) const { return l < n_kv_start() && (is_sliding(l) || full_has_v); }
     bool is_moe() const { return n_expert > 0; }
+    bool is_assistant() const { return n_embd_out != 0; }
 };
 
 // "tiny-dense", "tiny-moe", "tiny-ple", "26b-a4b", "31b", "12b", "e4b", "e2b".

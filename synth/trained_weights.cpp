@@ -1,9 +1,8 @@
 #include "synth/trained_weights.h"
 
-#include <nlohmann/json.hpp>
-
 #include <cstring>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <stdexcept>
 
@@ -44,7 +43,8 @@ Gemma4Shape read_trained_shape(const std::filesystem::path& dir) {
     const std::filesystem::path path = dir / "config.json";
     const std::string where = path.string();
     std::ifstream in(path);
-    if (!in) throw std::invalid_argument(where + ": cannot open (not a trained-weights directory?)");
+    if (!in)
+        throw std::invalid_argument(where + ": cannot open (not a trained-weights directory?)");
     nlohmann::json j;
     try {
         j = nlohmann::json::parse(in);
@@ -75,6 +75,7 @@ Gemma4Shape read_trained_shape(const std::filesystem::path& dir) {
     read_field(j, "partial_rotary_full", s.partial_rotary_full, where);
     read_field(j, "rms_eps", s.rms_eps, where);
     read_field(j, "final_softcap", s.final_softcap, where);
+    if (j.contains("n_embd_out")) read_u32(j, "n_embd_out", s.n_embd_out, where);
     // Trained models have no per-layer embeddings or shared KV (tools/train/ cannot make them).
     try {
         validate_shape(s);

@@ -47,7 +47,8 @@ bool always_kept(TokenType t) {
 
 class Chooser {
   public:
-    Chooser(const Tokenizer& tok, const std::vector<Merge>& merges) : keep_(tok.vocab_size(), false) {
+    Chooser(const Tokenizer& tok, const std::vector<Merge>& merges)
+        : keep_(tok.vocab_size(), false) {
         // The lowest-rank merge that builds a token is the one BPE uses.
         for (const Merge& m : merges) parents_.try_emplace(m.result, m);
     }
@@ -136,10 +137,10 @@ VocabSubset choose_vocab_subset(const GgufFile& full, std::span<const std::strin
     VocabSubset out;
     out.n_required = c.size();
     if (out.n_required > n_tokens) {
-        throw std::invalid_argument("[vocab] the specials, byte tokens and the corpus's "
-                                    "characters alone are " +
-                                    std::to_string(out.n_required) + " tokens, more than " +
-                                    std::to_string(n_tokens));
+        throw std::invalid_argument(
+            "[vocab] the specials, byte tokens and the corpus's "
+            "characters alone are " +
+            std::to_string(out.n_required) + " tokens, more than " + std::to_string(n_tokens));
     }
     std::vector<int32_t> order(tok.vocab_size());
     std::iota(order.begin(), order.end(), 0);
@@ -204,7 +205,8 @@ void write_vocab_subset(const GgufFile& full, const VocabSubset& subset,
             const auto old = full.find_scalar<uint32_t>(kv.key);
             const auto it = old ? new_id.find(*old) : new_id.end();
             if (it == new_id.end()) {
-                throw std::invalid_argument("[vocab] " + std::string(kv.key) + " names a token the subset "
+                throw std::invalid_argument("[vocab] " + std::string(kv.key) +
+                                            " names a token the subset "
                                             "dropped");
             }
             w.add_u32(kv.key, static_cast<uint32_t>(it->second));

@@ -4,6 +4,7 @@
 // subset is a tokenizer that round-trips its corpus with fewer tokens than a generic subset.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -38,17 +39,12 @@ float value_of(size_t t, uint64_t i) {
     return static_cast<float>(t) + static_cast<float>(i % 1000) / 1024.0f;
 }
 
-// A trained-weights directory for k_config: every planned tensor with value_of() values.
-std::filesystem::path write_trained_dir(const std::string& name) {
+// A trained-weights directory for `config`: every planned tensor with value_of() values.
+std::filesystem::path write_trained_dir(const std::string& name, const char* config = k_config) {
     const auto dir = temp(name);
     std::filesystem::remove_all(dir);
     std::filesystem::create_directories(dir);
-    std::ofstream(dir / "config.json") << k_config;
-    synth::SynthSpec spec;
-    spec.weights_dir = dir;
-    spec.vocab_file = k_models / "tiny-dense-q8_0.gguf";
-    spec.quant = quant::QuantMix::F32;
-    // The plan needs the files to exist, so plan from the shape alone first.
+    std::ofstream(dir / "config.json") << config;
     const synth::Gemma4Shape shape = synth::read_trained_shape(dir);
     const auto plan = synth::plan_tensors(shape, {}, true);
     for (size_t t = 0; t < plan.size(); ++t) {
@@ -137,6 +133,49 @@ TEST(TrainedPack, MismatchedDirectoriesFailNamingTheFile) {
     expect_error(pack_spec(dir), "config.json: not JSON");
     std::filesystem::remove(dir / "config.json");
     expect_error(pack_spec(dir), "cannot open (not a trained-weights directory?)");
+}
+
+// The fixture drafter's shape (shared/fixtures README: width 128, 2 layers S F, for tiny-dense).
+const char* k_assistant_config = R"({"name": "tiny-assistant", "n_layer": 2, "n_embd": 128,
+    "n_embd_out": 256, "n_ctx": 4096, "n_vocab": 4096, "n_head": 4, "n_kv_head_swa": 2,
+    "n_kv_head_full": 1, "head_dim_swa": 128, "head_dim_full": 256, "n_ff": 256,
+    "full_period": 2, "full_has_v": false, "n_swa": 16, "n_expert": 0, "n_expert_used": 0,
+    "n_ff_expert": 0, "rope_base_swa": 10000.0, "rope_base_full": 1000000.0,
+    "partial_rotary_full": 0.25, "rms_eps": 1e-6, "final_softcap": 0.0})";
+
+TEST(TrainedPack, AssistantHasTheFixtureDrafterKeysAndTensors) {
+    const auto dir = write_trained_dir("assistant", k_assistant_config);
+    const auto out = temp("assistant.gguf");
+    synth::SynthSpec spec = pack_spec(dir);
+    spec.quant = quant::QuantMix::F16;
+    synth::write_synthetic_gemma4(spec, out);
+    const GgufFile ours = GgufFile::open(out);
+    const GgufFile fixture = GgufFile::open(k_models / "tiny-dense-assistant-f16.gguf");
+    EXPECT_EQ(ours.get_string("general.architecture"), "gemma4-assistant");
+    size_t keys = 0;
+    for (const GgufKv& kv : fixture.metadata()) {
+        if (kv.key.rfind("gemma4-assistant.", 0) != 0) continue;
+        ++keys;
+        const GgufValue* v = ours.find(kv.key);
+        ASSERT_NE(v, nullptr) << kv.key;
+        EXPECT_EQ(v->type_description(), kv.value.type_description()) << kv.key;
+        if (!kv.value.is_array()) {
+            EXPECT_TRUE(
+                std::equal(v->raw.begin(), v->raw.end(), kv.value.raw.begin(), kv.value.raw.end()))
+                << kv.key;
+        }
+    }
+    EXPECT_EQ(keys, 20u);
+    EXPECT_EQ(ours.get_per_layer<bool>("gemma4-assistant.attention.sliding_window_pattern", 2),
+              (std::vector<bool>{true, false}));
+    ASSERT_EQ(ours.tensors().size(), fixture.tensors().size());
+    for (const TensorInfo& t : fixture.tensors()) {
+        const TensorInfo* o = ours.find_tensor(t.name);
+        ASSERT_NE(o, nullptr) << t.name;
+        EXPECT_EQ(o->ne, t.ne) << t.name;
+        EXPECT_EQ(o->type, t.type) << t.name;
+    }
+    std::filesystem::remove(out);
 }
 
 TEST(VocabSubset, FitsItsCorpusAndRoundTrips) {
