@@ -3,7 +3,11 @@
 // of every position. Entry i is the distribution of the token that would follow token i.
 // With --json: {"positions": [{"top": [[id, logprob], ...]}, ...]}; else one line per position.
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
+#include <limits>
+#include <span>
 #include <stdexcept>
 
 #include "runtime/generate/sampler.h"
@@ -12,6 +16,33 @@
 #include "tools/model_args.h"
 
 namespace vkllm::cli {
+namespace {
+
+// exp(mean NLL) of tokens[1..] under the logits of the positions before them, in double.
+void print_perplexity(const std::vector<float>& logits, const std::vector<int32_t>& tokens,
+                      uint32_t n_vocab, bool json) {
+    if (tokens.size() < 2) throw std::invalid_argument("--perplexity needs at least 2 tokens");
+    double nll = 0.0;
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+        const std::span<const float> row(logits.data() + i * n_vocab, n_vocab);
+        double mx = -std::numeric_limits<double>::infinity();
+        for (float v : row) mx = std::max(mx, static_cast<double>(v));
+        double sum = 0.0;
+        for (float v : row) sum += std::exp(static_cast<double>(v) - mx);
+        nll += mx + std::log(sum) - static_cast<double>(row[static_cast<size_t>(tokens[i + 1])]);
+    }
+    const size_t n = tokens.size() - 1;
+    const double mean = nll / static_cast<double>(n);
+    if (json) {
+        std::printf("{\"n_predicted\": %zu, \"mean_nll\": %.6f, \"perplexity\": %.6f}\n", n, mean,
+                    std::exp(mean));
+    } else {
+        std::printf("perplexity %.4f (mean NLL %.5f nat) over %zu predicted tokens\n",
+                    std::exp(mean), mean, n);
+    }
+}
+
+}  // namespace
 
 int cmd_score(const ScoreArgs& args) {
     // Range-checked against the vocabulary once the model is loaded.
@@ -29,6 +60,10 @@ int cmd_score(const ScoreArgs& args) {
                                  " logits for " + std::to_string(tokens.size()) + " positions");
     }
 
+    if (args.perplexity) {
+        print_perplexity(logits, tokens, n_vocab, args.json);
+        return 0;
+    }
     std::vector<std::vector<std::pair<int32_t, float>>> positions;
     positions.reserve(tokens.size());
     for (size_t i = 0; i < tokens.size(); ++i) {

@@ -83,6 +83,7 @@ struct ScoreArgs {
     std::string tokens;
     uint32_t top = 10;
     bool json = false;
+    bool perplexity = false;  // the tokens' own log-probs instead of the top-K lists
 };
 
 struct ServeArgs {

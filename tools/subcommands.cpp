@@ -354,6 +354,9 @@ Command add_score(CLI::App& root) {
     cmd->add_option("--tokens", a->tokens, "token ids ID,ID,...")->required();
     cmd->add_option("--top", a->top, "log-probabilities per position")->check(integer_in(1, 1000));
     cmd->add_flag("--json", a->json, "{\"positions\": [{\"top\": [[id, logprob], ...]}, ...]}");
+    cmd->add_flag("--perplexity", a->perplexity,
+                  "the perplexity of tokens 2..N given their prefixes instead of the top-K "
+                  "lists (with --json: {\"n_predicted\", \"mean_nll\", \"perplexity\"})");
     return command(cmd, a, cmd_score);
 }
 
