@@ -129,6 +129,41 @@ def apply_rope(x, cos, sin):
     return torch.cat((x1 * c - x2 * s, x1 * s + x2 * c), dim=-1)
 
 
+class _SoftcapCrossEntropy(torch.autograd.Function):
+    """mean_t CE(cap * tanh(z_t / cap), target_t) with few passes over the (tokens, V) logits."""
+
+    @staticmethod
+    def forward(ctx, z, targets, cap):
+        t = z.to(torch.float32, copy=True)
+        if cap != 0:
+            t.mul_(1.0 / cap).tanh_()
+            s = t * cap
+        else:
+            s = t
+        lse = torch.logsumexp(s, dim=-1)
+        loss = (lse - s.gather(1, targets[:, None])[:, 0]).mean()
+        ctx.save_for_backward(t, targets, lse)
+        ctx.cap, ctx.z_dtype = cap, z.dtype
+        return loss
+
+    @staticmethod
+    def backward(ctx, g):
+        t, targets, lse = ctx.saved_tensors
+        cap = ctx.cap
+        p = t * cap if cap != 0 else t.clone()
+        p.sub_(lse[:, None]).exp_()  # softmax
+        p.scatter_add_(1, targets[:, None], p.new_full((p.shape[0], 1), -1.0))
+        p.mul_(g / p.shape[0])
+        if cap != 0:
+            p.mul_(1 - t * t)  # d(cap tanh(z/cap))/dz
+        return p.to(ctx.z_dtype), None, None
+
+
+def softcap_cross_entropy(z, targets, cap):
+    """z: (N, V) raw logits (before the softcap), targets: (N,) int64."""
+    return _SoftcapCrossEntropy.apply(z, targets, float(cap))
+
+
 # ----------------------------------------------------------------------------------------------
 # Model
 
@@ -190,9 +225,12 @@ class Gemma4Layer(nn.Module):
         D, Hq, Hkv = self.D, self.Hq, self.Hkv
         G = Hq // Hkv
         x = rms(h, self.attn_norm, self.eps)
-        q = linear(x, self.attn_q, precision).view(B, T, Hq, D)
-        k_raw = linear(x, self.attn_k, precision).view(B, T, Hkv, D)
-        v_raw = linear(x, self.attn_v, precision).view(B, T, Hkv, D) if self.has_v else k_raw
+        # One product for Q, K (and V): the weights are concatenated row-wise.
+        ws = [self.attn_q, self.attn_k] + ([self.attn_v] if self.has_v else [])
+        parts = linear(x, torch.cat(ws, 0), precision).split([w.shape[0] for w in ws], dim=-1)
+        q = parts[0].view(B, T, Hq, D)
+        k_raw = parts[1].view(B, T, Hkv, D)
+        v_raw = parts[2].view(B, T, Hkv, D) if self.has_v else k_raw
         q = apply_rope(rms(q, self.attn_q_norm, self.eps), cos, sin)
         k = apply_rope(rms(k_raw, self.attn_k_norm, self.eps), cos, sin)
         v = rms(v_raw, None, self.eps)
@@ -208,8 +246,7 @@ class Gemma4Layer(nn.Module):
 
     # -- feed-forward ---------------------------------------------------------------------------
     def mlp(self, u, precision):
-        g = linear(u, self.ffn_gate, precision)
-        up = linear(u, self.ffn_up, precision)
+        g, up = linear(u, torch.cat((self.ffn_gate, self.ffn_up), 0), precision).chunk(2, dim=-1)
         return linear(gelu(g) * up, self.ffn_down, precision)
 
     def dense_ffn(self, a, precision):
@@ -218,7 +255,7 @@ class Gemma4Layer(nn.Module):
 
     def moe_ffn(self, a, precision, stats):
         B, T, n = a.shape
-        E, Fe, k = self.E, self.Fe, self.k
+        E, k = self.E, self.k
         y_sh = rms(self.mlp(rms(a, self.ffn_norm, self.eps), precision), self.post_ffw_norm_1,
                    self.eps)
 
@@ -236,18 +273,23 @@ class Gemma4Layer(nn.Module):
         order = torch.argsort(flat_e, stable=True)
         counts = torch.bincount(flat_e, minlength=E)
         tok = order // k
-        xs = u2.index_select(0, tok)
+        wdt = torch.bfloat16 if precision == "bf16" else torch.float32
+        xs = u2.to(wdt).index_select(0, tok)  # the slots grouped by expert
+        # One unbind per tensor (not E index ops: each would back-propagate a full-size zero
+        # gradient), cast once for bf16.
+        w_gu = self.ffn_gate_up_exps.to(wdt).unbind(0)
+        w_d = self.ffn_down_exps.to(wdt).unbind(0)
+        # torch.split, not slices: a slice back-propagates a zero tensor of the whole input.
         outs = []
-        start = 0
-        for e, c in enumerate(counts.tolist()):
-            if c == 0:
+        for e, xe in enumerate(torch.split(xs, counts.tolist())):
+            if xe.shape[0] == 0:
                 continue
-            xe = xs[start:start + c]
-            gu = linear(xe, self.ffn_gate_up_exps[e], precision)
-            act = gelu(gu[:, :Fe]) * gu[:, Fe:]
-            outs.append(linear(act, self.ffn_down_exps[e], precision) * self.ffn_down_exps_scale[e])
-            start += c
-        ys = torch.cat(outs, 0) * wts.reshape(-1).index_select(0, order)[:, None]
+            g, u = linear(xe, w_gu[e], precision).chunk(2, dim=-1)
+            outs.append(linear(gelu(g) * u, w_d[e], precision))
+        # Each slot's output times its routing weight w_e and its expert's scale c_e.
+        row_scale = (wts.reshape(-1).index_select(0, order) *
+                     self.ffn_down_exps_scale.index_select(0, flat_e.index_select(0, order)))
+        ys = torch.cat(outs, 0) * row_scale[:, None]
         y_moe = torch.zeros_like(a2).index_add(0, tok, ys)
         y_moe = rms(y_moe, self.post_ffw_norm_2, self.eps).view(B, T, n)
 
@@ -307,11 +349,12 @@ class Gemma4(nn.Module):
             self._tables[key] = torch.zeros(T, T).masked_fill(~ok, float("-inf"))
         return self._tables[key]
 
-    def forward(self, ids, return_hidden=False, stats=None, precision=None):
+    def forward(self, ids, return_hidden=False, stats=None, precision=None, targets=None):
         """ids: (B, T) int64 at positions 0..T-1. Returns softcapped f32 logits (B, T, V), and with
-        return_hidden also the post-output-norm hidden y (B, T, n). If `stats` is a dict, MoE
-        layers append their expert slot counts (stats["counts"]) and, in training mode, their
-        load-balancing losses (stats["aux"])."""
+        return_hidden also the post-output-norm hidden y (B, T, n). With `targets` ((B, T) int64)
+        it returns the mean cross-entropy instead of the logits (fused with the softcap; the
+        training path). If `stats` is a dict, MoE layers append their expert slot counts
+        (stats["counts"]) and, in training mode, their load-balancing losses (stats["aux"])."""
         prec = precision or self.precision
         s = self.shape
         n = s["n_embd"]
@@ -323,8 +366,16 @@ class Gemma4(nn.Module):
             cos, sin = self._rope(T, layer.full)
             h = layer(h, cos, sin, self._mask(T, layer.full), prec, stats)
         y = rms(h, self.output_norm, s["rms_eps"])
-        logits = linear(y, self.token_embd, prec)
         cap = s["final_softcap"]
+        if targets is not None:
+            yv = y.reshape(-1, n)
+            if prec == "bf16":
+                z = F.linear(yv.to(torch.bfloat16), self.token_embd.to(torch.bfloat16))
+            else:
+                z = linear(yv, self.token_embd, prec)
+            loss = softcap_cross_entropy(z, targets.reshape(-1), cap)
+            return (loss, y) if return_hidden else loss
+        logits = linear(y, self.token_embd, prec)
         if cap != 0:
             logits = cap * torch.tanh(logits / cap)
         return (logits, y) if return_hidden else logits

@@ -33,11 +33,13 @@ import os
 import sys
 import time
 
-import numpy as np
-import torch
-import torch.nn.functional as F
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import cpu_setup  # noqa: E402,F401  (before torch)
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+
 import gemma4_torch as g4  # noqa: E402
 
 TRAIN_DEFAULTS = {
@@ -191,9 +193,10 @@ def main():
     ap.add_argument("--export-only", action="store_true")
     ap.add_argument("--steps", type=int, help="fix the step count instead of timing the first steps")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     t_start = time.time()
-    torch.set_num_threads(2)
+    torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)
     ckpt_path = os.path.join(args.out, "ckpt.pt")
 
@@ -229,6 +232,8 @@ def main():
     torch.manual_seed(cfg["seed"])
     V, T, B = cfg["n_vocab"], cfg["train_seq_len"], cfg["batch_size"]
     train, held, part_sizes = load_data(args.data, V)
+    if held.size < T + 1 or train.size < T + 2:
+        raise SystemExit(f"{args.data}: train and heldout need more than train_seq_len = {T} tokens")
     model = g4.Gemma4(cfg, post_norm_init=cfg["post_norm_init"], precision="bf16")
     opt = make_optimizer(model, cfg)
     rng = np.random.default_rng(cfg["seed"])
@@ -315,8 +320,7 @@ def main():
             g["lr"] = lr
         x, y = get_batch(rng, train, B, T)
         stats = {}
-        logits = model(x, stats=stats)
-        loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
+        loss = model(x, stats=stats, targets=y)
         total = loss
         if moe:
             aux = torch.stack(stats["aux"]).mean()
