@@ -55,8 +55,7 @@ int cmd_vocab_subset(const VocabSubsetArgs& args) {
     std::printf("%s: %zu tokens (%zu specials, byte tokens and characters), %zu merges\n",
                 args.out.c_str(), subset.kept.size(), subset.n_required, subset.n_merges);
     std::printf("  corpus tokens per word: %.3f with %s, %.3f with the subset\n",
-                tokens_per_word(full, corpus), args.from.c_str(),
-                tokens_per_word(written, corpus));
+                tokens_per_word(full, corpus), args.from.c_str(), tokens_per_word(written, corpus));
     return 0;
 }
 
