@@ -1,0 +1,171 @@
+// The trained demo models of models/ (models/README.md, issue #13) on the Vulkan runtime:
+// * the dense model's perplexity on a held-out chapter is at most a fifth of the unigram model's
+//   on the same tokens (tests/fixtures/demo/kjv-heldout.json, tools/train/heldout_fixture.py);
+// * each model's greedy continuation of held-out prompts, and its answer to a chat turn, are
+//   ASCII English words of the corpus (tests/fixtures/demo/kjv-words.txt), not one repeated token;
+// * one prompt's greedy tokens are pinned per model (golden), chosen where every step's top-1 /
+//   top-2 margin is wide enough that device rounding cannot flip it.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+#include <cmath>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "loader/chat_template.h"
+#include "loader/gguf_file.h"
+#include "loader/tokenizer.h"
+#include "runtime/generate/generation.h"
+#include "runtime/model/gemma4_model.h"
+#include "runtime/model/gemma4_sequence.h"
+#include "tests/support/vk_test_env.h"
+
+namespace vkllm::test {
+namespace {
+
+const std::string k_demo = VKLLM_DEMO_MODELS_DIR;
+const std::string k_fixtures = std::string(VKLLM_TEST_FIXTURES_DIR) + "/demo";
+
+nlohmann::json heldout() {
+    std::ifstream in(k_fixtures + "/kjv-heldout.json");
+    return nlohmann::json::parse(in);
+}
+
+std::set<std::string> corpus_words() {
+    std::ifstream in(k_fixtures + "/kjv-words.txt");
+    std::set<std::string> words;
+    for (std::string w; std::getline(in, w);) words.insert(w);
+    return words;
+}
+
+GenerationParams greedy(int32_t max_tokens) {
+    GenerationParams p;
+    p.max_tokens = max_tokens;
+    p.sampling.temperature = 0.0f;
+    return p;
+}
+
+// Empty when `text` is ASCII made of corpus words and punctuation; else what is wrong.
+std::string english_problem(const std::string& text, const std::set<std::string>& words) {
+    std::string word;
+    size_t n_words = 0;
+    for (size_t i = 0; i <= text.size(); ++i) {
+        const char c = i < text.size() ? text[i] : ' ';
+        if (static_cast<unsigned char>(c) >= 0x80) return "not ASCII";
+        if (std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '\'') {
+            word += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            continue;
+        }
+        if (!word.empty() && words.count(word) == 0) return "'" + word + "' is not a corpus word";
+        n_words += word.empty() ? 0 : 1;
+        word.clear();
+        if (std::strchr(" \n,.;:?!()-", c) == nullptr) return std::string("odd character '") + c + "'";
+    }
+    return n_words < 3 ? "fewer than 3 words" : "";
+}
+
+TEST_F(VkTest, DemoDensePerplexityIsAtMostAFifthOfUnigram) {
+    const nlohmann::json j = heldout();
+    const std::vector<int32_t> tokens = j.at("tokens");
+    const std::vector<double> unigram = j.at("unigram_logprob");
+    ASSERT_EQ(unigram.size() + 1, tokens.size());
+    const GgufFile file = GgufFile::open(k_demo + "/kjv-dense-q8_0.gguf");
+    ModelOptions o;
+    o.n_ctx = static_cast<uint32_t>(tokens.size());
+    Gemma4Model model(ctx(), file, o);
+    const std::vector<float> logits = model.prefill(0, tokens, true);
+    const size_t V = model.n_vocab();
+    ASSERT_EQ(logits.size(), V * tokens.size());
+    double nll = 0.0, unigram_nll = 0.0;
+    for (size_t i = 0; i + 1 < tokens.size(); ++i) {
+        const float* row = logits.data() + i * V;
+        const double mx = *std::max_element(row, row + V);
+        double sum = 0.0;
+        for (size_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v]) - mx);
+        nll += mx + std::log(sum) - static_cast<double>(row[tokens[i + 1]]);
+        unigram_nll -= unigram[i];
+    }
+    const double n = static_cast<double>(unigram.size());
+    const double ppl = std::exp(nll / n), unigram_ppl = std::exp(unigram_nll / n);
+    std::cout << "[ info     ] kjv-dense held-out perplexity " << ppl << ", unigram " << unigram_ppl
+              << " over " << unigram.size() << " tokens\n";
+    EXPECT_LE(ppl, unigram_ppl / 5.0);
+}
+
+struct DemoCase {
+    const char* file;
+    std::vector<int32_t> golden;  // greedy tokens after golden_prompt
+};
+
+const char* k_golden_prompt = "Leviticus 18\n\nAnd the LORD spake unto Moses,";
+
+class DemoModel : public VkTest, public ::testing::WithParamInterface<DemoCase> {};
+
+TEST_P(DemoModel, GreedyContinuationsAreCorpusEnglish) {
+    const GgufFile file = GgufFile::open(k_demo + "/" + GetParam().file);
+    const Tokenizer tok = Tokenizer::from_gguf(file);
+    ModelOptions o;
+    o.n_ctx = 256;
+    Gemma4Model model(ctx(), file, o);
+    Gemma4Sequence seq(model, 0);
+    Generator gen(seq, tok);
+    const std::set<std::string> words = corpus_words();
+    const auto check = [&](const std::vector<int32_t>& prompt, const std::string& what) {
+        GenerationParams p = greedy(32);
+        p.ignore_eos = false;
+        const GenerationResult r = gen.generate(prompt, p);
+        std::cout << "[ info     ] " << GetParam().file << " " << what << ": \"" << r.text
+                  << "\"\n";
+        EXPECT_EQ(english_problem(r.text, words), "") << what << ": \"" << r.text << "\"";
+        ASSERT_FALSE(r.tokens.empty());
+        EXPECT_NE(std::count(r.tokens.begin(), r.tokens.end(), r.tokens[0]),
+                  static_cast<long>(r.tokens.size()))
+            << what << ": one repeated token";
+    };
+    const nlohmann::json fixture = heldout();
+    ASSERT_EQ(fixture.at("prompts").size(), 3u);
+    for (const auto& prompt : fixture.at("prompts")) {
+        check(tok.encode(prompt.get<std::string>(), true, true), prompt.get<std::string>());
+    }
+    const std::string chat = render_gemma4_chat(
+        {{"messages",
+          {{{"role", "user"},
+            {"content", "Continue this passage:\n\nAnd the LORD spake unto Moses, saying,"}}}},
+         {"add_generation_prompt", true}});
+    check(tok.encode(chat, false, true), "chat turn");
+}
+
+TEST_P(DemoModel, GreedyTokensArePinned) {
+    const GgufFile file = GgufFile::open(k_demo + "/" + GetParam().file);
+    const Tokenizer tok = Tokenizer::from_gguf(file);
+    ModelOptions o;
+    o.n_ctx = 256;
+    Gemma4Model model(ctx(), file, o);
+    Gemma4Sequence seq(model, 0);
+    Generator gen(seq, tok);
+    GenerationParams p = greedy(static_cast<int32_t>(GetParam().golden.size()));
+    p.ignore_eos = true;
+    const GenerationResult r = gen.generate(tok.encode(k_golden_prompt, true, true), p);
+    std::ostringstream ids;
+    for (int32_t t : r.tokens) ids << t << ", ";
+    EXPECT_EQ(r.tokens, GetParam().golden) << "greedy tokens: " << ids.str();
+}
+
+INSTANTIATE_TEST_SUITE_P(Kjv, DemoModel,
+                         ::testing::Values(DemoCase{"kjv-dense-q8_0.gguf", {1767, 4040, 16, 3716, 2874, 286, 1219, 309, 2241, 4040}}),
+                         [](const auto& param_info) {
+                             std::string n = param_info.param.file;
+                             n = n.substr(0, n.find('.'));
+                             std::replace(n.begin(), n.end(), '-', '_');
+                             return n;
+                         });
+
+}  // namespace
+}  // namespace vkllm::test
