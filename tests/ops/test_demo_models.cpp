@@ -3,14 +3,15 @@
 //   on the same tokens (tests/fixtures/demo/kjv-heldout.json, tools/train/heldout_fixture.py);
 // * each model's greedy continuation of held-out prompts, and its answer to a chat turn, are
 //   ASCII English words of the corpus (tests/fixtures/demo/kjv-words.txt), not one repeated token;
-// * one prompt's greedy tokens are pinned per model (golden), chosen where every step's top-1 /
-//   top-2 margin is wide enough that device rounding cannot flip it.
+// * one prompt's greedy tokens are pinned per model (golden), as far as every step's top-1 /
+//   top-2 log-prob margin (measured with `vkllm score`) is at least 0.5 nat, so device rounding,
+//   subgroup sizes and the q8_1 integer path cannot flip them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -66,7 +67,8 @@ std::string english_problem(const std::string& text, const std::set<std::string>
         if (!word.empty() && words.count(word) == 0) return "'" + word + "' is not a corpus word";
         n_words += word.empty() ? 0 : 1;
         word.clear();
-        if (std::strchr(" \n,.;:?!()-", c) == nullptr) return std::string("odd character '") + c + "'";
+        if (std::strchr(" \n,.;:?!()-", c) == nullptr)
+            return std::string("odd character '") + c + "'";
     }
     return n_words < 3 ? "fewer than 3 words" : "";
 }
@@ -101,10 +103,9 @@ TEST_F(VkTest, DemoDensePerplexityIsAtMostAFifthOfUnigram) {
 
 struct DemoCase {
     const char* file;
-    std::vector<int32_t> golden;  // greedy tokens after golden_prompt
+    const char* golden_prompt;    // a held-out chapter's opening
+    std::vector<int32_t> golden;  // its greedy tokens, as far as each step's margin is >= 0.5 nat
 };
-
-const char* k_golden_prompt = "Leviticus 18\n\nAnd the LORD spake unto Moses,";
 
 class DemoModel : public VkTest, public ::testing::WithParamInterface<DemoCase> {};
 
@@ -152,20 +153,27 @@ TEST_P(DemoModel, GreedyTokensArePinned) {
     Generator gen(seq, tok);
     GenerationParams p = greedy(static_cast<int32_t>(GetParam().golden.size()));
     p.ignore_eos = true;
-    const GenerationResult r = gen.generate(tok.encode(k_golden_prompt, true, true), p);
+    const GenerationResult r = gen.generate(tok.encode(GetParam().golden_prompt, true, true), p);
     std::ostringstream ids;
     for (int32_t t : r.tokens) ids << t << ", ";
     EXPECT_EQ(r.tokens, GetParam().golden) << "greedy tokens: " << ids.str();
 }
 
-INSTANTIATE_TEST_SUITE_P(Kjv, DemoModel,
-                         ::testing::Values(DemoCase{"kjv-dense-q8_0.gguf", {1767, 4040, 16, 3716, 2874, 286, 1219, 309, 2241, 4040}}),
-                         [](const auto& param_info) {
-                             std::string n = param_info.param.file;
-                             n = n.substr(0, n.find('.'));
-                             std::replace(n.begin(), n.end(), '-', '_');
-                             return n;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Kjv, DemoModel,
+    // " saying,\nSpeak unto the children of Israel," and " the priest, the priest,".
+    ::testing::Values(DemoCase{"kjv-dense-q8_0.gguf",
+                               "Leviticus 18\n\nAnd the LORD spake unto Moses,",
+                               {1767, 4040, 16, 3716, 2874, 286, 1219, 309, 2241, 4040}},
+                      DemoCase{"kjv-moe-q8_0.gguf",
+                               "Exodus 18\n\nWhen Jethro, the priest of Midian,",
+                               {286, 2877, 4040, 286, 2877, 4040}}),
+    [](const auto& param_info) {
+        std::string n = param_info.param.file;
+        n = n.substr(0, n.find('.'));
+        std::replace(n.begin(), n.end(), '-', '_');
+        return n;
+    });
 
 }  // namespace
 }  // namespace vkllm::test

@@ -6,7 +6,7 @@
 #
 # Every stage is resumable: run it again after an interruption and training continues from the
 # last checkpoint in $VKLLM_TRAIN_DIR (default build/train). Budgets, in minutes of training on
-# 2 cores: VKLLM_TRAIN_MINUTES_DENSE (25), _MOE (25), _ASSISTANT (8).
+# 2 cores: VKLLM_TRAIN_MINUTES_DENSE (25), _MOE (20), _ASSISTANT (8).
 # Usage: bash tools/train/reproduce.sh [dense|moe|assistant ...]   (default: all three)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -43,7 +43,7 @@ train_target() {  # name minutes
 for stage in "${stages[@]}"; do
     case "$stage" in
         dense) train_target dense "${VKLLM_TRAIN_MINUTES_DENSE:-25}" ;;
-        moe) train_target moe "${VKLLM_TRAIN_MINUTES_MOE:-25}" ;;
+        moe) train_target moe "${VKLLM_TRAIN_MINUTES_MOE:-20}" ;;
         assistant)
             out="$work/assistant"
             resume=()
