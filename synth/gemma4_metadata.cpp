@@ -29,6 +29,10 @@ std::string synthetic_description(const Gemma4Shape& s, quant::QuantMix mix, uin
            std::string(quant::quant_mix_name(mix)) + ", seed " + std::to_string(seed) + ")";
 }
 
+std::string trained_description(const Gemma4Shape& s) {
+    return "trained with vkllm tools/train (" + s.name + ")";
+}
+
 void add_general_metadata(GgufWriter& w, const Gemma4Shape& s, const std::string& description) {
     w.add_string("general.architecture", s.is_assistant() ? "gemma4-assistant" : "gemma4");
     w.add_string("general.type", "model");

@@ -19,6 +19,9 @@ void add_general_metadata(GgufWriter& writer, const Gemma4Shape& shape,
 // The description of a random-weight model: preset, mix and seed, which reproduce it.
 std::string synthetic_description(const Gemma4Shape& shape, quant::QuantMix mix, uint64_t seed);
 
+// The description of a model trained by tools/train/ (its config name).
+std::string trained_description(const Gemma4Shape& shape);
+
 // Every gemma4.* key of §1.1 the shape implies.
 void add_gemma4_metadata(GgufWriter& writer, const Gemma4Shape& shape);
 

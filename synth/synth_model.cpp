@@ -99,10 +99,13 @@ void check_output_path(const SynthSpec& spec, const std::filesystem::path& path)
 void write_model(const SynthSpec& spec, const SynthPlan& plan, const GgufFile* vocab,
                  std::ofstream& out, const SynthProgress& progress) {
     GgufWriter w;
-    add_general_metadata(w, plan.shape,
-                         spec.description.empty()
-                             ? synthetic_description(plan.shape, spec.quant, spec.seed)
-                             : spec.description);
+    std::string description = spec.description;
+    if (description.empty()) {
+        description = spec.weights_dir.empty()
+                          ? synthetic_description(plan.shape, spec.quant, spec.seed)
+                          : trained_description(plan.shape);
+    }
+    add_general_metadata(w, plan.shape, description);
     add_gemma4_metadata(w, plan.shape);
     if (vocab != nullptr) {
         copy_vocab(w, *vocab);

@@ -43,7 +43,8 @@ struct SynthSpec {
     // (preset, n_layer and seed are not used), every tensor from its .f32 file, and vocab_file is
     // required: it must hold the n_vocab tokens the model was trained on.
     std::filesystem::path weights_dir;
-    std::string description;  // general.description; empty: the synthetic one (preset, seed)
+    // general.description; empty: synthetic_description or trained_description (gemma4_metadata.h)
+    std::string description;
 };
 
 struct SynthPlan {

@@ -50,7 +50,8 @@ void plan_attention(Planner& p, const std::string& b, const Gemma4Shape& s, uint
     p.matrix(b + "attn_output.weight", {q, n});
     p.vector(b + "attn_q_norm.weight", D, qk_norm_init(s.head_dim(l)));
     p.post_norm(b + "post_attention_norm.weight", n);
-    if (l >= s.n_kv_start()) return;  // shared-KV layer: no K/V projections
+    // Shared-KV layers and every layer of an MTP drafter (§2.4) read another layer's K/V.
+    if (l >= s.n_kv_start() || s.is_assistant()) return;
     p.matrix(b + "attn_k.weight", {n, kv});
     p.vector(b + "attn_k_norm.weight", D, qk_norm_init(s.head_dim(l)));
     if (s.has_v(l)) p.matrix(b + "attn_v.weight", {n, kv});
@@ -97,6 +98,12 @@ void plan_globals(Planner& p, const Gemma4Shape& s, const TensorLayout& layout) 
     p.matrix("token_embd.weight", {n, V});
     if (layout.untied_head) p.matrix("output.weight", {n, V});
     p.vector("output_norm.weight", n, {InitKind::Normal, 3.0f, 0.6f});
+    if (s.is_assistant()) {
+        // §2.4: the drafter's input takes [target embedding; target hidden], its output is
+        // projected back to the target's width.
+        p.matrix("nextn.pre_projection.weight", {2 * uint64_t{s.n_embd_out}, n});
+        p.matrix("nextn.post_projection.weight", {n, s.n_embd_out});
+    }
     // §2.2: m = int(D_full * partial_rotary_factor / 2) pairs rotate.
     const auto rotating = static_cast<float>(
         static_cast<uint32_t>(static_cast<float>(s.head_dim_full) * s.partial_rotary_full / 2.0f));
@@ -107,33 +114,6 @@ void plan_globals(Planner& p, const Gemma4Shape& s, const TensorLayout& layout) 
              {InitKind::Normal, 0.0f, 1.0f / std::sqrt(static_cast<float>(P))});
     p.matrix("per_layer_model_proj.weight", {n, PL});
     p.pre_norm("per_layer_proj_norm.weight", P);
-}
-
-// §2.4: the drafter reads the target's K/V, so its layers have only Q and the output projection.
-void plan_assistant(Planner& p, const Gemma4Shape& s) {
-    const uint64_t n = s.n_embd, B = s.n_embd_out;
-    p.matrix("token_embd.weight", {n, s.n_vocab});
-    p.vector("output_norm.weight", n, {InitKind::Normal, 3.0f, 0.6f});
-    p.matrix("nextn.pre_projection.weight", {2 * B, n});
-    p.matrix("nextn.post_projection.weight", {n, B});
-    const auto rotating = static_cast<float>(
-        static_cast<uint32_t>(static_cast<float>(s.head_dim_full) * s.partial_rotary_full / 2.0f));
-    p.vector("rope_freqs.weight", s.head_dim_full / 2, {InitKind::RopeFreqs, rotating, 0.0f});
-    for (uint32_t l = 0; l < s.n_layer; ++l) {
-        const std::string b = "blk." + std::to_string(l) + ".";
-        const uint64_t D = s.head_dim(l), q = D * s.n_head, f = s.ff(l);
-        p.pre_norm(b + "attn_norm.weight", n);
-        p.matrix(b + "attn_q.weight", {n, q});
-        p.vector(b + "attn_q_norm.weight", D, qk_norm_init(static_cast<uint32_t>(D)));
-        p.matrix(b + "attn_output.weight", {q, n});
-        p.post_norm(b + "post_attention_norm.weight", n);
-        p.pre_norm(b + "ffn_norm.weight", n);
-        p.matrix(b + "ffn_gate.weight", {n, f});
-        p.matrix(b + "ffn_up.weight", {n, f});
-        p.matrix(b + "ffn_down.weight", {f, n});
-        p.post_norm(b + "post_ffw_norm.weight", n);
-        p.vector(b + "layer_output_scale.weight", 1, {InitKind::Uniform, 0.8f, 1.2f});
-    }
 }
 
 }  // namespace
@@ -147,12 +127,8 @@ uint64_t PlannedTensor::n_elements() const {
 std::vector<PlannedTensor> plan_tensors(const Gemma4Shape& s, const TensorLayout& layout,
                                         bool all_f32) {
     Planner p(all_f32);
-    if (s.is_assistant()) {
-        plan_assistant(p, s);
-    } else {
-        plan_globals(p, s, layout);
-    }
-    for (uint32_t l = 0; l < s.n_layer && !s.is_assistant(); ++l) {
+    plan_globals(p, s, layout);
+    for (uint32_t l = 0; l < s.n_layer; ++l) {
         const std::string b = "blk." + std::to_string(l) + ".";
         plan_attention(p, b, s, l);
         plan_ffn(p, b, s, layout, l);

@@ -24,18 +24,21 @@ struct Merge {
     int32_t left;
     int32_t right;
     int32_t result;
+    size_t index;  // in tokenizer.ggml.merges
 };
 
 // The merges of `full` whose parts and result are tokens, in rank order.
 std::vector<Merge> read_merges(const GgufFile& full, const Tokenizer& tok) {
     std::vector<Merge> out;
-    for (std::string_view m : full.get_string_array(k_merges)) {
+    const std::vector<std::string_view> merges = full.get_string_array(k_merges);
+    for (size_t i = 0; i < merges.size(); ++i) {
+        const std::string_view m = merges[i];
         const size_t sp = m.find(' ');
         if (sp == std::string_view::npos) continue;
         const std::string_view l = m.substr(0, sp), r = m.substr(sp + 1);
         const auto li = tok.find_token(l), ri = tok.find_token(r);
         const auto res = tok.find_token(std::string(l) + std::string(r));
-        if (li && ri && res) out.push_back({*li, *ri, *res});
+        if (li && ri && res) out.push_back({*li, *ri, *res, i});
     }
     return out;
 }
@@ -107,11 +110,11 @@ void keep_characters(const Tokenizer& tok, std::string_view text, Chooser& c) {
     }
 }
 
-template <typename T>
-std::vector<T> pick(const std::vector<T>& all, const std::vector<int32_t>& ids) {
+template <typename T, typename Index>
+std::vector<T> pick(const std::vector<T>& all, const std::vector<Index>& indices) {
     std::vector<T> out;
-    out.reserve(ids.size());
-    for (int32_t id : ids) out.push_back(all[static_cast<size_t>(id)]);
+    out.reserve(indices.size());
+    for (Index i : indices) out.push_back(all[static_cast<size_t>(i)]);
     return out;
 }
 
@@ -130,11 +133,13 @@ VocabSubset choose_vocab_subset(const GgufFile& full, std::span<const std::strin
         if (always_kept(tok.token_type(static_cast<int32_t>(id)))) c.keep(static_cast<int32_t>(id));
     }
     std::vector<uint64_t> count(tok.vocab_size(), 0);
+    VocabSubset out;
     for (const std::string& text : corpus) {
         keep_characters(tok, text, c);
-        for (int32_t id : tok.encode(text, false, true)) ++count[static_cast<size_t>(id)];
+        const std::vector<int32_t> ids = tok.encode(text, false, true);
+        out.n_corpus_tokens_full += ids.size();
+        for (int32_t id : ids) ++count[static_cast<size_t>(id)];
     }
-    VocabSubset out;
     out.n_required = c.size();
     if (out.n_required > n_tokens) {
         throw std::invalid_argument(
@@ -157,11 +162,11 @@ VocabSubset choose_vocab_subset(const GgufFile& full, std::span<const std::strin
         if (c.size() + c.cost(m.result) <= n_tokens) c.keep(m.result);
     }
     out.kept = c.kept();
+    const auto has = [&](int32_t id) {
+        return std::binary_search(out.kept.begin(), out.kept.end(), id);
+    };
     for (const Merge& m : merges) {
-        const auto has = [&](int32_t id) {
-            return std::binary_search(out.kept.begin(), out.kept.end(), id);
-        };
-        out.n_merges += has(m.left) && has(m.right) && has(m.result) ? 1 : 0;
+        if (has(m.left) && has(m.right) && has(m.result)) out.merges.push_back(m.index);
     }
     return out;
 }
@@ -172,11 +177,6 @@ void write_vocab_subset(const GgufFile& full, const VocabSubset& subset,
     for (size_t i = 0; i < subset.kept.size(); ++i) {
         new_id[subset.kept[i]] = static_cast<int32_t>(i);
     }
-    const auto has = [&](std::string_view text, const Tokenizer& tok) {
-        const auto id = tok.find_token(text);
-        return id && new_id.count(*id) != 0;
-    };
-    const Tokenizer tok = Tokenizer::from_gguf(full);
     GgufWriter w;
     for (const GgufKv& kv : full.metadata()) {
         if (kv.key.rfind("tokenizer.", 0) != 0) continue;
@@ -191,15 +191,7 @@ void write_vocab_subset(const GgufFile& full, const VocabSubset& subset,
             const auto some = pick(full.get_i32_array(k_types), subset.kept);
             w.add_array(kv.key, GgufWriteArray::of(std::span<const int32_t>(some)));
         } else if (kv.key == k_merges) {
-            std::vector<std::string_view> some;
-            for (std::string_view m : full.get_string_array(k_merges)) {
-                const size_t sp = m.find(' ');
-                if (sp == std::string_view::npos) continue;
-                const std::string_view l = m.substr(0, sp), r = m.substr(sp + 1);
-                if (has(l, tok) && has(r, tok) && has(std::string(l) + std::string(r), tok)) {
-                    some.push_back(m);
-                }
-            }
+            const auto some = pick(full.get_string_array(k_merges), subset.merges);
             w.add_array(kv.key, GgufWriteArray::of_strings(std::span(some)));
         } else if (kv.key.size() > 9 && kv.key.ends_with("_token_id")) {
             const auto old = full.find_scalar<uint32_t>(kv.key);

@@ -19,9 +19,10 @@
 namespace vkllm::synth {
 
 struct VocabSubset {
-    std::vector<int32_t> kept;  // ids of the full vocabulary, ascending; new id = index
-    size_t n_required = 0;      // specials, byte tokens and the corpus's characters
-    size_t n_merges = 0;        // merges the subset keeps
+    std::vector<int32_t> kept;   // ids of the full vocabulary, ascending; new id = index
+    std::vector<size_t> merges;  // indices into the full merge list of the merges kept, ascending
+    size_t n_required = 0;       // specials, byte tokens and the corpus's characters
+    uint64_t n_corpus_tokens_full = 0;  // the corpus's tokens in the full vocabulary
 };
 
 // Chooses `n_tokens` tokens of `full` (a GGUF with a Gemma 4 tokenizer) for `corpus`. Throws

@@ -6,7 +6,6 @@
 #include <string>
 
 #include "synth/synth_model.h"
-#include "synth/trained_weights.h"
 #include "tools/commands.h"
 
 namespace vkllm::cli {
@@ -53,17 +52,6 @@ int cmd_synth(const SynthArgs& args) {
     };
     const synth::SynthSummary s = synth::write_synthetic_gemma4(args.spec, args.out, progress);
     print_summary(args.spec, args.out, s);
-    return 0;
-}
-
-int cmd_pack(const SynthArgs& args) {
-    synth::SynthSpec spec = args.spec;
-    if (spec.description.empty()) {
-        spec.description = "trained with vkllm tools/train (" +
-                           synth::read_trained_shape(spec.weights_dir).name + ")";
-    }
-    const synth::SynthSummary s = synth::write_synthetic_gemma4(spec, args.out);
-    print_summary(spec, args.out, s);
     return 0;
 }
 

@@ -33,14 +33,17 @@ size_t count_words(const std::string& text) {
     return words;
 }
 
-double tokens_per_word(const GgufFile& vocab, const std::vector<std::string>& corpus) {
-    const Tokenizer tok = Tokenizer::from_gguf(vocab);
-    size_t tokens = 0, words = 0;
-    for (const std::string& text : corpus) {
-        tokens += tok.encode(text, false, true).size();
-        words += count_words(text);
-    }
+double per_word(uint64_t tokens, const std::vector<std::string>& corpus) {
+    size_t words = 0;
+    for (const std::string& text : corpus) words += count_words(text);
     return words == 0 ? 0.0 : static_cast<double>(tokens) / static_cast<double>(words);
+}
+
+uint64_t count_tokens(const GgufFile& vocab, const std::vector<std::string>& corpus) {
+    const Tokenizer tok = Tokenizer::from_gguf(vocab);
+    uint64_t tokens = 0;
+    for (const std::string& text : corpus) tokens += tok.encode(text, false, true).size();
+    return tokens;
 }
 
 }  // namespace
@@ -53,9 +56,10 @@ int cmd_vocab_subset(const VocabSubsetArgs& args) {
     synth::write_vocab_subset(full, subset, args.out);
     const GgufFile written = GgufFile::open(args.out);
     std::printf("%s: %zu tokens (%zu specials, byte tokens and characters), %zu merges\n",
-                args.out.c_str(), subset.kept.size(), subset.n_required, subset.n_merges);
+                args.out.c_str(), subset.kept.size(), subset.n_required, subset.merges.size());
     std::printf("  corpus tokens per word: %.3f with %s, %.3f with the subset\n",
-                tokens_per_word(full, corpus), args.from.c_str(), tokens_per_word(written, corpus));
+                per_word(subset.n_corpus_tokens_full, corpus), args.from.c_str(),
+                per_word(count_tokens(written, corpus), corpus));
     return 0;
 }
 

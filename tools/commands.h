@@ -96,10 +96,9 @@ int cmd_devices(const DevicesArgs& args);
 int cmd_info(const InfoArgs& args);
 int cmd_bench_ops(const bench::OpsBenchOptions& options);
 int cmd_bench_model(const bench::ModelBenchOptions& options);
-int cmd_synth(const SynthArgs& args);
+int cmd_synth(const SynthArgs& args);  // also `vkllm pack` (spec.weights_dir set)
 int cmd_vocab_subset(const VocabSubsetArgs& args);
-// `vkllm pack`: SynthArgs with spec.weights_dir set.
-int cmd_pack(const SynthArgs& args);
+
 int cmd_quantize(const QuantizeArgs& args);
 int cmd_tokenize(const TokenizeArgs& args);
 int cmd_detokenize(const DetokenizeArgs& args);

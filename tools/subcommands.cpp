@@ -263,7 +263,7 @@ Command add_pack(CLI::App& root) {
         ->check(integer_at_least(1));
     cmd->add_option("--description", s.description, "general.description")->default_str("");
     cmd->add_option("--threads", s.n_threads, "0: every core")->check(integer_in(0, 256));
-    return command(cmd, a, cmd_pack);
+    return command(cmd, a, cmd_synth);  // spec.weights_dir set: trained weights
 }
 
 Command add_vocab_subset(CLI::App& root) {

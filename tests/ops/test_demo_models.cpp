@@ -26,6 +26,7 @@
 #include "runtime/generate/generation.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/gemma4_sequence.h"
+#include "tests/support/compare.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -46,12 +47,35 @@ std::set<std::string> corpus_words() {
     return words;
 }
 
-GenerationParams greedy(int32_t max_tokens) {
+GenerationParams greedy(int32_t max_tokens, bool ignore_eos) {
     GenerationParams p;
     p.max_tokens = max_tokens;
+    p.ignore_eos = ignore_eos;
     p.sampling.temperature = 0.0f;
     return p;
 }
+
+ModelOptions context_of(uint32_t n_ctx) {
+    ModelOptions o;
+    o.n_ctx = n_ctx;
+    return o;
+}
+
+// One demo model loaded with a 256-token sequence and its generator.
+struct DemoRun {
+    DemoRun(vk::Context& ctx, const std::string& file)
+        : gguf(GgufFile::open(k_demo + "/" + file)),
+          tok(Tokenizer::from_gguf(gguf)),
+          model(ctx, gguf, context_of(256)),
+          seq(model, 0),
+          gen(seq, tok) {}
+
+    GgufFile gguf;
+    Tokenizer tok;
+    Gemma4Model model;
+    Gemma4Sequence seq;
+    Generator gen;
+};
 
 // Empty when `text` is ASCII made of corpus words and punctuation; else what is wrong.
 std::string english_problem(const std::string& text, const std::set<std::string>& words) {
@@ -79,19 +103,13 @@ TEST_F(VkTest, DemoDensePerplexityIsAtMostAFifthOfUnigram) {
     const std::vector<double> unigram = j.at("unigram_logprob");
     ASSERT_EQ(unigram.size() + 1, tokens.size());
     const GgufFile file = GgufFile::open(k_demo + "/kjv-dense-q8_0.gguf");
-    ModelOptions o;
-    o.n_ctx = static_cast<uint32_t>(tokens.size());
-    Gemma4Model model(ctx(), file, o);
+    Gemma4Model model(ctx(), file, context_of(static_cast<uint32_t>(tokens.size())));
     const std::vector<float> logits = model.prefill(0, tokens, true);
     const size_t V = model.n_vocab();
     ASSERT_EQ(logits.size(), V * tokens.size());
     double nll = 0.0, unigram_nll = 0.0;
     for (size_t i = 0; i + 1 < tokens.size(); ++i) {
-        const float* row = logits.data() + i * V;
-        const double mx = *std::max_element(row, row + V);
-        double sum = 0.0;
-        for (size_t v = 0; v < V; ++v) sum += std::exp(static_cast<double>(row[v]) - mx);
-        nll += mx + std::log(sum) - static_cast<double>(row[tokens[i + 1]]);
+        nll -= log_softmax(logits.data() + i * V, V)[static_cast<size_t>(tokens[i + 1])];
         unigram_nll -= unigram[i];
     }
     const double n = static_cast<double>(unigram.size());
@@ -110,18 +128,11 @@ struct DemoCase {
 class DemoModel : public VkTest, public ::testing::WithParamInterface<DemoCase> {};
 
 TEST_P(DemoModel, GreedyContinuationsAreCorpusEnglish) {
-    const GgufFile file = GgufFile::open(k_demo + "/" + GetParam().file);
-    const Tokenizer tok = Tokenizer::from_gguf(file);
-    ModelOptions o;
-    o.n_ctx = 256;
-    Gemma4Model model(ctx(), file, o);
-    Gemma4Sequence seq(model, 0);
-    Generator gen(seq, tok);
+    DemoRun run(ctx(), GetParam().file);
+    const Tokenizer& tok = run.tok;
     const std::set<std::string> words = corpus_words();
     const auto check = [&](const std::vector<int32_t>& prompt, const std::string& what) {
-        GenerationParams p = greedy(32);
-        p.ignore_eos = false;
-        const GenerationResult r = gen.generate(prompt, p);
+        const GenerationResult r = run.gen.generate(prompt, greedy(32, false));
         std::cout << "[ info     ] " << GetParam().file << " " << what << ": \"" << r.text
                   << "\"\n";
         EXPECT_EQ(english_problem(r.text, words), "") << what << ": \"" << r.text << "\"";
@@ -144,16 +155,10 @@ TEST_P(DemoModel, GreedyContinuationsAreCorpusEnglish) {
 }
 
 TEST_P(DemoModel, GreedyTokensArePinned) {
-    const GgufFile file = GgufFile::open(k_demo + "/" + GetParam().file);
-    const Tokenizer tok = Tokenizer::from_gguf(file);
-    ModelOptions o;
-    o.n_ctx = 256;
-    Gemma4Model model(ctx(), file, o);
-    Gemma4Sequence seq(model, 0);
-    Generator gen(seq, tok);
-    GenerationParams p = greedy(static_cast<int32_t>(GetParam().golden.size()));
-    p.ignore_eos = true;
-    const GenerationResult r = gen.generate(tok.encode(GetParam().golden_prompt, true, true), p);
+    DemoRun run(ctx(), GetParam().file);
+    const GenerationResult r =
+        run.gen.generate(run.tok.encode(GetParam().golden_prompt, true, true),
+                         greedy(static_cast<int32_t>(GetParam().golden.size()), true));
     std::ostringstream ids;
     for (int32_t t : r.tokens) ids << t << ", ";
     EXPECT_EQ(r.tokens, GetParam().golden) << "greedy tokens: " << ids.str();

@@ -220,6 +220,20 @@ class Gemma4Layer(nn.Module):
             self.ffn_down_exps_scale = vec(E, 1.0)
 
     # -- attention ------------------------------------------------------------------------------
+    def kv_from_raw(self, k_raw, v_raw, cos, sin):
+        """What the KV cache holds (§3.4 step 3): normalised, RoPE'd K and normalised V."""
+        return apply_rope(rms(k_raw, self.attn_k_norm, self.eps), cos, sin), rms(v_raw, None, self.eps)
+
+    def kv(self, h, cos, sin, precision):
+        """The cached K and V, each (B, T, Hkv, D), of residual h (B, T, n) without the rest of
+        the attention (the MTP drafter reads them, §4.4)."""
+        x = rms(h, self.attn_norm, self.eps)
+        B, T, _ = x.shape
+        k_raw = linear(x, self.attn_k, precision).view(B, T, self.Hkv, self.D)
+        v_raw = (linear(x, self.attn_v, precision).view(B, T, self.Hkv, self.D)
+                 if self.has_v else k_raw)
+        return self.kv_from_raw(k_raw, v_raw, cos, sin)
+
     def attention(self, h, cos, sin, mask, precision):
         B, T, _ = h.shape
         D, Hq, Hkv = self.D, self.Hq, self.Hkv
@@ -232,8 +246,7 @@ class Gemma4Layer(nn.Module):
         k_raw = parts[1].view(B, T, Hkv, D)
         v_raw = parts[2].view(B, T, Hkv, D) if self.has_v else k_raw
         q = apply_rope(rms(q, self.attn_q_norm, self.eps), cos, sin)
-        k = apply_rope(rms(k_raw, self.attn_k_norm, self.eps), cos, sin)
-        v = rms(v_raw, None, self.eps)
+        k, v = self.kv_from_raw(k_raw, v_raw, cos, sin)
         # Query head a uses KV head a // G: view the query heads as (Hkv, G).
         q = q.view(B, T, Hkv, G, D).permute(0, 2, 3, 1, 4).reshape(B, Hkv, G * T, D)
         k = k.permute(0, 2, 3, 1)  # (B, Hkv, D, T)
@@ -411,23 +424,29 @@ def gguf_tensors(model):
     return [(nm, t, list(reversed(t.shape))) for nm, t in out]
 
 
-def export_weights(model, out_dir):
-    """Writes out_dir/config.json (shape fields only) and out_dir/<gguf name>.f32 per tensor.
-    Stale .f32 files from another shape are removed so the directory holds exactly this set."""
+def write_weights_dir(out_dir, shape, tensors):
+    """The trained-weights directory `vkllm pack` reads: out_dir/config.json (`shape`) and
+    out_dir/<gguf name>.f32 for each (name, tensor) of `tensors`. Stale .f32 files from another
+    shape are removed so the directory holds exactly this set."""
     os.makedirs(out_dir, exist_ok=True)
-    tensors = gguf_tensors(model)
-    keep = {nm + ".f32" for nm, _, _ in tensors}
+    keep = {nm + ".f32" for nm, _ in tensors}
     for f in os.listdir(out_dir):
         if f.endswith(".f32") and f not in keep:
             os.remove(os.path.join(out_dir, f))
-    for nm, t, _ in tensors:
+    for nm, t in tensors:
         a = t.detach().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
         tmp = os.path.join(out_dir, nm + ".f32.tmp")
         a.tofile(tmp)
         os.replace(tmp, os.path.join(out_dir, nm + ".f32"))
     with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(model.shape, f, indent=2)
+        json.dump(shape, f, indent=2)
         f.write("\n")
+
+
+def export_weights(model, out_dir):
+    """Writes the target's trained-weights directory (shape fields only in config.json)."""
+    tensors = gguf_tensors(model)
+    write_weights_dir(out_dir, model.shape, [(nm, t) for nm, t, _ in tensors])
     return tensors
 
 

@@ -60,14 +60,7 @@ def target_pass(target, ids, precision="bf16"):
     for layer in target.layers:
         cos, sin = target._rope(T, layer.full)
         if layer.l >= L - 2:
-            x = g4.rms(h, layer.attn_norm, layer.eps)
-            B = ids.shape[0]
-            k_raw = g4.linear(x, layer.attn_k, precision).view(B, T, layer.Hkv, layer.D)
-            v_raw = (g4.linear(x, layer.attn_v, precision).view(B, T, layer.Hkv, layer.D)
-                     if layer.has_v else k_raw)
-            k = g4.apply_rope(g4.rms(k_raw, layer.attn_k_norm, layer.eps), cos, sin)
-            v = g4.rms(v_raw, None, layer.eps)
-            kv["full" if layer.full else "swa"] = (k, v)
+            kv["full" if layer.full else "swa"] = layer.kv(h, cos, sin, precision)
         h = layer(h, cos, sin, target._mask(T, layer.full), precision, None)
     y = g4.rms(h, target.output_norm, s["rms_eps"])
     logits = g4.linear(y, target.token_embd, precision)
@@ -199,16 +192,6 @@ def gguf_tensors(model):
                    "layer_output_scale"]:
             out.append((f"blk.{layer.l}.{nm}.weight", getattr(layer, nm)))
     return out
-
-
-def export_weights(model, out_dir):
-    os.makedirs(out_dir, exist_ok=True)
-    for nm, t in gguf_tensors(model):
-        a = t.detach().to(torch.float32).contiguous().numpy().astype("<f4", copy=False)
-        a.tofile(os.path.join(out_dir, nm + ".f32"))
-    with open(os.path.join(out_dir, "config.json"), "w") as f:
-        json.dump(model.shape, f, indent=2)
-        f.write("\n")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -351,7 +334,7 @@ def main():
     mean_k, per_step, rounds = simulate(model, target, held, gamma)
     log(f"greedy simulation on held-out text, gamma {gamma}: mean accepted draft length "
         f"{mean_k:.3f}, tokens per verification step {per_step:.3f} over {rounds} rounds")
-    export_weights(model, os.path.join(args.out, "weights"))
+    g4.write_weights_dir(os.path.join(args.out, "weights"), model.shape, gguf_tensors(model))
     log(f"exported {os.path.join(args.out, 'weights')} after {state['step']} steps")
 
 
