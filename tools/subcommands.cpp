@@ -57,7 +57,8 @@ void add_kv_types(CLI::App& cmd, GgmlType& k, GgmlType& v, const std::string& gr
     const auto add = [&](const std::string& name, GgmlType& type, const std::string& help) {
         cmd.add_option_function<std::string>(
                name, [&type](const std::string& s) { type = parse_kv_type(s); }, help)
-            ->check(CLI::IsMember({"f16", "q8_0"}, CLI::ignore_case))
+            ->check(CLI::IsMember({"f16", "q8_0", "tq3", "turbo3", "turbo2", "turbo4"},
+                                  CLI::ignore_case))
             ->default_str(std::string(traits_of(type).name))
             ->group(group);
     };

@@ -407,11 +407,11 @@ GgmlType parse_kv_type(const std::string& name) {
                    [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
     if (s == "f16") return GgmlType::F16;
     if (s == "q8_0") return GgmlType::Q8_0;
-    if (s == "tq3" || s == "turbo3" || s == "tq3_0") {
-        throw std::invalid_argument("KV cache type '" + name +
-                                    "' (turbo3) is not supported yet; use f16 or q8_0");
-    }
-    throw std::invalid_argument("unknown KV cache type '" + name + "'; expected f16 or q8_0");
+    if (s == "tq3" || s == "turbo3") return GgmlType::TURBO3_0;
+    if (s == "tq2" || s == "turbo2") return GgmlType::TURBO2_0;
+    if (s == "tq4" || s == "turbo4") return GgmlType::TURBO4_0;
+    throw std::invalid_argument("unknown KV cache type '" + name +
+                                "'; expected f16, q8_0, tq3 (turbo3), turbo2 or turbo4");
 }
 
 }  // namespace vkllm

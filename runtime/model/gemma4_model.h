@@ -37,7 +37,7 @@ struct MemoryPlan {
 struct ModelOptions {
     uint32_t n_ctx = 0;             // tokens per sequence; 0 = min(n_ctx_train, 8192)
     uint32_t n_seq = 1;             // independent sequences (server slots)
-    GgmlType kv_k = GgmlType::F16;  // F16 or Q8_0
+    GgmlType kv_k = GgmlType::F16;  // F16, Q8_0, TURBO2_0, TURBO3_0 or TURBO4_0
     GgmlType kv_v = GgmlType::F16;
     uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
     // Decode mat-vecs on q8_1-rounded activations with integer dot products where the device
@@ -144,8 +144,8 @@ class Gemma4Model {
     std::unique_ptr<Impl> impl_;
 };
 
-// Parses a KV cache type name: f16, q8_0 (case-insensitive). tq3/turbo3 are recognised and
-// rejected as not yet supported. Throws std::invalid_argument naming the accepted values.
+// Parses a KV cache type name (case-insensitive): f16, q8_0, tq3 or turbo3, tq2 or turbo2, tq4 or
+// turbo4 (formats.md §3). Throws std::invalid_argument naming the accepted values.
 GgmlType parse_kv_type(const std::string& name);
 
 }  // namespace vkllm

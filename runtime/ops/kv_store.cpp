@@ -18,30 +18,70 @@ struct KvStorePush {  // mirrors `Push` in shaders/kv_store.comp (std430)
 };
 static_assert(sizeof(KvStorePush) == 16);
 
-void check_layout(const char* op, uint32_t head_dim, uint32_t n_kv_heads) {
-    if (head_dim == 0 || head_dim % 32 != 0 || n_kv_heads == 0) {
-        throw std::invalid_argument(std::string("[") + op +
-                                    "] expected head_dim a positive multiple of 32 and "
-                                    "n_kv_heads > 0, got head_dim " +
-                                    std::to_string(head_dim) + ", n_kv_heads " +
-                                    std::to_string(n_kv_heads));
+void check_layout(const char* op, KvType type, uint32_t head_dim, uint32_t n_kv_heads) {
+    const uint32_t unit = std::max<uint32_t>(32, kv_block_elems(type));
+    if (head_dim == 0 || head_dim % unit != 0 || n_kv_heads == 0) {
+        throw std::invalid_argument(
+            std::string("[") + op + "] expected head_dim a positive multiple of " +
+            std::to_string(unit) + " for a " + std::string(traits_of(ggml_type_of(type)).name) +
+            " cache and n_kv_heads > 0, got head_dim " + std::to_string(head_dim) +
+            ", n_kv_heads " + std::to_string(n_kv_heads));
     }
 }
 
 }  // namespace
 
+bool is_turbo(KvType type) {
+    return type == KvType::TURBO2 || type == KvType::TURBO3 || type == KvType::TURBO4;
+}
+
 GgmlType ggml_type_of(KvType type) {
-    return type == KvType::F16 ? GgmlType::F16 : GgmlType::Q8_0;
+    switch (type) {
+        case KvType::F16:
+            return GgmlType::F16;
+        case KvType::Q8_0:
+            return GgmlType::Q8_0;
+        case KvType::TURBO2:
+            return GgmlType::TURBO2_0;
+        case KvType::TURBO3:
+            return GgmlType::TURBO3_0;
+        case KvType::TURBO4:
+            return GgmlType::TURBO4_0;
+    }
+    throw std::invalid_argument("[kv_store] unknown KV type");
+}
+
+KvType kv_type_of(GgmlType type) {
+    switch (type) {
+        case GgmlType::F16:
+            return KvType::F16;
+        case GgmlType::Q8_0:
+            return KvType::Q8_0;
+        case GgmlType::TURBO2_0:
+            return KvType::TURBO2;
+        case GgmlType::TURBO3_0:
+            return KvType::TURBO3;
+        case GgmlType::TURBO4_0:
+            return KvType::TURBO4;
+        default:
+            throw std::invalid_argument(
+                "KV cache type must be f16, q8_0, turbo2, turbo3 or turbo4, got " +
+                std::string(traits_of(type).name));
+    }
+}
+
+uint32_t kv_block_elems(KvType type) {
+    return static_cast<uint32_t>(traits_of(ggml_type_of(type)).block_elems);
 }
 
 uint64_t kv_slot_bytes(KvType type, uint32_t head_dim, uint32_t n_kv_heads) {
-    const uint64_t elems = uint64_t{head_dim} * n_kv_heads;
-    return type == KvType::F16 ? elems * 2 : elems / 32 * 34;
+    const GgmlTypeTraits t = traits_of(ggml_type_of(type));
+    return uint64_t{head_dim} * n_kv_heads / t.block_elems * t.block_bytes;
 }
 
 KvCache allocate_kv_cache(vk::Arena& arena, KvType type, uint32_t head_dim, uint32_t n_kv_heads,
                           uint32_t capacity) {
-    check_layout("allocate_kv_cache", head_dim, n_kv_heads);
+    check_layout("allocate_kv_cache", type, head_dim, n_kv_heads);
     if (capacity == 0) throw std::invalid_argument("[allocate_kv_cache] expected capacity > 0");
     KvCache c{type, head_dim, n_kv_heads, capacity, {}};
     c.spans = arena.allocate_rows(kv_slot_bytes(type, head_dim, n_kv_heads), capacity);
@@ -50,7 +90,7 @@ KvCache allocate_kv_cache(vk::Arena& arena, KvType type, uint32_t head_dim, uint
 
 void record_kv_store(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSpan& src,
                      const vk::BufferSpan& slots, uint32_t n_tokens, const KvCache& dst) {
-    check_layout("kv_store", dst.head_dim, dst.n_kv_heads);
+    check_layout("kv_store", dst.type, dst.head_dim, dst.n_kv_heads);
     const uint32_t row_elems = dst.head_dim * dst.n_kv_heads;
     if (uint64_t{row_elems} * n_tokens * 4 > src.size || uint64_t{n_tokens} * 4 > slots.size) {
         throw std::invalid_argument(

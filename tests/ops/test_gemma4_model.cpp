@@ -488,7 +488,11 @@ TEST_F(VkTest, Gemma4ModelRejectsOverflowAndBadInput) {
     const std::vector<SeqToken> twice = {{1, 5}, {1, 6}};
     EXPECT_THROW(model.decode(twice), std::invalid_argument);
     EXPECT_EQ(model.seq_length(1), 0u);
-    EXPECT_THROW(parse_kv_type("turbo3"), std::invalid_argument);
+    EXPECT_EQ(parse_kv_type("turbo3"), GgmlType::TURBO3_0);
+    EXPECT_EQ(parse_kv_type("TQ3"), GgmlType::TURBO3_0);
+    EXPECT_EQ(parse_kv_type("turbo2"), GgmlType::TURBO2_0);
+    EXPECT_EQ(parse_kv_type("turbo4"), GgmlType::TURBO4_0);
+    EXPECT_THROW(parse_kv_type("turbo3_0"), std::invalid_argument);
     EXPECT_THROW(parse_kv_type("q4_0"), std::invalid_argument);
     EXPECT_EQ(parse_kv_type("Q8_0"), GgmlType::Q8_0);
     EXPECT_EQ(parse_kv_type("f16"), GgmlType::F16);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -17,6 +18,7 @@
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
 #include "quant/quantize.h"
+#include "quant/turbo_quant.h"
 
 namespace vkllm {
 namespace {
@@ -318,6 +320,128 @@ TEST(QuantRoundTrip, LegacySignConventions) {
               0.0f);
     const auto q8 = quant::quantize_row(GgmlType::Q8_0, x);
     EXPECT_EQ(std::to_integer<int>(q8[2 + 5]), 127);
+}
+
+// §5.5 / §5.6: TurboQuant blocks of generator A, seed 5 (one 128-group). The bytes and the
+// rotated-domain dequantised values are exact; the rotation of §5.5's `y` is checked to f32
+// rounding of the butterfly (it is printed to 9 digits).
+struct TurboVector {
+    GgmlType type;
+    std::string bytes, out_first, out_last;
+};
+
+void check_turbo_vector(const TurboVector& v) {
+    SCOPED_TRACE(std::string(traits_of(v.type).name));
+    const std::vector<float> x = generate(Gen::A, 5, 128);
+    const std::vector<std::byte> q = quant::quantize_turbo_row(v.type, x);
+    EXPECT_EQ(to_hex(q), to_hex(hex_bytes(v.bytes)));
+    std::vector<float> y(128);
+    quant::dequantize_turbo_row(v.type, hex_bytes(v.bytes), y);
+    expect_floats(y, 0, v.out_first);
+    expect_floats(y, 120, v.out_last);
+}
+
+TEST(QuantVectors, Turbo3_GenA_Seed5) {
+    const std::vector<float> x = generate(Gen::A, 5, 128);
+    expect_floats(x, 0,
+                  "0.076171875, -0.759765625, -0.893554688, -0.044921875, 0.328125, -0.149414062, "
+                  "-0.82421875, -0.424804688");
+    expect_floats(x, 120,
+                  "-0.541992188, -0.546875, 0.3046875, -0.17578125, 0.194335938, 0.0859375, "
+                  "-0.116210938, 0.467773438");
+    float n2 = 0.0f;
+    for (float v : x) n2 += v * v;
+    const float n = std::sqrt(n2);
+    EXPECT_NEAR(n, 6.25354071f, 5e-6f);  // §5.5 prints the exact norm; this is the f32 sum
+    std::array<float, 128> u{};
+    for (size_t i = 0; i < 128; ++i) u[i] = x[i] * (1.0f / n);
+    quant::turbo_rotate(u);
+    const std::vector<float> y8 = decimals(
+        "0.0435066298, 0.0179161299, -0.0632171333, 0.148822516, -0.0651219189, 0.0160665344, "
+        "0.0215600785, 0.0446108617");
+    for (size_t i = 0; i < 8; ++i) EXPECT_NEAR(u[i], y8[i], 2e-9f) << i;
+    const uint32_t first16[16] = {4, 4, 2, 6, 2, 4, 4, 5, 3, 7, 5, 5, 2, 6, 5, 2};
+    for (size_t i = 0; i < 16; ++i) {
+        EXPECT_EQ(quant::turbo_index(GgmlType::TURBO3_0, u[i]), first16[i]) << i;
+    }
+    check_turbo_vector(
+        {GgmlType::TURBO3_0,
+         "4f 46 a0 42 5f 9a df fa 24 b5 5c 44 17 54 d5 b6 5b ec c1 b1 e2 a1 c2 be 29 ec f4 e6 49 "
+         "0d c9 a8 3d 91 eb 6e 44 8b fd 6c 25 d0 64 c3 06 39 22 a5 15 35",
+         "0.135382429, 0.135382429, -0.414581835, 0.743354201, -0.414581835, 0.135382429, "
+         "0.135382429, 0.414581835",
+         "0.414581835, -0.135382429, 1.20295417, -1.20295417, 0.414581835, 0.135382429, "
+         "-0.743354201, -0.414581835"});
+}
+
+TEST(QuantVectors, Turbo2AndTurbo4_GenA_Seed5) {
+    check_turbo_vector(
+        {GgmlType::TURBO2_0,
+         "1e 47 da a9 ad 6d 65 75 9a d0 a6 aa a1 28 62 5d 05 f6 60 78 5b f0 69 55 96 5e 58 58 26 "
+         "8c 66 56 36 4a",
+         "0.284644812, 0.284644812, -0.284644812, 0.949874043, -0.284644812, 0.284644812, "
+         "0.284644812, 0.284644812",
+         "0.284644812, -0.284644812, 0.949874043, -0.949874043, 0.284644812, 0.284644812, "
+         "-0.949874043, -0.284644812"});
+    check_turbo_vector(
+        {GgmlType::TURBO4_0,
+         "91 46 00 00 9b f3 93 b9 f6 cc d3 3c 75 6b 34 5f ba 94 21 e6 5a db c8 d9 16 ad c0 1b 2c "
+         "5b d3 36 36 11 79 fd 01 5a 91 4f 8e 54 01 ed a3 5a 74 35 2c 94 f8 52 b0 77 b2 73 2c 1a "
+         "f2 80 4d 68 48 34 5c 0f 8c 31",
+         "0.336607099, 0.1378223, -0.451479822, 1.14206874, -0.451479822, 0.1378223, 0.1378223, "
+         "0.336607099",
+         "0.451479822, -0.233744368, 1.14206874, -1.14206874, 0.451479822, 0.0455577262, "
+         "-0.769550025, -0.451479822"});
+}
+
+// §5.7: F e_0 = s1_0 * s2 / sqrt(128); F^T F = I to f32 rounding; an all-zero group decodes to
+// zeros; the reconstruction F^T dequant(x) keeps x's norm (norm correction) and its error is the
+// codebook's (relative L2 ~0.18 for turbo3 on §5.5's row).
+TEST(QuantVectors, TurboRotationAndRoundTrip) {
+    std::array<float, 128> e0{};
+    e0[0] = 1.0f;
+    quant::turbo_rotate(e0);
+    for (size_t i = 0; i < 128; ++i) {
+        EXPECT_EQ(e0[i], -quant::turbo_sign2(i) * 0.0883883461f) << i;
+    }
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    std::array<float, 128> v{}, w{};
+    for (auto& x : v) x = normal(rng);
+    w = v;
+    quant::turbo_rotate(w);
+    quant::turbo_unrotate(w);
+    for (size_t i = 0; i < 128; ++i) EXPECT_NEAR(w[i], v[i], 1e-6f * (1.0f + std::fabs(v[i])));
+    for (GgmlType t : {GgmlType::TURBO2_0, GgmlType::TURBO3_0, GgmlType::TURBO4_0}) {
+        SCOPED_TRACE(std::string(traits_of(t).name));
+        std::vector<float> zeros(256, 0.0f), y(256);
+        quant::dequantize_turbo_row(t, quant::quantize_turbo_row(t, zeros), y);
+        for (float x : y) ASSERT_EQ(x, 0.0f);
+        const std::vector<float> x = generate(Gen::A, 5, 128);
+        std::vector<float> d(128);
+        quant::dequantize_turbo_row(t, quant::quantize_turbo_row(t, x), d);
+        std::array<float, 128> r{};
+        std::copy(d.begin(), d.end(), r.begin());
+        quant::turbo_unrotate(r);
+        double nx = 0, nr = 0, err = 0;
+        for (size_t i = 0; i < 128; ++i) {
+            const double xi = x[i], ri = r[i];
+            nx += xi * xi;
+            nr += ri * ri;
+            err += (ri - xi) * (ri - xi);
+        }
+        EXPECT_NEAR(std::sqrt(nr), std::sqrt(nx), 2e-3 * std::sqrt(nx));
+        const double rel = std::sqrt(err / nx);
+        const double bound = t == GgmlType::TURBO2_0 ? 0.40 : t == GgmlType::TURBO3_0 ? 0.20 : 0.16;
+        EXPECT_LT(rel, bound);
+        if (t == GgmlType::TURBO3_0) {
+            EXPECT_NEAR(rel, 0.1828, 5e-4);
+        }
+    }
+    EXPECT_THROW(quant::quantize_turbo_row(GgmlType::TURBO3_0, std::vector<float>(100)),
+                 std::invalid_argument);
+    EXPECT_THROW(quant::quantize_turbo_row(GgmlType::Q8_0, std::vector<float>(128)),
+                 std::invalid_argument);
 }
 
 }  // namespace
