@@ -3,3 +3,4 @@
 vkllm_shader(flash_attn flash_attn.comp)
 vkllm_shader(flash_attn_split_reduce flash_attn_split_reduce.comp)
 vkllm_shader(kv_store kv_store.comp)
+vkllm_shader(kv_store_turbo kv_store_turbo.comp)

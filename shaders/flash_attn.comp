@@ -15,8 +15,16 @@
 // mode 0 writes O / l; mode 1 writes the unnormalised (O, m, l) of this split to scratch for
 // flash_attn_split_reduce.comp, an empty range included (m = NEG, l = 0), so every (split, row)
 // entry is written. A row without any visible slot yields 0.
+//
+// With a q8_0 K the query rows are first rounded to q8_0 (round_rows_to_q8_0).
+// TurboQuant caches (turbo.glsl) hold rows rotated by F per 128-group and are read in that basis,
+// never dequantised to a copy: with a turbo K the query rows are rotated once in shared memory
+// (q~ = F q, so q~ . k~ = q . F^T k~), and with a turbo V the output is accumulated in the rotated
+// basis and rotated back (F^T) once per row before it is written, partial splits included (the
+// reduce is linear, so it combines original-basis partials unchanged).
 #include "preamble.glsl"
 #include "kv_types.glsl"
+#include "turbo.glsl"
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint BR = 8;   // rows per workgroup, <= 32
@@ -76,11 +84,67 @@ shared int sh_qpos[BR];
 shared uint sh_rowvalid[BR];
 shared uint sh_colvalid[BC];
 
+// Rotates every row of `buf` (BR rows of D, in shared memory) by F (inverse: F^T) per 128-group:
+// sign vector, 7 butterfly stages, sign vector times 1 / sqrt(128). Every thread must call it.
+void rotate_rows(bool inverse) {
+    for (uint i = gl_LocalInvocationID.x; i < BR * D; i += BC) {
+        const uint e = i % TURBO_GROUP;
+        sh_q[i] *= inverse ? turbo_sign2(e) : turbo_sign1(e);
+    }
+    barrier();
+    for (uint h = 1u; h < TURBO_GROUP; h *= 2u) {
+        for (uint p = gl_LocalInvocationID.x; p < BR * D / 2u; p += BC) {
+            const uint j = (p / h) * 2u * h + p % h;
+            const float a = sh_q[j], b = sh_q[j + h];
+            sh_q[j] = a + b;
+            sh_q[j + h] = a - b;
+        }
+        barrier();
+    }
+    for (uint i = gl_LocalInvocationID.x; i < BR * D; i += BC) {
+        const uint e = i % TURBO_GROUP;
+        sh_q[i] *= (inverse ? turbo_sign1(e) : turbo_sign2(e)) * TURBO_INV_SQRT128;
+    }
+    barrier();
+}
+
+// Rounds every row of sh_q to q8_0 values (blocks of 32: d = f16(amax / 127), q = round(x / d)),
+// as llama.cpp's CPU and CUDA flash attention do with a q8_0 K cache (they dot int8 Q with int8
+// K). The runtime follows them so a q8_0 cache scores what theirs does; it also keeps the door
+// open to an integer-dot K loop. Every thread must call it.
+void round_rows_to_q8_0() {
+    for (uint blk = gl_LocalInvocationID.x; blk < BR * D / 32u; blk += BC) {
+        float amax = 0.0;
+        for (uint i = 0u; i < 32u; ++i) amax = max(amax, abs(sh_q[blk * 32u + i]));
+        const vec2 d_id = kv_q8_0_scale(amax);
+        const float d = kv_half(kv_f32_to_f16_bits(d_id.x));
+        for (uint i = 0u; i < 32u; ++i) {
+            sh_q[blk * 32u + i] = kv_round_away(sh_q[blk * 32u + i] * d_id.y) * d;
+        }
+    }
+    barrier();
+}
+
 // acc[r] = Q_r . K[slot, g] for every row of the tile; K is read once.
 void k_dot(uint slot, uint g, out float acc[BR]) {
     [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] = 0.0;
     const uint row = (slot - pc.k_first) * pc.n_kv_heads + g;
-    if (K_TYPE == KV_F16) {
+    if (kv_is_turbo(K_TYPE)) {
+        // One norm per 128-group: sum q~ . centroid over the group, then scale once.
+        const uint words = turbo_words(K_TYPE);
+        for (uint blk = 0u; blk < D / TURBO_GROUP; ++blk) {
+            const uint b = (row * (D / TURBO_GROUP) + blk) * words;
+            float part[BR];
+            [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] = 0.0;
+            for (uint e = 0u; e < TURBO_GROUP; ++e) {
+                const float c = turbo_centroid(K_TYPE, TURBO_INDEX(k, K_TYPE, b, e));
+                const uint d = blk * TURBO_GROUP + e;
+                [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] += sh_q[r * D + d] * c;
+            }
+            const float norm = kv_half(uint(k[b]));
+            [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] += part[r] * norm;
+        }
+    } else if (K_TYPE == KV_F16) {
         const uint base = row * D;
         for (uint d = 0u; d < D; ++d) {
             const float kv = kv_half(uint(k[base + d]));
@@ -105,6 +169,11 @@ void k_dot(uint slot, uint g, out float acc[BR]) {
 
 float v_elem(uint slot, uint g, uint d) {
     const uint row = (slot - pc.v_first) * pc.n_kv_heads + g;
+    if (kv_is_turbo(V_TYPE)) {
+        const uint b = (row * (D / TURBO_GROUP) + d / TURBO_GROUP) * turbo_words(V_TYPE);
+        const uint e = d % TURBO_GROUP;
+        return turbo_centroid(V_TYPE, TURBO_INDEX(v, V_TYPE, b, e)) * kv_half(uint(v[b]));
+    }
     if (V_TYPE == KV_F16) return kv_half(uint(v[row * D + d]));
     const uint b = (row * (D / 32u) + d / 32u) * KV_Q8_0_WORDS;
     const uint e = d % 32u;
@@ -148,6 +217,8 @@ void main() {
     float o[BR * DPT];
     [[unroll]] for (uint x = 0u; x < BR * DPT; ++x) o[x] = 0.0;
     barrier();
+    if (kv_is_turbo(K_TYPE)) rotate_rows(false);
+    if (K_TYPE == KV_Q8_0) round_rows_to_q8_0();
 
     for (uint tile = begin; tile < end; tile += BC) {
         // 1. Scores for column t.
@@ -226,6 +297,18 @@ void main() {
         barrier();
     }
 
+    if (kv_is_turbo(V_TYPE)) {
+        // Back from V's rotated basis: through shared memory (Q is no longer needed), as whole
+        // rows; the loop above ended on a barrier.
+        [[unroll]] for (uint r = 0u; r < BR; ++r) {
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) sh_q[r * D + t + x * BC] = o[r * DPT + x];
+        }
+        barrier();
+        rotate_rows(true);
+        [[unroll]] for (uint r = 0u; r < BR; ++r) {
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) o[r * DPT + x] = sh_q[r * D + t + x * BC];
+        }
+    }
     [[unroll]] for (uint r = 0u; r < BR; ++r) {
         const uint R = row0 + r;
         if (R >= rows) continue;

@@ -99,19 +99,31 @@ void record_kv_store(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSp
             std::to_string(src.size) + " and " + std::to_string(slots.size));
     }
     if (n_tokens == 0) return;
+    const auto dispatch_parts = [&](const vk::Pipeline& p, const vk::Groups& grid) {
+        for (size_t i = 0; i < dst.spans.parts.size(); ++i) {
+            const KvStorePush push{n_tokens, row_elems,
+                                   static_cast<uint32_t>(dst.spans.first_row(i)),
+                                   static_cast<uint32_t>(dst.spans.rows_in(i))};
+            // Read-write: a part is only partly overwritten.
+            cs.dispatch(p, {vk::reads(src), vk::reads(slots), vk::reads_writes(dst.spans.parts[i])},
+                        push, grid);
+        }
+    };
+    if (is_turbo(dst.type)) {
+        // One 128-thread workgroup per block (shaders/kv_store_turbo.comp).
+        const uint64_t blocks = uint64_t{n_tokens} * (row_elems / 128);
+        const vk::Pipeline& p = ctx.pipelines().get(
+            {"kv_store_turbo", {static_cast<uint32_t>(dst.type)}, sizeof(KvStorePush), 3});
+        const auto n = static_cast<uint32_t>(blocks);
+        dispatch_parts(p, {std::min(n, k_max_groups_x), vk::groups_for(n, k_max_groups_x)});
+        return;
+    }
     const uint32_t unit = dst.type == KvType::F16 ? 1 : 32;
     const uint64_t threads = uint64_t{n_tokens} * (row_elems / unit);
     const vk::Pipeline& p = ctx.pipelines().get(
         {"kv_store", {k_workgroup, static_cast<uint32_t>(dst.type)}, sizeof(KvStorePush), 3});
     const uint32_t groups = vk::groups_for(threads, k_workgroup);
-    const vk::Groups grid{std::min(groups, k_max_groups_x), vk::groups_for(groups, k_max_groups_x)};
-    for (size_t i = 0; i < dst.spans.parts.size(); ++i) {
-        const KvStorePush push{n_tokens, row_elems, static_cast<uint32_t>(dst.spans.first_row(i)),
-                               static_cast<uint32_t>(dst.spans.rows_in(i))};
-        // Read-write: a part is only partly overwritten.
-        cs.dispatch(p, {vk::reads(src), vk::reads(slots), vk::reads_writes(dst.spans.parts[i])},
-                    push, grid);
-    }
+    dispatch_parts(p, {std::min(groups, k_max_groups_x), vk::groups_for(groups, k_max_groups_x)});
 }
 
 }  // namespace vkllm::ops

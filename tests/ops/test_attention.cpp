@@ -1,7 +1,11 @@
 // Flash attention vs the fp64 CPU reference: head dims 128/256/512, GQA 1/2/8, ragged query and
 // KV counts, causal and sliding-window masks over a ring-buffer cache, empty slots holding NaN
-// garbage, f16 / q8_0 / mixed K and V, large positions, softcap; split-K equals the single pass;
-// a cache split across bindings.
+// garbage, f16 / q8_0 / TurboQuant (turbo2/3/4) / mixed K and V, large positions, softcap;
+// split-K equals the single pass; a cache split across bindings.
+//
+// TurboQuant caches hold rotated rows: the reference dequantises them and rotates each 128-group
+// back (x^ = F^T y^, quant/turbo_quant.h), then runs exact attention on the original basis, so it
+// also checks the kernel's query rotation and output un-rotation.
 //
 // Tolerance: atol = 2e-4 * max|V| (k_tol). K/V are dequantised identically on both sides, so the
 // only differences are fp32 rounding in q.k (~sqrt(D) * 2^-24 * |q||k|, ~1e-5 even for the
@@ -15,11 +19,13 @@
 #include <cmath>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "loader/fp16.h"
 #include "loader/quant_blocks.h"
 #include "quant/quantize.h"
+#include "quant/turbo_quant.h"
 #include "reference/attention.h"
 #include "runtime/ops/attention.h"
 #include "tests/support/compare.h"
@@ -61,12 +67,25 @@ struct HostCase {
 
 std::vector<std::byte> encode(KvType type, std::span<const float> x) {
     if (type == KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, x);
+    if (ops::is_turbo(type)) return quant::quantize_turbo_row(ops::ggml_type_of(type), x);
     std::vector<std::byte> out(x.size() * 2);
     for (size_t i = 0; i < x.size(); ++i) {
         const uint16_t h = f32_to_f16(x[i]);
         std::memcpy(&out[2 * i], &h, 2);
     }
     return out;
+}
+
+// Cache bytes back to original-basis values (turbo: dequantise, then F^T per 128-group).
+void decode(KvType type, std::span<const std::byte> bytes, std::span<float> out) {
+    if (!ops::is_turbo(type)) {
+        dequantize_row(ops::ggml_type_of(type), bytes, out);
+        return;
+    }
+    quant::dequantize_turbo_row(ops::ggml_type_of(type), bytes, out);
+    for (size_t g = 0; g < out.size(); g += quant::k_turbo_group) {
+        quant::turbo_unrotate(out.subspan(g).first<quant::k_turbo_group>());
+    }
 }
 
 HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
@@ -106,8 +125,8 @@ HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
     }
     h.k.resize(n);
     h.v.resize(n);
-    dequantize_row(ops::ggml_type_of(c.k_type), h.k_bytes, h.k);
-    dequantize_row(ops::ggml_type_of(c.v_type), h.v_bytes, h.v);
+    decode(c.k_type, h.k_bytes, h.k);
+    decode(c.v_type, h.v_bytes, h.v);
     for (uint32_t j = 0; j < c.n_slots; ++j) {
         if (h.slot_pos[j] < 0) continue;
         for (size_t e = 0; e < D * c.n_kv_heads; ++e) {
@@ -118,9 +137,14 @@ HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
     return h;
 }
 
+// With a q8_0 K cache the kernel scores q8_0-rounded queries (as llama.cpp's CPU and CUDA flash
+// attention do): the reference rounds them the same way, through the CPU Q8_0 quantiser.
 std::vector<double> reference_out(const AttnCase& c, const HostCase& h) {
+    std::vector<float> q = h.q;
+    if (c.k_type == KvType::Q8_0)
+        dequantize_row(GgmlType::Q8_0, quant::quantize_row(GgmlType::Q8_0, q), q);
     return reference::attention({c.head_dim, c.n_heads, c.n_kv_heads, c.n_q, c.n_slots},
-                                {h.scale, c.softcap, c.window}, h.q, h.k, h.v, h.q_pos, h.slot_pos);
+                                {h.scale, c.softcap, c.window}, q, h.k, h.v, h.q_pos, h.slot_pos);
 }
 
 // Uploads the case into `c` and runs attention with `splits` (0 = the op's choice).
@@ -171,41 +195,58 @@ TEST_P(FlashAttention, MatchesCpuReference) {
     EXPECT_TRUE(all_close(got, reference_out(c, h), {k_tol * h.max_v, 0}));
 }
 
-constexpr KvType F16 = KvType::F16, Q8 = KvType::Q8_0;
+constexpr KvType F16 = KvType::F16, Q8 = KvType::Q8_0, TQ3 = KvType::TURBO3, TQ2 = KvType::TURBO2,
+                 TQ4 = KvType::TURBO4;
 
 INSTANTIATE_TEST_SUITE_P(
     Cases, FlashAttention,
-    ::testing::Values(AttnCase{"d128_gqa1_q1_kv1", 128, 1, 1, 1, 1},
-                      AttnCase{"d128_gqa2_q5_kv31_q8q8", 128, 4, 2, 5, 31, Q8, Q8},
-                      AttnCase{"d128_gqa8_q37_kv33_f16q8", 128, 8, 1, 37, 33, F16, Q8},
-                      AttnCase{"d256_gqa2_q130_kv1000", 256, 2, 1, 130, 1000},
-                      AttnCase{"d256_gqa8_q5_ring_window128_q8f16", 256, 8, 1, 5, 300, Q8, F16,
-                               Layout::Ring, 128, 0, 0, 1057},
-                      AttnCase{"d128_gqa2_q3_ring_window4_f16q8", 128, 2, 1, 3, 8, F16, Q8,
-                               Layout::Ring, 4, 0, 0, 41},
-                      AttnCase{"d256_gqa2_q5_kv33_holes", 256, 4, 2, 5, 33, F16, F16,
-                               Layout::Holes},
-                      AttnCase{"d128_gqa1_q5_kv31_bigpos_softcap", 128, 3, 3, 5, 31, Q8, F16,
-                               Layout::Linear, 0, 5.0f, 1 << 30},
-                      AttnCase{"d256_gqa2_q37_kv33_unit_scale", 256, 2, 1, 37, 33, F16, F16,
-                               Layout::Linear, 0, 0, 0, 0, true},
-                      AttnCase{"d512_gqa2_q5_kv33_softcap_f16q8", 512, 2, 1, 5, 33, F16, Q8,
-                               Layout::Linear, 0, 20.0f},
-                      AttnCase{"d512_gqa8_q1_kv1000_q8q8", 512, 8, 1, 1, 1000, Q8, Q8},
-                      // Queries 126 and 127, window 64: in the first 64-slot tile only query
-                      // 126 sees a slot (63). Regression: query 127's row kept the masked-score
-                      // sentinel as its weight there, NEG * v overflowed and gave NaN.
-                      AttnCase{"d128_gqa1_q2_kv128_window64_row_sees_nothing", 128, 1, 1, 2, 128,
-                               F16, F16, Layout::Linear, 64}),
+    ::testing::Values(
+        AttnCase{"d128_gqa1_q1_kv1", 128, 1, 1, 1, 1},
+        AttnCase{"d128_gqa2_q5_kv31_q8q8", 128, 4, 2, 5, 31, Q8, Q8},
+        AttnCase{"d128_gqa8_q37_kv33_f16q8", 128, 8, 1, 37, 33, F16, Q8},
+        AttnCase{"d256_gqa2_q130_kv1000", 256, 2, 1, 130, 1000},
+        AttnCase{"d256_gqa8_q5_ring_window128_q8f16", 256, 8, 1, 5, 300, Q8, F16, Layout::Ring, 128,
+                 0, 0, 1057},
+        AttnCase{"d128_gqa2_q3_ring_window4_f16q8", 128, 2, 1, 3, 8, F16, Q8, Layout::Ring, 4, 0, 0,
+                 41},
+        AttnCase{"d256_gqa2_q5_kv33_holes", 256, 4, 2, 5, 33, F16, F16, Layout::Holes},
+        AttnCase{"d128_gqa1_q5_kv31_bigpos_softcap", 128, 3, 3, 5, 31, Q8, F16, Layout::Linear, 0,
+                 5.0f, 1 << 30},
+        AttnCase{"d256_gqa2_q37_kv33_unit_scale", 256, 2, 1, 37, 33, F16, F16, Layout::Linear, 0, 0,
+                 0, 0, true},
+        AttnCase{"d512_gqa2_q5_kv33_softcap_f16q8", 512, 2, 1, 5, 33, F16, Q8, Layout::Linear, 0,
+                 20.0f},
+        AttnCase{"d512_gqa8_q1_kv1000_q8q8", 512, 8, 1, 1, 1000, Q8, Q8},
+        // Queries 126 and 127, window 64: in the first 64-slot tile only query
+        // 126 sees a slot (63). Regression: query 127's row kept the masked-score
+        // sentinel as its weight there, NEG * v overflowed and gave NaN.
+        AttnCase{"d128_gqa1_q2_kv128_window64_row_sees_nothing", 128, 1, 1, 2, 128, F16, F16,
+                 Layout::Linear, 64},
+        // TurboQuant: every Gemma 4 head dim, GQA, SWA ring and global, prefill
+        // and decode, asymmetric pairs, holes of NaN bytes, unit-scale logits.
+        AttnCase{"d256_gqa8_q1_ring_window128_tq3tq3", 256, 8, 1, 1, 300, TQ3, TQ3, Layout::Ring,
+                 128, 0, 0, 1057},
+        AttnCase{"d256_gqa2_q37_kv1000_tq3tq3", 256, 4, 2, 37, 1000, TQ3, TQ3},
+        AttnCase{"d512_gqa8_q5_kv1000_q8tq3", 512, 8, 1, 5, 1000, Q8, TQ3},
+        AttnCase{"d512_gqa2_q1_kv33_tq3f16_softcap", 512, 2, 1, 1, 33, TQ3, F16, Layout::Linear, 0,
+                 20.0f},
+        AttnCase{"d128_gqa2_q5_kv33_holes_tq3tq3", 128, 4, 2, 5, 33, TQ3, TQ3, Layout::Holes},
+        AttnCase{"d256_gqa2_q37_kv33_unit_scale_tq3q8", 256, 2, 1, 37, 33, TQ3, Q8, Layout::Linear,
+                 0, 0, 0, 0, true},
+        AttnCase{"d256_gqa2_q5_kv31_tq2tq4", 256, 4, 2, 5, 31, TQ2, TQ4},
+        AttnCase{"d512_gqa1_q3_kv77_tq4tq2", 512, 2, 2, 3, 77, TQ4, TQ2}),
     [](const auto& p) { return p.param.name; });
 
 using FlashAttentionSplitK = VkTest;
 
 TEST_F(FlashAttentionSplitK, DecodeEqualsSinglePass) {
     VKLLM_SEEDED_RNG(rng);
-    for (uint32_t n_q : {1u, 8u}) {
-        SCOPED_TRACE("n_q " + std::to_string(n_q));
-        const AttnCase c{"decode", 256, 4, 1, n_q, 1000, Q8, F16, Layout::Ring, 300, 0, 0, 1400};
+    for (const auto& [n_q, kt, vt] : {std::tuple{1u, Q8, F16}, std::tuple{8u, Q8, F16},
+                                      std::tuple{1u, TQ3, TQ3}, std::tuple{8u, Q8, TQ3}}) {
+        SCOPED_TRACE("n_q " + std::to_string(n_q) + " " +
+                     std::string(traits_of(ops::ggml_type_of(kt)).name) + "/" +
+                     std::string(traits_of(ops::ggml_type_of(vt)).name));
+        const AttnCase c{"decode", 256, 4, 1, n_q, 1000, kt, vt, Layout::Ring, 300, 0, 0, 1400};
         const HostCase h = make_host(c, rng);
         uint32_t used = 0;
         const std::vector<float> single = run_gpu(ctx(), c, h, 1, &used);
@@ -238,6 +279,19 @@ TEST(FlashAttentionLimits, CacheSplitAcrossBindingsMatchesReference) {
         const HostCase h = make_host(c, rng);
         const std::vector<float> got = run_gpu(*env->context, c, h, 0);
         EXPECT_TRUE(all_close(got, reference_out(c, h), {k_tol * h.max_v, 0}));
+    }
+    // turbo3 K (200 B a slot) and q8_0 V (544 B) over 1001 slots: 2 K parts and 5 V parts, a
+    // context that is no multiple of any tile spread over several bindings.
+    for (uint32_t n_q : {1u, 5u}) {
+        SCOPED_TRACE("turbo3 n_q " + std::to_string(n_q));
+        const AttnCase c{"split_tq3", 256, 4, 2, n_q, 1001, TQ3, Q8, Layout::Linear};
+        const HostCase h = make_host(c, rng);
+        const std::vector<float> got = run_gpu(*env->context, c, h, 0);
+        EXPECT_TRUE(all_close(got, reference_out(c, h), {k_tol * h.max_v, 0}));
+        const AttnCase cv{"split_tq3v", 256, 4, 2, n_q, 1001, Q8, TQ3, Layout::Linear};
+        const HostCase hv = make_host(cv, rng);
+        EXPECT_TRUE(all_close(run_gpu(*env->context, cv, hv, 0), reference_out(cv, hv),
+                              {k_tol * hv.max_v, 0}));
     }
     for (const auto& m : env->log.take()) ADD_FAILURE() << "Vulkan validation: " << m;
 }

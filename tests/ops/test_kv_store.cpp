@@ -1,6 +1,6 @@
 // kv_store: new K/V rows land in the right cache slots, and the bytes equal the CPU encoders
-// (f32_to_f16, the reference Q8_0 quantiser) bit for bit, also when the cache spans several
-// binding-sized parts.
+// (f32_to_f16, the reference Q8_0 quantiser, the TurboQuant reference) bit for bit, also when the
+// cache spans several binding-sized parts.
 
 #include <gtest/gtest.h>
 
@@ -11,6 +11,7 @@
 
 #include "loader/fp16.h"
 #include "quant/quantize.h"
+#include "quant/turbo_quant.h"
 #include "runtime/ops/kv_store.h"
 #include "tests/support/random.h"
 #include "tests/support/vk_test_env.h"
@@ -25,6 +26,7 @@ struct StoreCase {
 
 std::vector<std::byte> encode_row(ops::KvType type, std::span<const float> row) {
     if (type == ops::KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, row);
+    if (ops::is_turbo(type)) return quant::quantize_turbo_row(ops::ggml_type_of(type), row);
     std::vector<std::byte> out(row.size() * 2);
     for (size_t i = 0; i < row.size(); ++i) {
         const uint16_t h = f32_to_f16(row[i]);
@@ -34,7 +36,8 @@ std::vector<std::byte> encode_row(ops::KvType type, std::span<const float> row) 
 }
 
 // Rows that stress the encoders: exact .5 ties for q8_0 (amax 127 gives d = 1), an all-zero
-// block, tiny and huge values, f16 rounding ties and overflow.
+// block, tiny and huge values, f16 rounding ties and overflow; an all-zero 128-group (a null
+// TurboQuant block) in rows of 384 or more.
 void add_edge_values(std::vector<float>& src, uint32_t row_elems) {
     for (uint32_t i = 0; i < 32 && i < row_elems; ++i) src[i] = static_cast<float>(i) - 15.5f;
     src[0] = 127.0f;
@@ -48,6 +51,11 @@ void add_edge_values(std::vector<float>& src, uint32_t row_elems) {
         src[98] = 3.0e-7f;                // f16 subnormal
         src[99] = -2.5f;
     }
+    if (row_elems >= 384) std::fill(src.begin() + 256, src.begin() + 384, 0.0f);
+}
+
+std::string type_name(ops::KvType type) {
+    return std::string(traits_of(ops::ggml_type_of(type)).name);
 }
 
 void run_store(vk::Context& c, const StoreCase& sc, std::mt19937_64& rng) {
@@ -102,11 +110,15 @@ INSTANTIATE_TEST_SUITE_P(Shapes, KvStore,
                                            StoreCase{ops::KvType::F16, 256, 3, 37, 5},
                                            StoreCase{ops::KvType::Q8_0, 128, 2, 33, 31},
                                            StoreCase{ops::KvType::Q8_0, 512, 1, 9, 2},
-                                           StoreCase{ops::KvType::Q8_0, 256, 4, 130, 129}),
+                                           StoreCase{ops::KvType::Q8_0, 256, 4, 130, 129},
+                                           StoreCase{ops::KvType::TURBO3, 128, 2, 33, 31},
+                                           StoreCase{ops::KvType::TURBO3, 256, 3, 37, 5},
+                                           StoreCase{ops::KvType::TURBO3, 512, 2, 70, 64},
+                                           StoreCase{ops::KvType::TURBO2, 256, 4, 130, 129},
+                                           StoreCase{ops::KvType::TURBO4, 512, 1, 9, 2}),
                          [](const auto& p) {
                              const StoreCase& c = p.param;
-                             return std::string(c.type == ops::KvType::F16 ? "f16" : "q8_0") +
-                                    "_d" + std::to_string(c.head_dim) + "_h" +
+                             return type_name(c.type) + "_d" + std::to_string(c.head_dim) + "_h" +
                                     std::to_string(c.n_kv_heads) + "_t" +
                                     std::to_string(c.n_tokens);
                          });
@@ -117,11 +129,12 @@ TEST(KvStoreLimits, CacheSplitAcrossBindingsWritesEveryPart) {
     auto env = make_vk_env({64 << 10, 256 << 10});  // 64 KiB bindings: several parts
     ASSERT_TRUE(env);
     VKLLM_SEEDED_RNG(rng);
-    for (ops::KvType type : {ops::KvType::F16, ops::KvType::Q8_0}) {
-        SCOPED_TRACE(type == ops::KvType::F16 ? "f16" : "q8_0");
-        const StoreCase sc{type, 256, 2, 300, 20};  // 1 KiB (f16) / 544 B (q8_0) per slot
+    for (ops::KvType type : {ops::KvType::F16, ops::KvType::Q8_0, ops::KvType::TURBO3}) {
+        SCOPED_TRACE(type_name(type));
+        // 1 KiB (f16) / 544 B (q8_0) / 200 B (turbo3) per slot
+        const StoreCase sc{type, 256, 2, type == ops::KvType::TURBO3 ? 700u : 300u, 20};
         ops::KvCache probe =
-            ops::allocate_kv_cache(env->context->device_arena(), type, 256, 2, 300);
+            ops::allocate_kv_cache(env->context->device_arena(), type, 256, 2, sc.capacity);
         ASSERT_GT(probe.spans.parts.size(), 1u);
         run_store(*env->context, sc, rng);
     }
@@ -130,8 +143,10 @@ TEST(KvStoreLimits, CacheSplitAcrossBindingsWritesEveryPart) {
 
 using KvStoreArgs = VkTest;
 
-TEST_F(KvStoreArgs, RejectsHeadDimNotMultipleOf32) {
+TEST_F(KvStoreArgs, RejectsHeadDimNotMultipleOfTheBlock) {
     EXPECT_THROW(ops::allocate_kv_cache(ctx().device_arena(), ops::KvType::Q8_0, 48, 1, 4),
+                 std::invalid_argument);
+    EXPECT_THROW(ops::allocate_kv_cache(ctx().device_arena(), ops::KvType::TURBO3, 64, 2, 4),
                  std::invalid_argument);
 }
 

@@ -11,9 +11,9 @@
 
 namespace vkllm::test {
 
-TeacherForcingRun TeacherForcingRun::load(const std::string& name) {
+TeacherForcingRun TeacherForcingRun::load(const std::string& name, const std::string& dir) {
     const std::string path =
-        std::string(VKLLM_TEST_FIXTURES_DIR) + "/reference/generation/" + name + ".json";
+        std::string(VKLLM_TEST_FIXTURES_DIR) + "/reference/" + dir + "/" + name + ".json";
     std::ifstream in(path);
     if (!in) throw std::runtime_error("missing reference run " + path);
     TeacherForcingRun run;

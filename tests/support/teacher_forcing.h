@@ -21,8 +21,8 @@ namespace vkllm::test {
 // One reference run: prompts, greedy tokens and per-step top-10 log-probs.
 class TeacherForcingRun {
   public:
-    // Loads tests/fixtures/reference/generation/<name>.json; throws std::runtime_error.
-    static TeacherForcingRun load(const std::string& name);
+    // Loads tests/fixtures/reference/<dir>/<name>.json; throws std::runtime_error.
+    static TeacherForcingRun load(const std::string& name, const std::string& dir = "generation");
 
     const std::string& name() const { return name_; }
     size_t n_prompts() const { return json_.at("results").size(); }
@@ -31,6 +31,9 @@ class TeacherForcingRun {
     // What teacher forcing feeds: prompt_tokens + generated without its last token.
     std::vector<int32_t> forced_tokens(size_t p) const;
     const nlohmann::json& steps(size_t p) const;
+    // A top-level field of the file (generation-f32 files carry their bounds: tol, median_tol,
+    // gap_min).
+    const nlohmann::json& field(const std::string& key) const { return json_.at(key); }
     // The generated position (index into generated(p)) each step describes. Usually step i is
     // position i, but llama-server withholds the probabilities of a token that ends inside a UTF-8
     // character (e.g. a lone 0xF3 byte token) until the character completes, so a run may list
