@@ -93,7 +93,11 @@ int run_model_bench(const ModelBenchOptions& options) {
     vk::ContextOptions co;
     co.device = options.device;
     ModelOptions mo;
-    mo.n_ctx = options.n_ctx != 0 ? options.n_ctx : options.prompt_tokens + options.gen_tokens + 8;
+    // Tokens each sequence holds when decode starts.
+    const uint32_t context = options.depth != 0 ? options.depth : options.prompt_tokens;
+    mo.n_ctx = options.n_ctx != 0
+                   ? options.n_ctx
+                   : std::max(options.prompt_tokens, context) + options.gen_tokens + 8;
     mo.n_seq = std::max(1u, max_batch);
     mo.kv_k = options.kv_k;
     mo.kv_v = options.kv_v;
@@ -124,6 +128,8 @@ int run_model_bench(const ModelBenchOptions& options) {
     const nlohmann::json model_fields = {{"model", options.model},
                                          {"kv_k", traits_of(options.kv_k).name},
                                          {"kv_v", traits_of(options.kv_v).name},
+                                         {"depth", context},
+                                         {"n_ctx", model.n_ctx()},
                                          {"roofline_gbps", roofline},
                                          {"decode_weight_bytes", step_bytes},
                                          {"int_dot_matvec", int_dot}};
@@ -151,17 +157,36 @@ int run_model_bench(const ModelBenchOptions& options) {
                    {"seconds", prefill_s},
                    {"tok_per_s", prefill_tps}});
     record.write(fields);
+    // With --depth, every sequence decodes after its own `depth` random tokens instead of the
+    // prompt: sequence 0's fill is timed (prefill at that length).
+    if (options.depth != 0) {
+        for (uint32_t s = 0; s < mo.n_seq; ++s) {
+            prompts[s] = random_tokens(options.depth, n_vocab, rng);
+        }
+        model.truncate(0, 0);
+        t0 = Clock::now();
+        logits = model.prefill(0, prompts[0]);
+        const double fill_s = seconds_since(t0);
+        std::printf("fill to depth %u (chunk %u): %.2f s, %.1f tok/s\n", options.depth,
+                    model.prefill_chunk(), fill_s, options.depth / fill_s);
+        fields = model_fields;
+        fields.update({{"phase", "fill"},
+                       {"tokens", options.depth},
+                       {"seconds", fill_s},
+                       {"tok_per_s", options.depth / fill_s}});
+        record.write(fields);
+    }
     for (uint32_t s = 1; s < mo.n_seq; ++s) model.prefill(s, prompts[s]);
 
-    std::printf("\n%-6s %12s %14s %12s %9s %11s\n", "batch", "step ms", "tok/s (all)", "GB/s",
-                "of copy", "dispatches");
+    std::printf("\ndecode after %u tokens of context\n%-6s %12s %14s %12s %9s %11s\n", context,
+                "batch", "step ms", "tok/s (all)", "GB/s", "of copy", "dispatches");
     std::vector<int32_t> next(mo.n_seq, 0);
     for (uint32_t s = 0; s < mo.n_seq; ++s) next[s] = argmax(logits.data(), n_vocab);
     for (const uint32_t batch : options.batches) {
         if (batch == 0) continue;
         for (uint32_t s = 0; s < batch; ++s) {
             // A sliding-window ring may not roll back that far; then start the sequence over.
-            if (model.truncate(s, options.prompt_tokens) < options.prompt_tokens) {
+            if (model.truncate(s, context) < context) {
                 model.truncate(s, 0);
                 model.prefill(s, prompts[s]);
             }

@@ -3,7 +3,9 @@
 // against the memory roofline: the weight bytes one decode step must read (every matrix once,
 // one embedding row, only the routed share of MoE experts) times tokens/s, as a fraction of the
 // device's measured copy bandwidth. Also aggregate decode tok/s with 1..N sequences in one batch
-// (what the server's continuous batching gets). Table on stdout, JSON lines in bench-results/.
+// (what the server's continuous batching gets), after a context of the prompt or of `depth`
+// tokens (long-context decode: attention reads depth positions per step). Table on stdout, JSON
+// lines in bench-results/.
 
 #include <cstdint>
 #include <functional>
@@ -23,7 +25,10 @@ struct ModelBenchOptions {
     uint32_t prompt_tokens = 128;
     uint32_t gen_tokens = 32;
     std::vector<uint32_t> batches = {1, 2, 4, 8};  // sequences decoded together
-    uint32_t n_ctx = 0;                            // 0: enough for prompt + gen
+    // Decode runs after a context of this many tokens in each sequence (a prefill of random ids
+    // fills it); 0: after the prompt_tokens prompt.
+    uint32_t depth = 0;
+    uint32_t n_ctx = 0;  // 0: enough for the context (prompt or depth) + gen
     uint32_t prefill_chunk = 512;
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;

@@ -75,8 +75,9 @@ void print_tensors(const GgufFile& f, bool all) {
 void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     const Gemma4Config c = Gemma4Config::from_gguf(f);
     std::printf(
-        "\ngemma4: %u layers, n_embd %u, vocab %u, head dims %u (full) / %u (sliding), window %u\n",
-        c.n_layer, c.n_embd, c.n_vocab, c.head_dim_full, c.head_dim_swa, c.n_swa);
+        "\ngemma4: %u layers, n_embd %u, vocab %u, head dims %u (full) / %u (sliding), window %u, "
+        "trained context %u\n",
+        c.n_layer, c.n_embd, c.n_vocab, c.head_dim_full, c.head_dim_swa, c.n_swa, c.n_ctx_train);
     if (c.has_moe())
         std::printf("  MoE: %u experts, %u used, expert width %u\n", c.n_expert, c.n_expert_used,
                     c.n_ff_expert);
@@ -101,6 +102,10 @@ void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     std::printf(
         "  weights %10.2f MiB\n  KV cache %9.2f MiB\n  scratch %10.2f MiB\n  total %12.2f MiB\n",
         mib(p.weights), mib(p.kv), mib(p.scratch), mib(p.total()));
+    std::printf("%s", describe_kv(p, "  ").c_str());
+    if (const std::string w = past_training_warning(p); !w.empty()) {
+        std::printf("  %s\n", w.c_str());
+    }
     size_t caches = 0;
     for (const PlannedBuffer& b : plan.buffers) caches += b.home == BufferHome::Kv ? 1 : 0;
     std::printf("  %zu KV cache buffers; scratch and host buffers:\n", caches);

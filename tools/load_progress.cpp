@@ -24,7 +24,11 @@ struct Bar {
 void report_load_on_stderr(ModelOptions& options) {
     auto bar = std::make_shared<Bar>();
     options.on_plan = [](const MemoryPlan& plan) {
-        std::fprintf(stderr, "memory plan: %s\n", describe(plan).c_str());
+        std::fprintf(stderr, "memory plan: %s\n%s", describe(plan).c_str(),
+                     describe_kv(plan, "  ").c_str());
+        if (const std::string w = past_training_warning(plan); !w.empty()) {
+            std::fprintf(stderr, "%s\n", w.c_str());
+        }
     };
     options.on_upload = [bar](uint64_t done, uint64_t total) {
         if (bar->tty) {

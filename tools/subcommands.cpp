@@ -44,11 +44,16 @@ CLI::Option* add_device(CLI::App& cmd, std::string& device) {
         ->type_name("N|NAME");
 }
 
-// `max` 0: what the type holds.
-CLI::Option* add_ctx(CLI::App& cmd, uint32_t& n_ctx, const std::string& zero_means,
-                     int64_t max = 0) {
-    return cmd.add_option("--ctx", n_ctx, "context tokens per sequence; 0: " + zero_means)
-        ->check(max ? integer_in(0, max) : integer_at_least(0));
+// --ctx: one range for every command. The runtime refuses a context past
+// max(trained, 1048576) with a message naming both (memory_plan.h resolve), and the tools warn on
+// stderr past the trained length; this bound only keeps absurd values out before a model is open.
+CLI::Option* add_ctx(CLI::App& cmd, uint32_t& n_ctx, const std::string& zero_means) {
+    return cmd
+        .add_option("--ctx", n_ctx,
+                    "context tokens per sequence (past the model's trained length up to 1048576, "
+                    "with a warning); 0: " +
+                        zero_means)
+        ->check(integer_in(0, int64_t{1} << 26));
 }
 
 // --kv-k and --kv-v: the KV cache types, as the runtime parses them. "Options" is CLI11's
@@ -148,7 +153,7 @@ Command add_info(CLI::App& root) {
     cmd->add_option("MODEL", a->path, "the GGUF file")->required()->check(CLI::ExistingFile);
     cmd->add_flag("--tensors", a->tensors, "list every tensor");
     const std::string group = "Memory plan";
-    add_ctx(*cmd, a->plan.n_ctx, k_model_ctx, int64_t{1} << 26)->group(group);
+    add_ctx(*cmd, a->plan.n_ctx, k_model_ctx)->group(group);
     cmd->add_option("--parallel", a->plan.n_seq, "sequences (server slots)")
         ->check(integer_in(1, 1024))
         ->group(group);
@@ -201,11 +206,15 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
         ->check(integer_in(1, int64_t{1} << 24));
     cmd->add_option("--gen", o->gen_tokens, "generated tokens")
         ->check(integer_in(2, int64_t{1} << 24));
+    cmd->add_option("--depth", o->depth,
+                    "decode after a context of this many tokens in every sequence (filled by a "
+                    "prefill of random ids, timed too); 0: after the prompt")
+        ->check(integer_in(0, int64_t{1} << 26));
     cmd->add_option("--batches", o->batches, "sequences decoded together, one run each")
         ->delimiter(',')
         ->allow_extra_args(false)
         ->check(integer_in(1, 64));
-    add_ctx(*cmd, o->n_ctx, "enough for prompt + gen", int64_t{1} << 24);
+    add_ctx(*cmd, o->n_ctx, "enough for the context (--prompt or --depth) + gen");
     cmd->add_option("--chunk", o->prefill_chunk, "prefill chunk tokens")
         ->check(integer_in(1, int64_t{1} << 24));
     add_kv_types(*cmd, o->kv_k, o->kv_v);

@@ -25,13 +25,33 @@
 
 namespace vkllm {
 
-// Device bytes by kind, printed at load and by `vkllm info`.
+// The KV caches of one kind of layer (sliding-window or global), summed over the kind's layers
+// that own a cache (shared-KV layers own none): formats.md §4.2's B_l, per kind.
+struct KvKindPlan {
+    bool sliding = false;
+    uint32_t layers = 0;         // layers of this kind owning a K and a V cache
+    uint64_t k_token_bytes = 0;  // K bytes one token takes in all of them
+    uint64_t v_token_bytes = 0;
+    uint64_t layer_token_bytes = 0;  // K + V of one layer, when all have one shape; else 0
+    uint32_t slots = 0;              // cache slots per sequence: n_ctx, or the sliding ring
+    uint64_t bytes = 0;              // every sequence: n_seq * slots * token_bytes()
+    uint64_t token_bytes() const { return k_token_bytes + v_token_bytes; }
+};
+
+// Device bytes by kind, printed at load and by `vkllm info`, with what they were planned for.
 struct MemoryPlan {
     uint64_t weights = 0;
     uint64_t kv = 0;
     uint64_t scratch = 0;      // activations, logits, attention split scratch
     uint64_t device_heap = 0;  // size of the largest device-local heap, for the fit check
     uint64_t total() const { return weights + kv + scratch; }
+
+    uint32_t n_ctx = 0;  // resolved
+    uint32_t n_ctx_train = 0;
+    uint32_t n_seq = 0;
+    GgmlType kv_k = GgmlType::F16;
+    GgmlType kv_v = GgmlType::F16;
+    std::vector<KvKindPlan> kv_kinds;  // sliding first, then global; kinds without caches left out
 };
 
 struct ModelOptions {

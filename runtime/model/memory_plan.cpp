@@ -3,6 +3,7 @@
 #include "runtime/model/memory_plan.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <set>
 #include <stdexcept>
@@ -160,10 +161,21 @@ uint64_t ModelPlan::bytes(BufferHome home) const {
 }
 
 void ModelPlan::check_fits() const {
-    if (totals.device_heap && totals.total() > totals.device_heap) {
-        throw std::runtime_error("the model does not fit the device: " + describe(totals) +
-                                 "; try a smaller context (-c) or fewer parallel sequences");
+    if (!totals.device_heap || totals.total() <= totals.device_heap) return;
+    std::string msg = "the model does not fit the device: " + describe(totals);
+    if (with_tq3) {
+        msg += "; with --kv-k tq3 --kv-v tq3 (3.125 bits per element) the KV cache takes " +
+               mib(with_tq3->kv) + " and the total is " + mib(with_tq3->total());
+        if (with_tq3->total() <= with_tq3->device_heap) {
+            msg += ", which fits";
+        } else {
+            msg += ", still " + mib(with_tq3->total() - with_tq3->device_heap) +
+                   " over: use tq3 and a smaller context (--ctx) or fewer parallel sequences";
+        }
+    } else {
+        msg += "; try a smaller context (--ctx) or fewer parallel sequences";
     }
+    throw std::runtime_error(msg);
 }
 
 WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
@@ -204,20 +216,31 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     layout.pool = pool_bytes(cfg, layout, opt, p.geom.swa_capacity, align);
 
     // KV caches: K and V of every layer that owns its cache, each holding every sequence's
-    // region (kv_state.h).
-    std::map<uint32_t, std::pair<ops::KvCache, ops::KvCache>> owner_caches;
+    // region (kv_state.h). Per kind (sliding, global), what a token costs (formats.md §4.2).
+    std::map<uint32_t, std::pair<ops::KvCache, ops::KvCache>>& owner_caches = p.kv_caches;
+    KvKindPlan kinds[2];  // sliding, global
     for (uint32_t l = 0; l < cfg.n_layer; ++l) {
         const Gemma4LayerConfig& L = cfg.layers[l];
         if (L.kv_source != l) continue;
         const uint32_t cap = L.is_sliding ? p.geom.swa_capacity : p.geom.n_ctx;
-        for (const auto& [which, type] : {std::pair{'k', opt.kv_k}, std::pair{'v', opt.kv_v}}) {
-            p.buffers.push_back({kv_buffer_name(l, which), BufferHome::Kv,
-                                 uint64_t{opt.n_seq} * cap *
-                                     ops::kv_slot_bytes(kv_type(type), L.head_dim, L.n_kv_heads)});
-        }
+        const uint64_t k_slot = ops::kv_slot_bytes(kv_type(opt.kv_k), L.head_dim, L.n_kv_heads);
+        const uint64_t v_slot = ops::kv_slot_bytes(kv_type(opt.kv_v), L.head_dim, L.n_kv_heads);
+        p.buffers.push_back(
+            {kv_buffer_name(l, 'k'), BufferHome::Kv, uint64_t{opt.n_seq} * cap * k_slot});
+        p.buffers.push_back(
+            {kv_buffer_name(l, 'v'), BufferHome::Kv, uint64_t{opt.n_seq} * cap * v_slot});
         owner_caches[l] = {
             shape_only_cache(kv_type(opt.kv_k), L.head_dim, L.n_kv_heads, opt.n_seq * cap, d),
             shape_only_cache(kv_type(opt.kv_v), L.head_dim, L.n_kv_heads, opt.n_seq * cap, d)};
+        KvKindPlan& kind = kinds[L.is_sliding ? 0 : 1];
+        kind.sliding = L.is_sliding;
+        kind.layer_token_bytes =
+            kind.layers == 0 || kind.layer_token_bytes == k_slot + v_slot ? k_slot + v_slot : 0;
+        kind.layers += 1;
+        kind.k_token_bytes += k_slot;
+        kind.v_token_bytes += v_slot;
+        kind.slots = cap;
+        kind.bytes += uint64_t{opt.n_seq} * cap * (k_slot + v_slot);
     }
     // Split-K attention scratch: the larger of a decode step of every sequence at full context
     // and one prefill chunk at full context, within one binding. Other steps that would need more
@@ -305,12 +328,50 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         const uint64_t padded = align_up(b.bytes, align);
         (b.home == BufferHome::Kv ? p.totals.kv : p.totals.scratch) += padded;
     }
+    p.totals.n_ctx = opt.n_ctx;
+    p.totals.n_ctx_train = cfg.n_ctx_train;
+    p.totals.n_seq = opt.n_seq;
+    p.totals.kv_k = opt.kv_k;
+    p.totals.kv_v = opt.kv_v;
+    for (const KvKindPlan& kind : kinds) {
+        if (kind.layers) p.totals.kv_kinds.push_back(kind);
+    }
+
+    // Does not fit: what a turbo3 cache would take, for the refusal to name (the same plan but
+    // for the KV types; the scratch can differ a little through the caches' part boundaries).
+    const auto small = [](GgmlType t) {
+        return t == GgmlType::TURBO3_0 || t == GgmlType::TURBO2_0;
+    };
+    const bool tq3_allowed = std::all_of(cfg.layers.begin(), cfg.layers.end(), [](const auto& L) {
+        return L.head_dim % ops::kv_block_elems(ops::KvType::TURBO3) == 0;
+    });
+    if (d.device_heap && p.totals.total() > d.device_heap && tq3_allowed &&
+        !(small(opt.kv_k) && small(opt.kv_v))) {
+        ModelOptions tq3 = options;
+        tq3.kv_k = tq3.kv_v = GgmlType::TURBO3_0;
+        p.with_tq3 = plan_model(cfg, weights, tq3, d).totals;
+    }
     return p;
 }
 
 ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
     if (o.n_ctx == 0) o.n_ctx = std::min<uint32_t>(cfg.n_ctx_train ? cfg.n_ctx_train : 8192, 8192);
     if (o.n_seq == 0) throw std::invalid_argument("[Gemma4Model] n_seq must be at least 1");
+    const uint32_t max_ctx = std::max(cfg.n_ctx_train, k_max_ctx_past_training);
+    if (o.n_ctx > max_ctx) {
+        throw std::invalid_argument("[Gemma4Model] a context of " + std::to_string(o.n_ctx) +
+                                    " tokens is more than vkllm runs: at most " +
+                                    std::to_string(max_ctx) + " (the model was trained on " +
+                                    std::to_string(cfg.n_ctx_train) + "; past that, up to " +
+                                    std::to_string(k_max_ctx_past_training) +
+                                    " with unverified quality)");
+    }
+    if (uint64_t{o.n_seq} * o.n_ctx > k_max_kv_slots) {
+        throw std::invalid_argument("[Gemma4Model] " + std::to_string(o.n_seq) + " sequences x " +
+                                    std::to_string(o.n_ctx) + " tokens is more than the " +
+                                    std::to_string(k_max_kv_slots) +
+                                    " KV slots a cache can index; use fewer sequences");
+    }
     if (o.prefill_chunk == 0)
         throw std::invalid_argument("[Gemma4Model] prefill_chunk must be >= 1");
     for (GgmlType t : {o.kv_k, o.kv_v}) {
@@ -332,6 +393,55 @@ ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o) {
 
 ops::KvType kv_type(GgmlType t) {
     return ops::kv_type_of(t);
+}
+
+double kv_bits_per_element(GgmlType t) {
+    const ops::KvType k = kv_type(t);
+    const uint32_t n = ops::kv_block_elems(k);
+    return static_cast<double>(ops::kv_slot_bytes(k, n, 1)) * 8.0 / n;
+}
+
+std::string describe_kv(const MemoryPlan& p, const std::string& indent) {
+    const auto kind_name = [](const KvKindPlan& k) {
+        return std::string(k.sliding ? "sliding" : "global") + " layers";
+    };
+    const auto bits = [](GgmlType t) {
+        char b[32];
+        std::snprintf(b, sizeof b, "%g", kv_bits_per_element(t));
+        return std::string(b);
+    };
+    std::string s = indent + "KV bytes per token:";
+    uint64_t all = 0;
+    for (const KvKindPlan& k : p.kv_kinds) {
+        s += " " + kind_name(k) + " ";
+        if (k.layer_token_bytes) {
+            s += std::to_string(k.layers) + " x " + std::to_string(k.layer_token_bytes) + " = ";
+        } else {
+            s += "(" + std::to_string(k.layers) + ") ";
+        }
+        s += std::to_string(k.token_bytes()) + " B,";
+        all += k.token_bytes();
+    }
+    s += " all layers " + std::to_string(all) + " B (K " + std::string(traits_of(p.kv_k).name) +
+         " " + bits(p.kv_k) + " bits, V " + std::string(traits_of(p.kv_v).name) + " " +
+         bits(p.kv_v) + " bits per element)\n";
+    s += indent + "KV cache at " + std::to_string(p.n_ctx) + " tokens x " +
+         std::to_string(p.n_seq) + (p.n_seq == 1 ? " sequence:" : " sequences:");
+    for (size_t i = 0; i < p.kv_kinds.size(); ++i) {
+        const KvKindPlan& k = p.kv_kinds[i];
+        char b[64];
+        std::snprintf(b, sizeof b, "%.2f MiB", static_cast<double>(k.bytes) / k_mib);
+        s += std::string(i ? "," : "") + " " + kind_name(k) + " " + b;
+        if (k.sliding) s += " (ring of " + std::to_string(k.slots) + " slots)";
+    }
+    return s + "\n";
+}
+
+std::string past_training_warning(const MemoryPlan& p) {
+    if (p.n_ctx_train == 0 || p.n_ctx <= p.n_ctx_train) return "";
+    return "warning: a context of " + std::to_string(p.n_ctx) +
+           " tokens is past the model's trained length of " + std::to_string(p.n_ctx_train) +
+           "; quality there is unverified";
 }
 
 std::string describe(const MemoryPlan& p) {

@@ -5,7 +5,10 @@
 // `vkllm info` prints it; nothing here touches a device.
 
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "runtime/model/gemma4_model.h"
@@ -41,11 +44,28 @@ struct ModelPlan {
     std::vector<PlannedBuffer> buffers;  // everything but the weights, in allocation order
     uint64_t weight_bytes = 0;           // the tensors' bytes, as uploaded
     MemoryPlan totals;                   // per kind, with alignment padding, for the fit check
+    // Per layer owning a cache: its K and V caches as shapes with the parts that
+    // Arena::allocate_rows will give them (no memory behind them; each part fits one binding and
+    // one allocation).
+    std::map<uint32_t, std::pair<ops::KvCache, ops::KvCache>> kv_caches;
+    // When the plan does not fit the device and its KV types are not turbo3 / turbo2 already: the
+    // totals of the same plan with turbo3 K and V (--kv-k tq3 --kv-v tq3), for the refusal to
+    // name; nullopt otherwise (or when the head dims do not allow turbo3).
+    std::optional<MemoryPlan> with_tq3;
 
     uint64_t bytes(BufferHome home) const;  // requested bytes of one home (weights included)
-    // Throws std::runtime_error naming the plan when it does not fit the device heap.
+    // Throws std::runtime_error naming the plan when it does not fit the device heap, and what
+    // a turbo3 KV cache would change.
     void check_fits() const;
 };
+
+// n_ctx may exceed the model's trained context up to this many tokens (quality there is
+// unverified; the tools warn, past_training_warning). resolve() refuses more than
+// max(n_ctx_train, k_max_ctx_past_training).
+constexpr uint32_t k_max_ctx_past_training = 1u << 20;
+// n_seq * n_ctx: slot and position indices are 32-bit on the device (signed where they are
+// positions), so at most 2^31 slots per cache.
+constexpr uint64_t k_max_kv_slots = 1ull << 31;
 
 // The weights as the loader uploads them: their bytes and how many tensors (each allocation is
 // aligned, so the fit check adds one alignment per tensor).
@@ -63,10 +83,25 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
 // Plan name of the K ('k') or V ('v') cache of `layer` (every sequence's region): "kv.l<layer>.k".
 std::string kv_buffer_name(uint32_t layer, char k_or_v);
 
-// n_ctx 0 -> min(n_ctx_train, 8192); validates n_seq, prefill_chunk (clamped to n_ctx), KV types.
+// n_ctx 0 -> min(n_ctx_train, 8192); validates n_ctx (at most max(n_ctx_train,
+// k_max_ctx_past_training), n_seq * n_ctx at most k_max_kv_slots), n_seq, prefill_chunk (clamped
+// to n_ctx) and the KV types; throws std::invalid_argument naming the limit.
 ModelOptions resolve(const Gemma4Config& cfg, ModelOptions o);
 ops::KvType kv_type(GgmlType t);
+// Bits per element of a KV cache type on head dims that are multiples of its block (formats.md
+// §4.1): f16 16, q8_0 8.5, turbo4 4.25, turbo3 3.125, turbo2 2.125.
+double kv_bits_per_element(GgmlType t);
 // "weights X MiB + KV cache Y MiB + scratch Z MiB = T MiB (device heap H MiB)".
 std::string describe(const MemoryPlan& p);
+// The KV cache per layer kind, lines ending in '\n', each starting with `indent`:
+//   KV bytes per token: sliding layers 25 x 1600 = 40000 B, global layers 5 x 800 = 4000 B,
+//     all layers 44000 B (K turbo3 3.125 bits, V turbo3 3.125 bits per element)
+//   KV cache at 1048576 tokens x 1 sequence: sliding layers 58.59 MiB (ring of 1536 slots),
+//     global layers 4000.00 MiB
+// (26B-A4B; each of the two is one line).
+std::string describe_kv(const MemoryPlan& p, const std::string& indent = "");
+// "" when n_ctx <= n_ctx_train (or the trained length is unknown); else a warning that quality
+// past the trained length is unverified.
+std::string past_training_warning(const MemoryPlan& p);
 
 }  // namespace vkllm

@@ -306,13 +306,22 @@ TEST_F(VkTest, Gemma4ModelMemoryPlanAndRefusal) {
     Gemma4Model m(ctx(), file, o);
     EXPECT_EQ(m.memory_plan().kv, p.kv);
     EXPECT_GT(m.memory_plan().device_heap, 0u);
-    o.n_ctx = 2'000'000'000;  // ~8 TB of KV cache
+    o.n_ctx = 1u << 20;  // past the trained length, up to the limit: allowed
+    o.n_seq = 1024;      // 2 global layers x 2 KiB per token x 2^30 slots: ~2 TiB of KV cache
     try {
         Gemma4Model too_big(ctx(), file, o);
         ADD_FAILURE() << "no refusal";
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("does not fit"), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find("KV cache"), std::string::npos) << e.what();
+    }
+    o.n_seq = 1;
+    o.n_ctx = 2'000'000'000;  // past max(trained, 1048576): refused before any plan
+    try {
+        Gemma4Model too_long(ctx(), file, o);
+        ADD_FAILURE() << "no refusal";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("at most 1048576"), std::string::npos) << e.what();
     }
 }
 

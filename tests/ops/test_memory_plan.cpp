@@ -1,12 +1,18 @@
 // The memory planner (runtime/model/memory_plan.h) on the released Gemma 4 shapes of
 // gemma4-model.md §1.5(c), without a GPU: KV caches per layer type, the sliding-window ring, the
 // prefill chunk shrunk to fit a binding, the fit check. Expected bytes are worked out here from
-// the table, independently of the planner's code.
+// the table, independently of the planner's code. Long context and KV types (issue #14): the
+// 26B-A4B shape of synth's preset with the bytes of its Q4_K_M tensors (no file is written) at
+// 1,048,576 tokens on a 24 GiB card, KV bytes per token per layer kind against formats.md §4.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
 
+#include "loader/ggml_type.h"
 #include "runtime/model/memory_plan.h"
+#include "runtime/vk/device_profile.h"
+#include "synth/synth_model.h"
 
 namespace vkllm {
 namespace {
@@ -133,6 +139,321 @@ TEST(MemoryPlanReleased, FitCheckNamesThePlan) {
     const ModelPlan small = plan_model(config_of(k_e2b), {1ull << 30, 300}, ModelOptions{}, d);
     EXPECT_NO_THROW(small.check_fits());
     EXPECT_EQ(small.opt.n_ctx, 8192u);  // default: min(n_ctx_train, 8192)
+}
+
+// ---- Long context and KV types (issue #14) ---------------------------------------------------
+
+constexpr uint32_t k_1m = 1u << 20;
+constexpr uint64_t k_gib = 1ull << 30;
+
+// A released preset of synth (gemma4_shape.h) as the loader would read it, and the bytes of its
+// tensors in `mix` as synth would write them (their types from llama.cpp's rules), without
+// writing anything.
+struct FullSize {
+    Gemma4Config cfg;
+    WeightBytes weights;
+};
+
+FullSize full_size(const std::string& preset, quant::QuantMix mix) {
+    synth::SynthSpec spec;
+    spec.preset = preset;
+    spec.quant = mix;
+    const synth::SynthPlan plan = synth::plan_synthetic_gemma4(spec);
+    const synth::Gemma4Shape& s = plan.shape;
+    FullSize f;
+    Gemma4Config& c = f.cfg;
+    c.arch = "gemma4";
+    c.n_ctx_train = s.n_ctx;
+    c.n_embd = s.n_embd;
+    c.n_layer = s.n_layer;
+    c.n_vocab = s.n_vocab;
+    c.head_dim_full = s.head_dim_full;
+    c.head_dim_swa = s.head_dim_swa;
+    c.n_swa = s.n_swa;
+    c.n_shared_kv_layers = s.n_shared_kv_layers;
+    c.n_kv_start = s.n_kv_start();
+    c.n_embd_per_layer = s.n_embd_per_layer;
+    c.n_expert = s.n_expert;
+    c.n_expert_used = s.n_expert_used;
+    c.n_ff_expert = s.n_ff_expert;
+    uint32_t last_swa = 0, last_full = 0;
+    for (uint32_t l = 0; l < s.n_layer; ++l) {
+        Gemma4LayerConfig L;
+        L.is_sliding = s.is_sliding(l);
+        L.head_dim = s.head_dim(l);
+        L.n_heads = s.n_head;
+        L.n_kv_heads = s.n_kv_head(l);
+        L.n_ff = s.ff(l);
+        L.window = L.is_sliding ? s.n_swa : 0;
+        L.has_v = s.has_v(l);
+        L.is_moe = s.is_moe();
+        if (l < c.n_kv_start) {
+            L.kv_source = l;
+            (L.is_sliding ? last_swa : last_full) = l;
+        } else {
+            L.kv_source = L.is_sliding ? last_swa : last_full;
+        }
+        c.layers.push_back(L);
+    }
+    for (const synth::PlannedTensor& t : plan.tensors) {
+        f.weights.bytes += t.n_rows() * row_bytes(t.type, t.ne[0]);
+        f.weights.tensors += 1;
+    }
+    return f;
+}
+
+// A 24 GiB card: an RTX 3090 or 4090 on NVIDIA's driver (24576 MiB device-local heap, 4 GiB
+// allocations, bindings up to 4 GiB - 1), as the rtx4090 test profile presents it.
+PlanDevice card_24gib() {
+    const vk::DeviceProfile prof = vk::device_profile_named("rtx4090", "test");
+    PlanDevice d;
+    d.info = vk::profile_reference_info(prof);
+    d.max_binding_bytes = prof.max_storage_buffer_range;
+    d.max_allocation_bytes = prof.max_memory_allocation_size;
+    d.binding_alignment = std::max<uint64_t>(prof.min_storage_buffer_offset_alignment, 16);
+    d.device_heap = prof.vram_bytes;
+    return d;
+}
+
+ModelOptions kv_opts(uint32_t n_ctx, GgmlType k, GgmlType v, uint32_t n_seq = 1) {
+    ModelOptions o;
+    o.n_ctx = n_ctx;
+    o.n_seq = n_seq;
+    o.kv_k = k;
+    o.kv_v = v;
+    return o;
+}
+
+double gib(uint64_t b) {
+    return static_cast<double>(b) / static_cast<double>(k_gib);
+}
+
+void print_plan(const char* what, const MemoryPlan& p) {
+    std::printf("[ plan     ] %s: %s; total %.3f GiB\n%s", what, describe(p).c_str(),
+                gib(p.total()), describe_kv(p, "[ plan     ]   ").c_str());
+}
+
+// formats.md §4.2: row_bytes(T, n) = n / blck(T) * block_bytes(T) per head row, turbo rows padded
+// to 128 (no padding on Gemma 4's 256 and 512).
+uint64_t head_row_bytes(GgmlType t, uint64_t hd) {
+    switch (t) {
+        case GgmlType::F16:
+            return hd * 2;
+        case GgmlType::Q8_0:
+            return hd / 32 * 34;
+        case GgmlType::TURBO4_0:
+            return (hd + 127) / 128 * 68;
+        case GgmlType::TURBO3_0:
+            return (hd + 127) / 128 * 50;
+        case GgmlType::TURBO2_0:
+            return (hd + 127) / 128 * 34;
+        default:
+            ADD_FAILURE() << "not a KV type";
+            return 0;
+    }
+}
+
+TEST(MemoryPlanLongContext, Gemma26bA4bAtOneMillionTokensFits24GibWithTq3) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    EXPECT_EQ(m.cfg.n_ctx_train, 262144u);
+    const PlanDevice d = card_24gib();
+    ASSERT_EQ(d.device_heap, 24 * k_gib);
+    const ModelPlan p =
+        plan_model(m.cfg, m.weights, kv_opts(k_1m, GgmlType::TURBO3_0, GgmlType::TURBO3_0), d);
+    print_plan("26B-A4B Q4_K_M, 1048576 tokens, K/V turbo3, 24 GiB", p.totals);
+    EXPECT_NO_THROW(p.check_fits());
+    EXPECT_LE(p.totals.total(), 24 * k_gib);
+    EXPECT_EQ(p.opt.n_ctx, k_1m);
+    // 5 global layers: 2 KV heads x 512 -> 4 turbo3 blocks of 50 bytes per head, K and V, every
+    // position; 25 sliding layers: 8 x 256 -> 2 blocks per head, K and V, a ring of 1024 + 512.
+    const uint64_t global = 5ull * k_1m * (2 * 4 * 50) * 2;
+    const uint64_t sliding = 25ull * 1536 * (8 * 2 * 50) * 2;
+    EXPECT_EQ(p.bytes(BufferHome::Kv), global + sliding);
+    EXPECT_EQ(global, 4000ull << 20);      // 4000 MiB
+    EXPECT_FALSE(p.with_tq3.has_value());  // fits, and turbo3 already
+    EXPECT_NE(past_training_warning(p.totals).find("past the model's trained length of 262144"),
+              std::string::npos);
+    // Every sequence of the server's default --parallel 1 also fits at the trained context.
+    const ModelPlan trained =
+        plan_model(m.cfg, m.weights, kv_opts(262144, GgmlType::Q8_0, GgmlType::Q8_0), d);
+    print_plan("26B-A4B Q4_K_M, 262144 tokens, K/V q8_0, 24 GiB", trained.totals);
+    EXPECT_NO_THROW(trained.check_fits());
+    EXPECT_EQ(past_training_warning(trained.totals), "");
+}
+
+TEST(MemoryPlanLongContext, Q8CacheAtOneMillionTokensIsRefusedNamingTq3) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    const PlanDevice d = card_24gib();
+    const ModelPlan p =
+        plan_model(m.cfg, m.weights, kv_opts(k_1m, GgmlType::Q8_0, GgmlType::Q8_0), d);
+    print_plan("26B-A4B Q4_K_M, 1048576 tokens, K/V q8_0, 24 GiB", p.totals);
+    ASSERT_TRUE(p.with_tq3.has_value());
+    EXPECT_LE(p.with_tq3->total(), 24 * k_gib);
+    try {
+        p.check_fits();
+        FAIL() << "q8_0 at 1M tokens should not fit 24 GiB";
+    } catch (const std::runtime_error& e) {
+        const std::string msg = e.what();
+        std::printf("[ refusal  ] %s\n", msg.c_str());
+        EXPECT_NE(msg.find("does not fit"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("KV cache"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("--kv-k tq3 --kv-v tq3"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("which fits"), std::string::npos) << msg;
+    }
+    // Four sequences do not fit with turbo3 either: the refusal says by how much.
+    const ModelPlan four =
+        plan_model(m.cfg, m.weights, kv_opts(k_1m, GgmlType::Q8_0, GgmlType::Q8_0, 4), d);
+    ASSERT_TRUE(four.with_tq3.has_value());
+    try {
+        four.check_fits();
+        FAIL() << "4 x 1M tokens should not fit 24 GiB";
+    } catch (const std::runtime_error& e) {
+        const std::string msg = e.what();
+        EXPECT_NE(msg.find("tq3"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("still"), std::string::npos) << msg;
+    }
+    // Already turbo3 and still too big: nothing to suggest about the type.
+    const ModelPlan tq3_four =
+        plan_model(m.cfg, m.weights, kv_opts(k_1m, GgmlType::TURBO3_0, GgmlType::TURBO3_0, 4), d);
+    EXPECT_FALSE(tq3_four.with_tq3.has_value());
+    EXPECT_THROW(tq3_four.check_fits(), std::runtime_error);
+}
+
+// No planned buffer, and no part of a split KV cache, exceeds the device's binding or allocation
+// limit, at 1M tokens and several sequences; a cache larger than a binding is split.
+TEST(MemoryPlanLongContext, NoBufferOrCachePartExceedsTheDeviceLimits) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    PlanDevice small = PlanDevice::generic();  // 128 MiB bindings, 1 GiB allocations
+    small.device_heap = 24 * k_gib;
+    for (const PlanDevice& d : {card_24gib(), small}) {
+        for (const GgmlType t : {GgmlType::TURBO3_0, GgmlType::Q8_0, GgmlType::F16}) {
+            for (const uint32_t n_seq : {1u, 4u}) {
+                SCOPED_TRACE(std::string(traits_of(t).name) + " x" + std::to_string(n_seq) +
+                             ", binding " + std::to_string(d.max_binding_bytes));
+                const ModelPlan p = plan_model(m.cfg, m.weights, kv_opts(k_1m, t, t, n_seq), d);
+                const uint64_t cap = std::min(d.max_binding_bytes, d.max_allocation_bytes);
+                for (const PlannedBuffer& b : p.buffers) {
+                    if (b.home != BufferHome::Kv) {
+                        EXPECT_LE(b.bytes, d.max_binding_bytes) << b.name;
+                    }
+                }
+                size_t split = 0;
+                for (const auto& [layer, kv] : p.kv_caches) {
+                    for (const ops::KvCache& c : {kv.first, kv.second}) {
+                        EXPECT_LE(c.spans.rows_per_part * c.spans.row_bytes, cap) << layer;
+                        EXPECT_GE(c.spans.parts.size() * c.spans.rows_per_part, c.spans.rows);
+                        EXPECT_EQ(c.spans.rows, uint64_t{n_seq} * (m.cfg.layers[layer].is_sliding
+                                                                       ? p.geom.swa_capacity
+                                                                       : k_1m));
+                        split += c.spans.parts.size() > 1 ? 1 : 0;
+                    }
+                }
+                // Global caches of 1M slots are 400 MiB (turbo3), 1088 MiB (q8_0) or 2 GiB (f16)
+                // per sequence: split on 128 MiB bindings, and on the card past 4 GiB.
+                if (d.max_binding_bytes == small.max_binding_bytes) {
+                    EXPECT_GE(split, 10u);
+                }
+            }
+        }
+    }
+}
+
+// Contexts past the trained length are allowed up to 1,048,576 tokens; more is refused, as is a
+// cache of more than 2^31 slots (device indices are 32-bit).
+TEST(MemoryPlanLongContext, ContextLimits) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    EXPECT_EQ(resolve(m.cfg, kv_opts(k_1m, GgmlType::F16, GgmlType::F16)).n_ctx, k_1m);
+    try {
+        resolve(m.cfg, kv_opts(k_1m + 1, GgmlType::F16, GgmlType::F16));
+        FAIL() << "1M + 1 tokens accepted";
+    } catch (const std::invalid_argument& e) {
+        EXPECT_NE(std::string(e.what()).find("at most 1048576"), std::string::npos) << e.what();
+        EXPECT_NE(std::string(e.what()).find("trained on 262144"), std::string::npos) << e.what();
+    }
+    EXPECT_EQ(resolve(m.cfg, kv_opts(k_1m, GgmlType::F16, GgmlType::F16, 2048)).n_seq, 2048u);
+    EXPECT_THROW(resolve(m.cfg, kv_opts(k_1m, GgmlType::F16, GgmlType::F16, 2049)),
+                 std::invalid_argument);
+    // A model trained past 1M runs up to its own length.
+    Gemma4Config longer = m.cfg;
+    longer.n_ctx_train = 2 * k_1m;
+    EXPECT_EQ(resolve(longer, kv_opts(2 * k_1m, GgmlType::F16, GgmlType::F16)).n_ctx, 2 * k_1m);
+}
+
+// KV bytes per token per layer kind: formats.md §4.3's table (the 31B-like shape, which is the
+// 31B preset's: 50 sliding layers of 16 x 256, 10 global of 4 x 512) row by row, and 26B-A4B's
+// from the §4.2 formula; bits per element from §4.1.
+TEST(MemoryPlanLongContext, KvBytesPerTokenPerKindMatchFormats) {
+    EXPECT_EQ(kv_bits_per_element(GgmlType::F16), 16.0);
+    EXPECT_EQ(kv_bits_per_element(GgmlType::Q8_0), 8.5);
+    EXPECT_EQ(kv_bits_per_element(GgmlType::TURBO4_0), 4.25);
+    EXPECT_EQ(kv_bits_per_element(GgmlType::TURBO3_0), 3.125);
+    EXPECT_EQ(kv_bits_per_element(GgmlType::TURBO2_0), 2.125);
+
+    struct Row {
+        GgmlType k, v;
+        uint64_t swa, global, all;  // §4.3: per SWA layer, per global layer, Σ all 60 layers
+    };
+    const Row table[] = {
+        {GgmlType::F16, GgmlType::F16, 16384, 8192, 901120},
+        {GgmlType::Q8_0, GgmlType::Q8_0, 8704, 4352, 478720},
+        {GgmlType::TURBO4_0, GgmlType::TURBO4_0, 4352, 2176, 239360},
+        {GgmlType::TURBO3_0, GgmlType::TURBO3_0, 3200, 1600, 176000},
+        {GgmlType::TURBO2_0, GgmlType::TURBO2_0, 2176, 1088, 119680},
+        {GgmlType::Q8_0, GgmlType::TURBO3_0, 5952, 2976, 327360},
+        {GgmlType::Q8_0, GgmlType::TURBO4_0, 6528, 3264, 359040},
+    };
+    const FullSize b31 = full_size("31b", quant::QuantMix::Q4_K_M);
+    const FullSize b26 = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    for (const Row& r : table) {
+        SCOPED_TRACE(std::string(traits_of(r.k).name) + "/" + std::string(traits_of(r.v).name));
+        const MemoryPlan p =
+            plan_model(b31.cfg, b31.weights, kv_opts(131072, r.k, r.v), PlanDevice::generic())
+                .totals;
+        ASSERT_EQ(p.kv_kinds.size(), 2u);
+        const KvKindPlan& swa = p.kv_kinds[0];
+        const KvKindPlan& global = p.kv_kinds[1];
+        EXPECT_TRUE(swa.sliding);
+        EXPECT_FALSE(global.sliding);
+        EXPECT_EQ(swa.layers, 50u);
+        EXPECT_EQ(global.layers, 10u);
+        EXPECT_EQ(swa.layer_token_bytes, r.swa);
+        EXPECT_EQ(global.layer_token_bytes, r.global);
+        EXPECT_EQ(swa.token_bytes() + global.token_bytes(), r.all);
+        EXPECT_EQ(global.slots, 131072u);
+        EXPECT_EQ(global.bytes, 131072ull * 10 * r.global);
+
+        // 26B-A4B: 25 sliding layers of 8 x 256, 5 global of 2 x 512.
+        const MemoryPlan q =
+            plan_model(b26.cfg, b26.weights, kv_opts(k_1m, r.k, r.v), PlanDevice::generic()).totals;
+        const uint64_t swa26 = 8 * (head_row_bytes(r.k, 256) + head_row_bytes(r.v, 256));
+        const uint64_t global26 = 2 * (head_row_bytes(r.k, 512) + head_row_bytes(r.v, 512));
+        ASSERT_EQ(q.kv_kinds.size(), 2u);
+        EXPECT_EQ(q.kv_kinds[0].layer_token_bytes, swa26);
+        EXPECT_EQ(q.kv_kinds[0].k_token_bytes, 25 * 8 * head_row_bytes(r.k, 256));
+        EXPECT_EQ(q.kv_kinds[1].layer_token_bytes, global26);
+        EXPECT_EQ(q.kv_kinds[1].v_token_bytes, 5 * 2 * head_row_bytes(r.v, 512));
+        EXPECT_EQ(q.kv_kinds[1].bytes, uint64_t{k_1m} * 5 * global26);
+        EXPECT_EQ(q.kv_kinds[0].bytes, 1536ull * 25 * swa26);
+        EXPECT_EQ(q.kv, q.kv_kinds[0].bytes + q.kv_kinds[1].bytes);
+    }
+    // What `vkllm info` and the load print for 26B-A4B with turbo3.
+    const MemoryPlan t =
+        plan_model(b26.cfg, b26.weights, kv_opts(k_1m, GgmlType::TURBO3_0, GgmlType::TURBO3_0),
+                   PlanDevice::generic())
+            .totals;
+    EXPECT_NE(describe_kv(t).find("KV bytes per token: sliding layers 25 x 1600 = 40000 B, global "
+                                  "layers 5 x 800 = 4000 B, all layers 44000 B (K turbo3 3.125 "
+                                  "bits, V turbo3 3.125 bits per element)"),
+              std::string::npos)
+        << describe_kv(t);
+    // E2B: shared-KV layers own no cache and are not counted.
+    const FullSize e2b = full_size("e2b", quant::QuantMix::Q4_K_M);
+    const MemoryPlan e =
+        plan_model(e2b.cfg, e2b.weights, kv_opts(4096, GgmlType::F16, GgmlType::F16),
+                   PlanDevice::generic())
+            .totals;
+    ASSERT_EQ(e.kv_kinds.size(), 2u);
+    EXPECT_EQ(e.kv_kinds[0].layers + e.kv_kinds[1].layers, 15u);
 }
 
 }  // namespace
