@@ -130,16 +130,36 @@ void k_dot(uint slot, uint g, out float acc[BR]) {
     [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] = 0.0;
     const uint row = (slot - pc.k_first) * pc.n_kv_heads + g;
     if (kv_is_turbo(K_TYPE)) {
-        // One norm per 128-group: sum q~ . centroid over the group, then scale once.
+        // One norm per 128-group: sum q~ . centroid over the group, then scale once. Indices are
+        // unpacked a 16-bit word at a time (8 elements of turbo2/3's low bits, 4 of turbo4).
         const uint words = turbo_words(K_TYPE);
         for (uint blk = 0u; blk < D / TURBO_GROUP; ++blk) {
             const uint b = (row * (D / TURBO_GROUP) + blk) * words;
+            const uint d0 = blk * TURBO_GROUP;
             float part[BR];
             [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] = 0.0;
-            for (uint e = 0u; e < TURBO_GROUP; ++e) {
-                const float c = turbo_centroid(K_TYPE, TURBO_INDEX(k, K_TYPE, b, e));
-                const uint d = blk * TURBO_GROUP + e;
-                [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] += sh_q[r * D + d] * c;
+            if (K_TYPE == KV_TURBO4) {
+                for (uint j = 0u; j < 32u; ++j) {
+                    const uint w = uint(k[b + 2u + j]);
+                    [[unroll]] for (uint e = 0u; e < 4u; ++e) {
+                        const float c = TURBO_C4[(w >> (4u * e)) & 15u];
+                        const uint d = d0 + 4u * j + e;
+                        [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] += sh_q[r * D + d] * c;
+                    }
+                }
+            } else {
+                for (uint j = 0u; j < 16u; ++j) {
+                    const uint w = uint(k[b + 1u + j]);
+                    const uint hi =
+                        K_TYPE == KV_TURBO3 ? uint(k[b + 17u + j / 2u]) >> (8u * (j % 2u)) : 0u;
+                    [[unroll]] for (uint e = 0u; e < 8u; ++e) {
+                        const uint lo = (w >> (2u * e)) & 3u;
+                        const float c = K_TYPE == KV_TURBO3 ? TURBO_C3[lo | (((hi >> e) & 1u) << 2)]
+                                                            : TURBO_C2[lo];
+                        const uint d = d0 + 8u * j + e;
+                        [[unroll]] for (uint r = 0u; r < BR; ++r) part[r] += sh_q[r * D + d] * c;
+                    }
+                }
             }
             const float norm = kv_half(uint(k[b]));
             [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] += part[r] * norm;
