@@ -1,6 +1,7 @@
 // TurboQuant reference quantiser and dequantiser (turbo_quant.h, formats.md §3).
 #include "quant/turbo_quant.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 #include <string>
@@ -204,6 +205,42 @@ void dequantize_turbo_row(GgmlType type, std::span<const std::byte> src, std::sp
         for (size_t e = 0; e < k_turbo_group; ++e) {
             dst[g * k_turbo_group + e] = cent[index_of(type, b, e)] * norm;
         }
+    }
+}
+
+size_t turbo_padded_dim(size_t head_dim) {
+    return (head_dim + k_turbo_group - 1) / k_turbo_group * k_turbo_group;
+}
+
+std::vector<std::byte> quantize_turbo_heads(GgmlType type, std::span<const float> src,
+                                            size_t head_dim) {
+    if (head_dim == 0 || src.size() % head_dim != 0) {
+        throw std::invalid_argument("quantize_turbo_heads: " + std::to_string(src.size()) +
+                                    " values are not whole heads of " + std::to_string(head_dim));
+    }
+    const size_t padded = turbo_padded_dim(head_dim);
+    std::vector<float> rows(src.size() / head_dim * padded, 0.0f);
+    for (size_t h = 0; h < src.size() / head_dim; ++h) {
+        std::copy_n(src.begin() + static_cast<std::ptrdiff_t>(h * head_dim), head_dim,
+                    rows.begin() + static_cast<std::ptrdiff_t>(h * padded));
+    }
+    return quantize_turbo_row(type, rows);
+}
+
+void reconstruct_turbo_heads(GgmlType type, std::span<const std::byte> src, size_t head_dim,
+                             std::span<float> dst) {
+    if (head_dim == 0 || dst.size() % head_dim != 0) {
+        throw std::invalid_argument("reconstruct_turbo_heads: bad head_dim");
+    }
+    const size_t padded = turbo_padded_dim(head_dim);
+    std::vector<float> rows(dst.size() / head_dim * padded);
+    dequantize_turbo_row(type, src, rows);
+    for (size_t g = 0; g < rows.size(); g += k_turbo_group) {
+        turbo_unrotate(std::span(rows).subspan(g).first<k_turbo_group>());
+    }
+    for (size_t h = 0; h < dst.size() / head_dim; ++h) {
+        std::copy_n(rows.begin() + static_cast<std::ptrdiff_t>(h * padded), head_dim,
+                    dst.begin() + static_cast<std::ptrdiff_t>(h * head_dim));
     }
 }
 

@@ -46,4 +46,14 @@ std::vector<std::byte> quantize_turbo_row(GgmlType type, std::span<const float> 
 // turbo_unrotate per group for original-domain values.
 void dequantize_turbo_row(GgmlType type, std::span<const std::byte> src, std::span<float> dst);
 
+// Rows of heads as a KV cache stores them (runtime/ops/kv_store.h): src holds heads of head_dim
+// values back to back; each head is zero-padded to a multiple of 128 (formats.md §3.7) and coded.
+size_t turbo_padded_dim(size_t head_dim);
+std::vector<std::byte> quantize_turbo_heads(GgmlType type, std::span<const float> src,
+                                            size_t head_dim);
+// The values such blocks stand for in the original basis: dequantised, each group rotated back
+// (F^T), the padding dropped. dst.size() is a multiple of head_dim.
+void reconstruct_turbo_heads(GgmlType type, std::span<const std::byte> src, size_t head_dim,
+                             std::span<float> dst);
+
 }  // namespace vkllm::quant

@@ -28,11 +28,15 @@
 
 layout(local_size_x_id = 0) in;
 layout(constant_id = 1) const uint BR = 8;   // rows per workgroup, <= 32
-layout(constant_id = 2) const uint D = 128;  // head dim, a multiple of the workgroup size
+layout(constant_id = 2) const uint D = 128;  // compute dim, a multiple of the workgroup size
 layout(constant_id = 3) const uint K_TYPE = KV_F16;
 layout(constant_id = 4) const uint V_TYPE = KV_F16;
 layout(constant_id = 5) const bool SOFTCAP = false;
 layout(constant_id = 6) const uint BC = 64;  // must equal the workgroup size
+// The head dim of q, out and f16 / q8_0 caches. D is HD, or HD padded to a multiple of 128 when
+// a cache is TurboQuant (its heads are stored padded, kv_store.h): the padding is zero in the
+// query, is rotated like the rest, and is dropped from the output after the un-rotation.
+layout(constant_id = 7) const uint HD = 128;
 
 const uint DPT = D / BC;  // head elements per thread
 const float NEG = -3.0e38;  // "masked" score; finite so no inf arithmetic is needed
@@ -165,14 +169,14 @@ void k_dot(uint slot, uint g, out float acc[BR]) {
             [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] += part[r] * norm;
         }
     } else if (K_TYPE == KV_F16) {
-        const uint base = row * D;
-        for (uint d = 0u; d < D; ++d) {
+        const uint base = row * HD;
+        for (uint d = 0u; d < HD; ++d) {
             const float kv = kv_half(uint(k[base + d]));
             [[unroll]] for (uint r = 0u; r < BR; ++r) acc[r] += sh_q[r * D + d] * kv;
         }
     } else {
-        const uint base = row * (D / 32u) * KV_Q8_0_WORDS;
-        for (uint blk = 0u; blk < D / 32u; ++blk) {
+        const uint base = row * (HD / 32u) * KV_Q8_0_WORDS;
+        for (uint blk = 0u; blk < HD / 32u; ++blk) {
             const uint b = base + blk * KV_Q8_0_WORDS;
             const float scale = kv_half(uint(k[b]));
             for (uint j = 0u; j < 16u; ++j) {
@@ -194,8 +198,9 @@ float v_elem(uint slot, uint g, uint d) {
         const uint e = d % TURBO_GROUP;
         return turbo_centroid(V_TYPE, TURBO_INDEX(v, V_TYPE, b, e)) * kv_half(uint(v[b]));
     }
-    if (V_TYPE == KV_F16) return kv_half(uint(v[row * D + d]));
-    const uint b = (row * (D / 32u) + d / 32u) * KV_Q8_0_WORDS;
+    if (d >= HD) return 0.0;
+    if (V_TYPE == KV_F16) return kv_half(uint(v[row * HD + d]));
+    const uint b = (row * (HD / 32u) + d / 32u) * KV_Q8_0_WORDS;
     const uint e = d % 32u;
     return kv_i8(uint(v[b + 1u + e / 2u]), e % 2u) * kv_half(uint(v[b]));
 }
@@ -223,9 +228,9 @@ void main() {
         const uint r = idx / D;
         const uint R = row0 + r;
         float x = 0.0;
-        if (R < rows) {
+        if (R < rows && idx % D < HD) {
             const uint i = q_col + R / pc.gqa, a = g * pc.gqa + R % pc.gqa;
-            x = q[(i * pc.n_heads + a) * D + idx % D];
+            x = q[(i * pc.n_heads + a) * HD + idx % D];
         }
         sh_q[idx] = x;
     }
@@ -338,15 +343,17 @@ void main() {
             const float l = sh_l[r];
             const float inv = l > 0.0 ? 1.0 / l : 0.0;
             [[unroll]] for (uint x = 0u; x < DPT; ++x) {
-                o_out[orow * D + t + x * BC] = o[r * DPT + x] * inv;
+                if (t + x * BC < HD) o_out[orow * HD + t + x * BC] = o[r * DPT + x] * inv;
             }
         } else {
             const uint split = pc.split_base + gl_WorkGroupID.z;
-            const uint entry = (split * pc.n_cols * pc.n_heads + orow) * (D + 2u);
-            [[unroll]] for (uint x = 0u; x < DPT; ++x) o_out[entry + t + x * BC] = o[r * DPT + x];
+            const uint entry = (split * pc.n_cols * pc.n_heads + orow) * (HD + 2u);
+            [[unroll]] for (uint x = 0u; x < DPT; ++x) {
+                if (t + x * BC < HD) o_out[entry + t + x * BC] = o[r * DPT + x];
+            }
             if (t == 0u) {
-                o_out[entry + D] = sh_m[r];
-                o_out[entry + D + 1u] = sh_l[r];
+                o_out[entry + HD] = sh_m[r];
+                o_out[entry + HD + 1u] = sh_l[r];
             }
         }
     }

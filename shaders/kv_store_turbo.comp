@@ -1,8 +1,9 @@
 #version 450
 // Writes new K or V rows into one part of a TurboQuant KV cache (formats.md §3.5; CPU reference
-// quant::quantize_turbo_row). src: fp32 [row_elems, n_tokens]; slots: uint32 [n_tokens]. One
-// workgroup of 128 threads codes one 128-element group (block) of one token's row: thread t owns
-// element t. The bytes equal the CPU reference's: the two sums of squares run sequentially in
+// quant::quantize_turbo_row). src: fp32 [head_dim, n_heads, n_tokens]; slots: uint32
+// [n_tokens]. Each head is stored zero-padded to a multiple of 128 (formats.md §3.7). One
+// workgroup of 128 threads codes one 128-element group (block) of one head of one token: thread
+// t owns element t. The bytes equal the CPU reference's: the two sums of squares run sequentially in
 // thread 0 in element order (as the reference's loop), the butterflies pair the same values in
 // the same stages, and the square roots and divisions are correctly rounded (turbo.glsl,
 // kv_types.glsl) rather than the device's few-ulp builtins.
@@ -19,7 +20,8 @@ layout(std430, binding = 2) writeonly buffer Dst { uint16_t dst[]; };
 
 layout(push_constant) uniform Push {
     uint n_tokens;
-    uint row_elems;  // D * H, a multiple of 128
+    uint head_dim;  // a multiple of 32; stored as ceil(head_dim / 128) blocks
+    uint n_heads;
     uint part_first;
     uint part_slots;
 } pc;
@@ -30,14 +32,18 @@ shared float sh_scale[2];  // 1 / n (0 for a null group), n
 
 void main() {
     const uint t = gl_LocalInvocationID.x;
-    const uint groups = pc.row_elems / TURBO_GROUP;
+    const uint per_head = (pc.head_dim + TURBO_GROUP - 1u) / TURBO_GROUP;
+    const uint groups = pc.n_heads * per_head;  // blocks per slot
     const uint wg = gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x;  // 2D for big stores
     if (wg >= pc.n_tokens * groups) return;  // uniform over the workgroup
     const uint tok = wg / groups, g = wg % groups;
     const uint local_slot = slots[tok] - pc.part_first;  // wraps for slots before the part
     if (local_slot >= pc.part_slots) return;
 
-    const float x = src[tok * pc.row_elems + g * TURBO_GROUP + t];
+    const uint e = (g % per_head) * TURBO_GROUP + t;  // element within the head
+    const uint h = g / per_head;
+    const float x =
+        e < pc.head_dim ? src[(tok * pc.n_heads + h) * pc.head_dim + e] : 0.0;  // padding
     precise float sq = x * x;
     sh_v[t] = sq;
     barrier();

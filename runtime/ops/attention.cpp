@@ -106,6 +106,10 @@ void validate(const AttentionShape& s, std::span<const AttentionSeq> seqs, const
 
 }  // namespace
 
+uint32_t attention_compute_dim(const AttentionShape& shape, KvType k, KvType v) {
+    return std::max(kv_stored_dim(k, shape.head_dim), kv_stored_dim(v, shape.head_dim));
+}
+
 uint32_t attention_rows_per_group(const vk::DeviceInfo& info, uint32_t head_dim, uint32_t rows) {
     const uint32_t budget = std::min(info.max_shared_memory_bytes, k_shared_cap);
     uint32_t br = 1;
@@ -133,7 +137,8 @@ AttentionPlan plan_attention(const vk::DeviceInfo& info, const AttentionShape& s
     }
     // One BR for the batch (a spec constant): the longest sequence's; shorter ones leave rows of
     // their last group idle.
-    plan.rows_per_group = attention_rows_per_group(info, shape.head_dim, max_rows);
+    plan.rows_per_group =
+        attention_rows_per_group(info, attention_compute_dim(shape, k.type, v.type), max_rows);
     for (const AttentionSeq& q : seqs) {
         plan.table.insert(plan.table.end(), {q.q_col, q.n_q, plan.row_groups, q.slot_base,
                                              q.n_slots, q.pos_base, 0, 0});
@@ -192,8 +197,9 @@ void record_attention(vk::Context& ctx, vk::CommandStream& cs, const AttentionSh
     const bool softcap = params.softcap > 0.0f;
     const vk::Pipeline& fa = ctx.pipelines().get(
         {"flash_attn",
-         {k_cols, plan.rows_per_group, shape.head_dim, static_cast<uint32_t>(k.type),
-          static_cast<uint32_t>(v.type), softcap ? 1u : 0u, k_cols},
+         {k_cols, plan.rows_per_group, attention_compute_dim(shape, k.type, v.type),
+          static_cast<uint32_t>(k.type), static_cast<uint32_t>(v.type), softcap ? 1u : 0u, k_cols,
+          shape.head_dim},
          sizeof(FlashAttnPush),
          7});
     const bool split = plan.total_splits() > 1;

@@ -95,6 +95,9 @@ AttentionPlan plan_attention(const vk::DeviceInfo& info, const AttentionShape& s
 // `rows` (query x GQA head) rows of head_dim, within 32 KiB of shared memory on every device; and
 // the workgroup count below which the automatic split-K cuts the slot range.
 uint32_t attention_rows_per_group(const vk::DeviceInfo& info, uint32_t head_dim, uint32_t rows);
+// The head dim the kernel computes in: head_dim, or the padded dim of a TurboQuant cache
+// (kv_stored_dim) when K or V is one. rows_per_group is planned for it.
+uint32_t attention_compute_dim(const AttentionShape& shape, KvType k, KvType v);
 uint32_t attention_split_target(const vk::DeviceInfo& info);
 
 // Records `plan` (from plan_attention with the same shape, sequences and caches). Throws

@@ -19,15 +19,24 @@ struct KvStorePush {  // mirrors `Push` in shaders/kv_store.comp (std430)
 static_assert(sizeof(KvStorePush) == 16);
 
 void check_layout(const char* op, KvType type, uint32_t head_dim, uint32_t n_kv_heads) {
-    const uint32_t unit = std::max<uint32_t>(32, kv_block_elems(type));
-    if (head_dim == 0 || head_dim % unit != 0 || n_kv_heads == 0) {
-        throw std::invalid_argument(
-            std::string("[") + op + "] expected head_dim a positive multiple of " +
-            std::to_string(unit) + " for a " + std::string(traits_of(ggml_type_of(type)).name) +
-            " cache and n_kv_heads > 0, got head_dim " + std::to_string(head_dim) +
-            ", n_kv_heads " + std::to_string(n_kv_heads));
+    if (head_dim == 0 || head_dim % 32 != 0 || n_kv_heads == 0) {
+        throw std::invalid_argument(std::string("[") + op +
+                                    "] expected head_dim a positive multiple of 32 and "
+                                    "n_kv_heads > 0 for a " +
+                                    std::string(traits_of(ggml_type_of(type)).name) +
+                                    " cache, got head_dim " + std::to_string(head_dim) +
+                                    ", n_kv_heads " + std::to_string(n_kv_heads));
     }
 }
+
+struct TurboStorePush {  // mirrors `Push` in shaders/kv_store_turbo.comp (std430)
+    uint32_t n_tokens;
+    uint32_t head_dim;
+    uint32_t n_heads;
+    uint32_t part_first;
+    uint32_t part_slots;
+};
+static_assert(sizeof(TurboStorePush) == 20);
 
 }  // namespace
 
@@ -74,9 +83,13 @@ uint32_t kv_block_elems(KvType type) {
     return static_cast<uint32_t>(traits_of(ggml_type_of(type)).block_elems);
 }
 
+uint32_t kv_stored_dim(KvType type, uint32_t head_dim) {
+    return is_turbo(type) ? (head_dim + 127) / 128 * 128 : head_dim;
+}
+
 uint64_t kv_slot_bytes(KvType type, uint32_t head_dim, uint32_t n_kv_heads) {
     const GgmlTypeTraits t = traits_of(ggml_type_of(type));
-    return uint64_t{head_dim} * n_kv_heads / t.block_elems * t.block_bytes;
+    return uint64_t{kv_stored_dim(type, head_dim)} * n_kv_heads / t.block_elems * t.block_bytes;
 }
 
 KvCache allocate_kv_cache(vk::Arena& arena, KvType type, uint32_t head_dim, uint32_t n_kv_heads,
@@ -110,12 +123,19 @@ void record_kv_store(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSp
         }
     };
     if (is_turbo(dst.type)) {
-        // One 128-thread workgroup per block (shaders/kv_store_turbo.comp).
-        const uint64_t blocks = uint64_t{n_tokens} * (row_elems / 128);
+        // One 128-thread workgroup per block (shaders/kv_store_turbo.comp); heads are padded.
+        const uint32_t blocks =
+            n_tokens * dst.n_kv_heads * (kv_stored_dim(dst.type, dst.head_dim) / 128);
         const vk::Pipeline& p = ctx.pipelines().get(
-            {"kv_store_turbo", {static_cast<uint32_t>(dst.type)}, sizeof(KvStorePush), 3});
-        const auto n = static_cast<uint32_t>(blocks);
-        dispatch_parts(p, {std::min(n, k_max_groups_x), vk::groups_for(n, k_max_groups_x)});
+            {"kv_store_turbo", {static_cast<uint32_t>(dst.type)}, sizeof(TurboStorePush), 3});
+        for (size_t i = 0; i < dst.spans.parts.size(); ++i) {
+            const TurboStorePush push{n_tokens, dst.head_dim, dst.n_kv_heads,
+                                      static_cast<uint32_t>(dst.spans.first_row(i)),
+                                      static_cast<uint32_t>(dst.spans.rows_in(i))};
+            cs.dispatch(p, {vk::reads(src), vk::reads(slots), vk::reads_writes(dst.spans.parts[i])},
+                        push,
+                        {std::min(blocks, k_max_groups_x), vk::groups_for(blocks, k_max_groups_x)});
+        }
         return;
     }
     const uint32_t unit = dst.type == KvType::F16 ? 1 : 32;

@@ -28,14 +28,18 @@ bool is_turbo(KvType type);
 KvType kv_type_of(GgmlType type);
 
 GgmlType ggml_type_of(KvType type);
-// Elements per block along head_dim (1, 32 or 128): head_dim must be a multiple of it.
+// Elements per block along head_dim (1, 32 or 128).
 uint32_t kv_block_elems(KvType type);
-// Bytes of one slot: n_kv_heads * head_dim elements.
+// Elements a head takes in the cache: head_dim, padded with zeros to a multiple of 128 for the
+// turbo types (formats.md §3.7: a 128-group never spans two heads; Gemma 4's 256 and 512 need no
+// padding).
+uint32_t kv_stored_dim(KvType type, uint32_t head_dim);
+// Bytes of one slot: n_kv_heads heads of kv_stored_dim elements.
 uint64_t kv_slot_bytes(KvType type, uint32_t head_dim, uint32_t n_kv_heads);
 
 struct KvCache {
     KvType type = KvType::F16;
-    uint32_t head_dim = 0;  // a multiple of 32, and of 128 for the turbo types
+    uint32_t head_dim = 0;  // a multiple of 32 (turbo types pad each head, kv_stored_dim)
     uint32_t n_kv_heads = 0;
     uint32_t capacity = 0;  // slots
     vk::TensorSpans spans;  // rows = slots, row_bytes = kv_slot_bytes(...)

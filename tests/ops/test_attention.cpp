@@ -65,9 +65,10 @@ struct HostCase {
     double max_v = 0;
 };
 
-std::vector<std::byte> encode(KvType type, std::span<const float> x) {
+std::vector<std::byte> encode(KvType type, std::span<const float> x, uint32_t head_dim) {
     if (type == KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, x);
-    if (ops::is_turbo(type)) return quant::quantize_turbo_row(ops::ggml_type_of(type), x);
+    if (ops::is_turbo(type))
+        return quant::quantize_turbo_heads(ops::ggml_type_of(type), x, head_dim);
     std::vector<std::byte> out(x.size() * 2);
     for (size_t i = 0; i < x.size(); ++i) {
         const uint16_t h = f32_to_f16(x[i]);
@@ -76,16 +77,14 @@ std::vector<std::byte> encode(KvType type, std::span<const float> x) {
     return out;
 }
 
-// Cache bytes back to original-basis values (turbo: dequantise, then F^T per 128-group).
-void decode(KvType type, std::span<const std::byte> bytes, std::span<float> out) {
+// Cache bytes back to original-basis values (turbo: dequantise, F^T per 128-group, unpad).
+void decode(KvType type, std::span<const std::byte> bytes, uint32_t head_dim,
+            std::span<float> out) {
     if (!ops::is_turbo(type)) {
         dequantize_row(ops::ggml_type_of(type), bytes, out);
         return;
     }
-    quant::dequantize_turbo_row(ops::ggml_type_of(type), bytes, out);
-    for (size_t g = 0; g < out.size(); g += quant::k_turbo_group) {
-        quant::turbo_unrotate(out.subspan(g).first<quant::k_turbo_group>());
-    }
+    quant::reconstruct_turbo_heads(ops::ggml_type_of(type), bytes, head_dim, out);
 }
 
 HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
@@ -112,8 +111,8 @@ HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
     }
     const size_t n = D * c.n_kv_heads * c.n_slots;
     std::vector<float> k = random_normal(rng, n), v = random_normal(rng, n);
-    h.k_bytes = encode(c.k_type, k);
-    h.v_bytes = encode(c.v_type, v);
+    h.k_bytes = encode(c.k_type, k, c.head_dim);
+    h.v_bytes = encode(c.v_type, v, c.head_dim);
     // Empty slots hold garbage that decodes to NaN in both types (f16 0xFFFF; q8_0 d = 0xFFFF).
     const size_t k_slot = h.k_bytes.size() / c.n_slots, v_slot = h.v_bytes.size() / c.n_slots;
     for (uint32_t j = 0; j < c.n_slots; ++j) {
@@ -125,8 +124,8 @@ HostCase make_host(const AttnCase& c, std::mt19937_64& rng) {
     }
     h.k.resize(n);
     h.v.resize(n);
-    decode(c.k_type, h.k_bytes, h.k);
-    decode(c.v_type, h.v_bytes, h.v);
+    decode(c.k_type, h.k_bytes, c.head_dim, h.k);
+    decode(c.v_type, h.v_bytes, c.head_dim, h.v);
     for (uint32_t j = 0; j < c.n_slots; ++j) {
         if (h.slot_pos[j] < 0) continue;
         for (size_t e = 0; e < D * c.n_kv_heads; ++e) {
@@ -234,7 +233,13 @@ INSTANTIATE_TEST_SUITE_P(
         AttnCase{"d256_gqa2_q37_kv33_unit_scale_tq3q8", 256, 2, 1, 37, 33, TQ3, Q8, Layout::Linear,
                  0, 0, 0, 0, true},
         AttnCase{"d256_gqa2_q5_kv31_tq2tq4", 256, 4, 2, 5, 31, TQ2, TQ4},
-        AttnCase{"d512_gqa1_q3_kv77_tq4tq2", 512, 2, 2, 3, 77, TQ4, TQ2}),
+        AttnCase{"d512_gqa1_q3_kv77_tq4tq2", 512, 2, 2, 3, 77, TQ4, TQ2},
+        // Head dims that TurboQuant pads to 128 (formats.md §3.7).
+        AttnCase{"d64_gqa2_q5_ring_window16_tq3tq3", 64, 4, 2, 5, 40, TQ3, TQ3, Layout::Ring, 16, 0,
+                 0, 97},
+        AttnCase{"d64_gqa1_q37_kv33_q8tq3", 64, 2, 2, 37, 33, Q8, TQ3},
+        AttnCase{"d192_gqa4_q3_kv100_tq3f16_softcap", 192, 4, 1, 3, 100, TQ3, F16, Layout::Linear,
+                 0, 30.0f}),
     [](const auto& p) { return p.param.name; });
 
 using FlashAttentionSplitK = VkTest;

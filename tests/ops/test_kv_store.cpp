@@ -24,9 +24,11 @@ struct StoreCase {
     uint32_t head_dim, n_kv_heads, capacity, n_tokens;
 };
 
-std::vector<std::byte> encode_row(ops::KvType type, std::span<const float> row) {
+std::vector<std::byte> encode_row(ops::KvType type, std::span<const float> row, uint32_t head_dim) {
     if (type == ops::KvType::Q8_0) return quant::quantize_row(GgmlType::Q8_0, row);
-    if (ops::is_turbo(type)) return quant::quantize_turbo_row(ops::ggml_type_of(type), row);
+    if (ops::is_turbo(type)) {
+        return quant::quantize_turbo_heads(ops::ggml_type_of(type), row, head_dim);
+    }
     std::vector<std::byte> out(row.size() * 2);
     for (size_t i = 0; i < row.size(); ++i) {
         const uint16_t h = f32_to_f16(row[i]);
@@ -75,8 +77,8 @@ void run_store(vk::Context& c, const StoreCase& sc, std::mt19937_64& rng) {
     std::vector<float> src = random_normal(rng, size_t{row_elems} * sc.n_tokens, 2.0f);
     add_edge_values(src, row_elems);
     for (uint32_t t = 0; t < sc.n_tokens; ++t) {
-        const auto bytes =
-            encode_row(sc.type, std::span(src).subspan(size_t{t} * row_elems, row_elems));
+        const auto bytes = encode_row(
+            sc.type, std::span(src).subspan(size_t{t} * row_elems, row_elems), sc.head_dim);
         ASSERT_EQ(bytes.size(), slot_bytes);
         std::memcpy(&expect[slots[t] * slot_bytes], bytes.data(), slot_bytes);
     }
@@ -115,7 +117,10 @@ INSTANTIATE_TEST_SUITE_P(Shapes, KvStore,
                                            StoreCase{ops::KvType::TURBO3, 256, 3, 37, 5},
                                            StoreCase{ops::KvType::TURBO3, 512, 2, 70, 64},
                                            StoreCase{ops::KvType::TURBO2, 256, 4, 130, 129},
-                                           StoreCase{ops::KvType::TURBO4, 512, 1, 9, 2}),
+                                           StoreCase{ops::KvType::TURBO4, 512, 1, 9, 2},
+                                           // Heads padded to 128 (formats.md §3.7).
+                                           StoreCase{ops::KvType::TURBO3, 64, 4, 40, 17},
+                                           StoreCase{ops::KvType::TURBO3, 192, 2, 9, 3}),
                          [](const auto& p) {
                              const StoreCase& c = p.param;
                              return type_name(c.type) + "_d" + std::to_string(c.head_dim) + "_h" +
@@ -143,11 +148,13 @@ TEST(KvStoreLimits, CacheSplitAcrossBindingsWritesEveryPart) {
 
 using KvStoreArgs = VkTest;
 
-TEST_F(KvStoreArgs, RejectsHeadDimNotMultipleOfTheBlock) {
+TEST_F(KvStoreArgs, RejectsHeadDimNotMultipleOf32) {
     EXPECT_THROW(ops::allocate_kv_cache(ctx().device_arena(), ops::KvType::Q8_0, 48, 1, 4),
                  std::invalid_argument);
-    EXPECT_THROW(ops::allocate_kv_cache(ctx().device_arena(), ops::KvType::TURBO3, 64, 2, 4),
+    EXPECT_THROW(ops::allocate_kv_cache(ctx().device_arena(), ops::KvType::TURBO3, 80, 2, 4),
                  std::invalid_argument);
+    // A padded turbo3 head of 64: one 128-block (50 bytes) per head.
+    EXPECT_EQ(ops::kv_slot_bytes(ops::KvType::TURBO3, 64, 2), 100u);
 }
 
 }  // namespace
