@@ -7,6 +7,8 @@
 #           (and once: download the Vulkan loader .debs into .gl/, see the device tool's README)
 #   there:  bash scripts/device-bench.sh WHAT[,WHAT...] OUT_DIR
 #           WHAT: ops | sweep | tests | all (= ops, 31b, 26b-a4b) | PRESET (a vkllm synth preset)
+#                 | kv:PRESET (issue #14: decode after 32K and 128K tokens with q8_0, tq3 and
+#                   q8_0/tq3 caches; set VKLLM_BENCH_LAYERS to keep the run short)
 #
 # `tests` runs the op/model suite on the GPU (issue #10: real 32-lane execution). Build it here
 # with -DVKLLM_BUILD_TESTS=ON and carry .devbuild/vkllm and .devbuild/tests/vkllm_op_tests: the
@@ -87,6 +89,27 @@ bench_model() {
     rm -f "$model"  # the disk holds one full-size model at a time
 }
 
+bench_kv() {
+    # Decode tok/s and flash-attention time after a deep context, per KV type pair (issue #14:
+    # TQ3 at least 0.9x of q8_0 at the same depth). The profile splits the step by kernel, so the
+    # flash_attn line against the KV bytes read gives its fraction of copy bandwidth.
+    local preset=$1 model="$scratch/$1-q4_k_m.gguf"
+    local layers=()
+    if [[ -n ${VKLLM_BENCH_LAYERS:-} ]]; then layers=(--layers "$VKLLM_BENCH_LAYERS"); fi
+    "$bin" synth --preset "$preset" --quant q4_k_m --threads "$(nproc)" "${layers[@]}" -o "$model"
+    local depth kv
+    for depth in 32768 131072; do
+        for kv in "q8_0 q8_0" "tq3 tq3" "q8_0 tq3"; do
+            read -r k v <<< "$kv"
+            "$bin" info "$model" --ctx $((depth + 64)) --kv-k "$k" --kv-v "$v" | grep "KV" |
+                tee -a "$out/$preset-kv.txt"
+            "$bin" bench model -m "$model" --depth "$depth" --gen 32 --batches 1 --chunk 2048 \
+                --kv-k "$k" --kv-v "$v" --profile --out "$out" | tee -a "$out/$preset-kv.txt"
+        done
+    done
+    rm -f "$model"
+}
+
 make_fixtures() {
     # What cmake/fixture_models.cmake makes at build time, with the carried vkllm.
     local dir=build/fixtures/models src=tests/fixtures/models
@@ -139,6 +162,7 @@ for step in "${steps[@]}"; do
         sweep) bench_sweep ;;
         tests) (run_tests) ;;  # a subshell: the layer's environment stays out of the benches
         all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
+        kv:*) bench_kv "${step#kv:}" ;;
         *) bench_model "$step" ;;  # any synth preset; synth names the valid ones
     esac
 done

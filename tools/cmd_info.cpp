@@ -72,6 +72,28 @@ void print_tensors(const GgufFile& f, bool all) {
     }
 }
 
+// The experts under --vram-budget (issue #15): resident, or how big the expert cache is.
+void print_expert_plan(const ModelOptions& options, const MemoryPlan& p) {
+    const ExpertCachePlan& ex = p.experts;
+    if (options.vram_budget == k_vram_budget_auto && ex.budget == 0) {
+        std::printf("  VRAM budget auto: needs a device to size it (pass a size, e.g. 8GiB)\n");
+    }
+    if (ex.total_experts == 0) return;
+    std::printf("  experts: %llu (%.2f MiB, %.2f MiB each); non-expert weights %.2f MiB\n",
+                static_cast<unsigned long long>(ex.total_experts), mib(ex.expert_bytes),
+                mib(ex.slot_bytes), mib(ex.non_expert_bytes));
+    if (ex.budget == 0) return;
+    if (!ex.streamed) {
+        std::printf("  VRAM budget %.2f MiB: every expert resident\n", mib(ex.budget));
+        return;
+    }
+    std::printf(
+        "  VRAM budget %.2f MiB: expert cache of %llu slots (%.2f MiB, %.1f%% of the "
+        "experts); the rest stream from the mapped file\n",
+        mib(ex.budget), static_cast<unsigned long long>(ex.slots), mib(ex.cache_bytes()),
+        100.0 * static_cast<double>(ex.slots) / static_cast<double>(ex.total_experts));
+}
+
 void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     const Gemma4Config c = Gemma4Config::from_gguf(f);
     std::printf(
@@ -105,6 +127,12 @@ void print_gemma4(const GgufFile& f, const ModelOptions& options) {
     std::printf("%s", describe_kv(p, "  ").c_str());
     if (const std::string w = past_training_warning(p); !w.empty()) {
         std::printf("  %s\n", w.c_str());
+    }
+    print_expert_plan(options, p);
+    try {
+        plan.check_fits();
+    } catch (const std::runtime_error& e) {
+        std::printf("  does not fit: %s\n", e.what());
     }
     size_t caches = 0;
     for (const PlannedBuffer& b : plan.buffers) caches += b.home == BufferHome::Kv ? 1 : 0;

@@ -15,6 +15,7 @@
 #include <string_view>
 
 #include "quant/quant_mix.h"
+#include "runtime/model/memory_plan.h"
 #include "runtime/vk/device_profile.h"
 #include "synth/gemma4_shape.h"
 #include "tools/cli_checks.h"
@@ -158,6 +159,22 @@ Command add_info(CLI::App& root) {
         ->check(integer_in(1, 1024))
         ->group(group);
     add_kv_types(*cmd, a->plan.kv_k, a->plan.kv_v, group);
+    cmd->add_option_function<std::string>(
+           "--vram-budget",
+           [a](const std::string& s) { a->plan.vram_budget = parse_vram_budget(s); },
+           "device bytes the model may use, e.g. 8GiB, 512MiB, 24GB, or auto (the device heap "
+           "less 5%); a MoE model whose experts do not fit is planned with an expert cache")
+        ->check(CLI::Validator(
+            [](std::string& s) {
+                try {
+                    (void)parse_vram_budget(s);
+                    return std::string();
+                } catch (const std::invalid_argument& e) {
+                    return std::string(e.what());
+                }
+            },
+            "SIZE|auto"))
+        ->group(group);
     return command(cmd, a, cmd_info);
 }
 

@@ -54,6 +54,16 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     plan = mp.totals;
     if (opt.on_plan) opt.on_plan(plan);
     mp.check_fits();
+    if (plan.experts.streamed) {
+        // The planner sizes the expert cache (issue #15); the loader does not stream yet.
+        throw std::runtime_error(
+            "[Gemma4Model] the experts do not fit the VRAM budget (" + describe(plan) +
+            ") and expert streaming is not available in this build: raise the budget to " +
+            std::to_string((plan.total() - plan.experts.cache_bytes() +
+                            plan.experts.total_experts * plan.experts.slot_bytes + (1 << 20) - 1) >>
+                           20) +
+            " MiB or drop it");
+    }
     planned = std::move(mp.buffers);
     const uint64_t align = c.device().limits().binding_alignment;
 

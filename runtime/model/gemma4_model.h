@@ -38,6 +38,20 @@ struct KvKindPlan {
     uint64_t token_bytes() const { return k_token_bytes + v_token_bytes; }
 };
 
+// Where a MoE model's experts live under a VRAM budget (docs/design/moe-streaming.md). Without
+// a budget, or when everything fits it, every expert is resident (streamed = false).
+struct ExpertCachePlan {
+    uint64_t budget = 0;            // the VRAM budget the plan was made for; 0: none
+    bool streamed = false;          // the experts do not all fit: `slots` of them are cached
+    uint64_t expert_bytes = 0;      // every expert of every layer, as stored
+    uint64_t slot_bytes = 0;        // one expert's gate, up and down (the largest layer's)
+    uint64_t total_experts = 0;     // n_expert x MoE layers
+    uint64_t slots = 0;             // experts resident at once (== total_experts if not streamed)
+    uint64_t non_expert_bytes = 0;  // the rest of the weights
+    uint64_t min_slots = 0;         // one token's routed experts in one layer (n_expert_used)
+    uint64_t cache_bytes() const { return slots * slot_bytes; }
+};
+
 // Device bytes by kind, printed at load and by `vkllm info`, with what they were planned for.
 struct MemoryPlan {
     uint64_t weights = 0;
@@ -45,6 +59,8 @@ struct MemoryPlan {
     uint64_t scratch = 0;      // activations, logits, attention split scratch
     uint64_t device_heap = 0;  // size of the largest device-local heap, for the fit check
     uint64_t total() const { return weights + kv + scratch; }
+    // What total() must not exceed: the VRAM budget and the device heap (0: unknown, no check).
+    uint64_t limit() const;
 
     uint32_t n_ctx = 0;  // resolved
     uint32_t n_ctx_train = 0;
@@ -52,7 +68,12 @@ struct MemoryPlan {
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;
     std::vector<KvKindPlan> kv_kinds;  // sliding first, then global; kinds without caches left out
+    ExpertCachePlan experts;           // MoE models; weights counts only the resident ones
 };
+
+// ModelOptions::vram_budget for "the device heap less a margin" (k_vram_auto_margin of it, at
+// least 256 MiB), the `auto` of --vram-budget.
+constexpr uint64_t k_vram_budget_auto = UINT64_MAX;
 
 struct ModelOptions {
     uint32_t n_ctx = 0;             // tokens per sequence; 0 = min(n_ctx_train, 8192)
@@ -60,6 +81,9 @@ struct ModelOptions {
     GgmlType kv_k = GgmlType::F16;  // F16, Q8_0, TURBO2_0, TURBO3_0 or TURBO4_0
     GgmlType kv_v = GgmlType::F16;
     uint32_t prefill_chunk = 512;  // tokens per prefill batch (>= 1)
+    // Device bytes the load may use (weights + KV + scratch); 0: the device heap. A MoE model
+    // whose experts do not fit it is planned with an expert cache (MemoryPlan::experts).
+    uint64_t vram_budget = 0;
     // Decode mat-vecs on q8_1-rounded activations with integer dot products where the device
     // accelerates them (ops::matvec_int_dot). false keeps every product on fp32 activations:
     // slower, and the arithmetic of a step then does not depend on how many tokens it holds

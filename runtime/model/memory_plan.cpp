@@ -3,6 +3,7 @@
 #include "runtime/model/memory_plan.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -27,6 +28,13 @@ constexpr uint64_t k_mib = 1ull << 20;
 
 std::string mib(uint64_t b) {
     return std::to_string((b + k_mib / 2) / k_mib) + " MiB";
+}
+
+// To 0.01 MiB, for sizes that whole MiB would hide (an expert of a small model).
+std::string mib2(uint64_t b) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2f MiB", static_cast<double>(b) / static_cast<double>(k_mib));
+    return buf;
 }
 
 ScratchLayout make_layout(const Gemma4Config& c, const ModelOptions& o) {
@@ -160,16 +168,91 @@ uint64_t ModelPlan::bytes(BufferHome home) const {
     return sum;
 }
 
+uint64_t MemoryPlan::limit() const {
+    if (experts.budget == 0) return device_heap;
+    return device_heap ? std::min(device_heap, experts.budget) : experts.budget;
+}
+
+uint64_t resolve_vram_budget(uint64_t requested, uint64_t device_heap) {
+    if (requested != k_vram_budget_auto) return requested;
+    if (device_heap == 0) return 0;  // no device to size it from: no budget
+    // Leave room for the display, other processes and driver allocations: 5 %, >= 256 MiB.
+    const uint64_t margin = std::max<uint64_t>(device_heap / 20, 256 * k_mib);
+    return device_heap > margin ? device_heap - margin : device_heap / 2;
+}
+
+uint64_t parse_vram_budget(const std::string& text) {
+    std::string s;
+    for (char c : text) {
+        if (c != ' ') s += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    if (s == "auto") return k_vram_budget_auto;
+    size_t digits = 0;
+    while (digits < s.size() &&
+           (std::isdigit(static_cast<unsigned char>(s[digits])) != 0 || s[digits] == '.')) {
+        ++digits;
+    }
+    const std::string unit = s.substr(digits);
+    static const std::pair<const char*, double> k_units[] = {{"", 1.0},
+                                                             {"b", 1.0},
+                                                             {"kib", 1024.0},
+                                                             {"mib", 1048576.0},
+                                                             {"gib", 1073741824.0},
+                                                             {"tib", 1099511627776.0},
+                                                             {"kb", 1e3},
+                                                             {"mb", 1e6},
+                                                             {"gb", 1e9},
+                                                             {"tb", 1e12},
+                                                             {"k", 1024.0},
+                                                             {"m", 1048576.0},
+                                                             {"g", 1073741824.0}};
+    for (const auto& [name, scale] : k_units) {
+        if (unit != name || digits == 0) continue;
+        try {
+            const double v = std::stod(s.substr(0, digits)) * scale;
+            if (v >= 1.0 && v < 1.8e19) return static_cast<uint64_t>(v);
+        } catch (const std::exception&) {
+            break;
+        }
+    }
+    throw std::invalid_argument("bad VRAM budget '" + text +
+                                "': expected bytes with an optional unit (8GiB, 512MiB, 24GB) or "
+                                "auto");
+}
+
 void ModelPlan::check_fits() const {
-    if (!totals.device_heap || totals.total() <= totals.device_heap) return;
-    std::string msg = "the model does not fit the device: " + describe(totals);
+    const ExpertCachePlan& ex = totals.experts;
+    if (ex.streamed && ex.slots < ex.min_slots) {
+        const uint64_t rest = totals.total() - ex.cache_bytes();
+        if (rest >= ex.budget) {
+            throw std::runtime_error("the model does not fit the VRAM budget of " +
+                                     mib2(ex.budget) +
+                                     " even without its experts: " + mib2(ex.non_expert_bytes) +
+                                     " of non-expert weights + KV cache " + mib2(totals.kv) +
+                                     " + scratch " + mib2(totals.scratch) + " = " + mib2(rest) +
+                                     "; raise --vram-budget or lower --ctx / --parallel");
+        }
+        throw std::runtime_error(
+            "the VRAM budget of " + mib2(ex.budget) + " leaves " + mib2(ex.budget - rest) +
+            " for experts after " + mib2(rest) +
+            " of non-expert weights, KV cache and scratch: " + std::to_string(ex.slots) +
+            " experts of " + mib2(ex.slot_bytes) + ", but a layer routes " +
+            std::to_string(ex.min_slots) + " per token; raise --vram-budget by " +
+            mib2((ex.min_slots - ex.slots) * ex.slot_bytes) + " or lower --ctx / --parallel");
+    }
+    const uint64_t limit = totals.limit();
+    if (!limit || totals.total() <= limit) return;
+    const bool by_budget = ex.budget && (!totals.device_heap || ex.budget < totals.device_heap);
+    std::string msg = std::string("the model does not fit ") +
+                      (by_budget ? "the VRAM budget of " + mib(ex.budget) : "the device") + ": " +
+                      describe(totals);
     if (with_tq3) {
         msg += "; with --kv-k tq3 --kv-v tq3 (3.125 bits per element) the KV cache takes " +
                mib(with_tq3->kv) + " and the total is " + mib(with_tq3->total());
-        if (with_tq3->total() <= with_tq3->device_heap) {
+        if (with_tq3->total() <= with_tq3->limit()) {
             msg += ", which fits";
         } else {
-            msg += ", still " + mib(with_tq3->total() - with_tq3->device_heap) +
+            msg += ", still " + mib(with_tq3->total() - with_tq3->limit()) +
                    " over: use tq3 and a smaller context (--ctx) or fewer parallel sequences";
         }
     } else {
@@ -179,7 +262,21 @@ void ModelPlan::check_fits() const {
 }
 
 WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
-    return {weights_bytes(view, 1), weight_tensor_count(view)};
+    WeightBytes w{weights_bytes(view, 1), weight_tensor_count(view)};
+    for (const Gemma4LayerWeights& L : view.layers) {
+        uint64_t layer = 0, n_expert = 0;
+        for (const TensorInfo* t :
+             {L.ffn_gate_up_exps, L.ffn_gate_exps, L.ffn_up_exps, L.ffn_down_exps}) {
+            if (t == nullptr) continue;
+            layer += t->size_bytes;
+            w.expert_tensors += 1;
+            n_expert = t->ne[2];  // {.., .., E}
+        }
+        if (n_expert == 0) continue;
+        w.expert_bytes += layer;
+        w.expert_slot_bytes = std::max(w.expert_slot_bytes, layer / n_expert);
+    }
+    return w;
 }
 
 ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
@@ -337,6 +434,25 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         if (kind.layers) p.totals.kv_kinds.push_back(kind);
     }
 
+    // A VRAM budget that does not hold every expert: the rest of the plan stays, the experts
+    // become an expert cache of the slots the budget leaves (docs/design/moe-streaming.md).
+    ExpertCachePlan& ex = p.totals.experts;
+    ex.budget = resolve_vram_budget(opt.vram_budget, d.device_heap);
+    ex.expert_bytes = weights.expert_bytes;
+    ex.slot_bytes = weights.expert_slot_bytes;
+    ex.non_expert_bytes = weights.bytes - weights.expert_bytes;
+    ex.min_slots = cfg.n_expert_used;
+    for (const Gemma4LayerConfig& L : cfg.layers) ex.total_experts += L.is_moe ? cfg.n_expert : 0;
+    ex.slots = ex.total_experts;
+    if (ex.budget && ex.total_experts && ex.slot_bytes && p.totals.total() > ex.budget) {
+        const uint64_t resident = weights.expert_bytes + weights.expert_tensors * align;
+        const uint64_t rest = p.totals.total() - resident;
+        const uint64_t slot = align_up(ex.slot_bytes, align);
+        ex.slots = std::min(ex.total_experts, (ex.budget > rest ? ex.budget - rest : 0) / slot);
+        ex.streamed = ex.slots < ex.total_experts;
+        p.totals.weights = p.totals.weights - resident + ex.slots * slot;
+    }
+
     // Does not fit: what a turbo3 cache would take, for the refusal to name (the same plan but
     // for the KV types; the scratch can differ a little through the caches' part boundaries).
     const auto small = [](GgmlType t) {
@@ -345,7 +461,7 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     const bool tq3_allowed = std::all_of(cfg.layers.begin(), cfg.layers.end(), [](const auto& L) {
         return L.head_dim % ops::kv_block_elems(ops::KvType::TURBO3) == 0;
     });
-    if (d.device_heap && p.totals.total() > d.device_heap && tq3_allowed &&
+    if (p.totals.limit() && p.totals.total() > p.totals.limit() && tq3_allowed &&
         !(small(opt.kv_k) && small(opt.kv_v))) {
         ModelOptions tq3 = options;
         tq3.kv_k = tq3.kv_v = GgmlType::TURBO3_0;
@@ -437,6 +553,12 @@ std::string past_training_warning(const MemoryPlan& p) {
 std::string describe(const MemoryPlan& p) {
     std::string s = "weights " + mib(p.weights) + " + KV cache " + mib(p.kv) + " + scratch " +
                     mib(p.scratch) + " = " + mib(p.total());
+    if (p.experts.streamed) {
+        s += " (weights: " + mib(p.experts.non_expert_bytes) + " non-expert + an expert cache of " +
+             std::to_string(p.experts.slots) + " of " + std::to_string(p.experts.total_experts) +
+             " experts)";
+    }
+    if (p.experts.budget) s += " (VRAM budget " + mib(p.experts.budget) + ")";
     if (p.device_heap) s += " (device heap " + mib(p.device_heap) + ")";
     return s;
 }

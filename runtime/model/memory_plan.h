@@ -72,7 +72,17 @@ constexpr uint64_t k_max_kv_slots = 1ull << 31;
 struct WeightBytes {
     uint64_t bytes = 0;
     uint64_t tensors = 0;
+    // MoE experts (gemma4-model.md §3.6): all layers' expert tensors, and one expert's gate, up
+    // and down in the layer where they are largest (the size of an expert-cache slot).
+    uint64_t expert_bytes = 0;
+    uint64_t expert_tensors = 0;
+    uint64_t expert_slot_bytes = 0;
 };
+// The budget ModelOptions::vram_budget stands for on a device with this heap (0: none).
+uint64_t resolve_vram_budget(uint64_t requested, uint64_t device_heap);
+// "8GiB", "512MiB", "24GB", "1000000" (bytes) or "auto" -> bytes (k_vram_budget_auto for auto);
+// throws std::invalid_argument naming the accepted forms.
+uint64_t parse_vram_budget(const std::string& text);
 WeightBytes weight_bytes_of(const Gemma4WeightsView& view);
 
 // Throws std::invalid_argument for bad options and std::runtime_error when the activations

@@ -325,6 +325,27 @@ TEST_F(VkTest, Gemma4ModelMemoryPlanAndRefusal) {
     }
 }
 
+// Issue #15: a VRAM budget that leaves the MoE fixture's experts outside is planned (an expert
+// cache) but not loaded: the runtime does not stream experts yet and says so, allocating nothing.
+TEST_F(VkTest, Gemma4ModelRefusesAStreamedExpertPlan) {
+    const GgufFile file = open_model("tiny-moe-q4_k_m");
+    ModelOptions o;
+    o.n_ctx = 256;
+    o.vram_budget = 13ull << 20;  // non-expert part ~12.1 MiB: 8 of 48 experts fit
+    const MemoryPlan p = Gemma4Model::plan(file, o);
+    EXPECT_TRUE(p.experts.streamed);
+    EXPECT_EQ(p.experts.total_experts, 48u);
+    try {
+        Gemma4Model m(ctx(), file, o);
+        ADD_FAILURE() << "no refusal";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("expert streaming"), std::string::npos) << e.what();
+    }
+    o.vram_budget = 1ull << 30;  // everything fits: today's path
+    Gemma4Model fits(ctx(), file, o);
+    EXPECT_FALSE(fits.memory_plan().experts.streamed);
+}
+
 // Issue #11: one planner. The load allocates exactly what plan_model lists for this device, on
 // every fixture and with several sequences, a MoE and a PLE model included.
 TEST_F(VkTest, Gemma4ModelLoadAllocatesExactlyThePlan) {

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <map>
 #include <string>
 
 #include "loader/ggml_type.h"
@@ -195,9 +196,21 @@ FullSize full_size(const std::string& preset, quant::QuantMix mix) {
         }
         c.layers.push_back(L);
     }
+    std::map<std::string, std::pair<uint64_t, uint64_t>> expert_layers;  // bytes, experts
     for (const synth::PlannedTensor& t : plan.tensors) {
-        f.weights.bytes += t.n_rows() * row_bytes(t.type, t.ne[0]);
+        const uint64_t bytes = t.n_rows() * row_bytes(t.type, t.ne[0]);
+        f.weights.bytes += bytes;
         f.weights.tensors += 1;
+        if (t.name.find("_exps.weight") != std::string::npos) {
+            f.weights.expert_bytes += bytes;
+            f.weights.expert_tensors += 1;
+            auto& [layer_bytes, experts] = expert_layers[t.name.substr(0, t.name.find(".ffn"))];
+            layer_bytes += bytes;
+            experts = t.ne[2];
+        }
+    }
+    for (const auto& [name, be] : expert_layers) {
+        f.weights.expert_slot_bytes = std::max(f.weights.expert_slot_bytes, be.first / be.second);
     }
     return f;
 }
@@ -454,6 +467,120 @@ TEST(MemoryPlanLongContext, KvBytesPerTokenPerKindMatchFormats) {
             .totals;
     ASSERT_EQ(e.kv_kinds.size(), 2u);
     EXPECT_EQ(e.kv_kinds[0].layers + e.kv_kinds[1].layers, 15u);
+}
+
+// ---- VRAM budget and the expert cache plan (issue #15) ---------------------------------------
+// 26B-A4B Q4_K_M (synth's shape and llama.cpp's type rules) at 8192 tokens of q8_0 KV on a 24 GiB
+// card's limits, under budgets of 8, 12 and 24 GiB: how many experts the cache holds. Expected
+// values from the plan's own parts: the budget less the non-expert weights, KV and scratch, in
+// whole aligned slots of the largest expert.
+
+ModelOptions budget_opts(uint64_t budget) {
+    ModelOptions o = kv_opts(8192, GgmlType::Q8_0, GgmlType::Q8_0);
+    o.vram_budget = budget;
+    return o;
+}
+
+TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    const PlanDevice d = card_24gib();
+    // 30 MoE layers x 128 experts; one expert's gate, up and down: 3 x 2816 x 704 weights in
+    // the layer's types (Q4_K / Q6_K down in some layers): ~3.4-3.8 MB.
+    ASSERT_EQ(m.cfg.n_expert, 128u);
+    EXPECT_GT(m.weights.expert_slot_bytes, 3'000'000u);
+    EXPECT_LT(m.weights.expert_slot_bytes, 4'500'000u);
+    const ModelPlan all = plan_model(m.cfg, m.weights, budget_opts(0), d);
+    EXPECT_FALSE(all.totals.experts.streamed);
+    EXPECT_EQ(all.totals.experts.total_experts, 30u * 128u);
+    const uint64_t align = d.binding_alignment;
+    const uint64_t slot = (m.weights.expert_slot_bytes + align - 1) / align * align;
+    const uint64_t resident = m.weights.expert_bytes + m.weights.expert_tensors * align;
+    const uint64_t rest = all.totals.total() - resident;  // non-expert weights + KV + scratch
+    for (const uint64_t gib : {8ull, 12ull, 24ull}) {
+        SCOPED_TRACE(std::to_string(gib) + " GiB");
+        const ModelPlan p = plan_model(m.cfg, m.weights, budget_opts(gib * k_gib), d);
+        const ExpertCachePlan& ex = p.totals.experts;
+        const std::string what =
+            "26B-A4B Q4_K_M, 8192 tokens q8_0, VRAM budget " + std::to_string(gib) + " GiB";
+        print_plan(what.c_str(), p.totals);
+        std::printf("[ info     ]   expert cache: %llu of %llu experts (%.1f%%), %.0f MiB\n",
+                    static_cast<unsigned long long>(ex.slots),
+                    static_cast<unsigned long long>(ex.total_experts),
+                    100.0 * static_cast<double>(ex.slots) / static_cast<double>(ex.total_experts),
+                    static_cast<double>(ex.cache_bytes()) / (1 << 20));
+        EXPECT_EQ(ex.budget, gib * k_gib);
+        if (all.totals.total() <= gib * k_gib) {
+            EXPECT_FALSE(ex.streamed);
+            EXPECT_EQ(p.totals.total(), all.totals.total());
+            continue;
+        }
+        EXPECT_TRUE(ex.streamed);
+        EXPECT_EQ(ex.slots, (gib * k_gib - rest) / slot);
+        EXPECT_LE(p.totals.total(), gib * k_gib);
+        EXPECT_GT(p.totals.total() + slot, gib * k_gib);  // whole slots fill the budget
+        EXPECT_GE(ex.slots, ex.min_slots);
+        EXPECT_NO_THROW(p.check_fits());
+    }
+    // 24 GiB holds everything; 8 GiB a fraction of the experts, 12 GiB more.
+    const auto slots_at = [&](uint64_t gib) {
+        return plan_model(m.cfg, m.weights, budget_opts(gib * k_gib), d).totals.experts.slots;
+    };
+    EXPECT_LT(slots_at(8), slots_at(12));
+    EXPECT_EQ(slots_at(24), 30u * 128u);
+}
+
+TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
+    const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
+    const PlanDevice d = card_24gib();
+    // Non-expert weights ~1.5 GiB + KV + scratch ~0.4 GiB: 1 GiB cannot hold them.
+    const ModelPlan p = plan_model(m.cfg, m.weights, budget_opts(k_gib), d);
+    try {
+        p.check_fits();
+        ADD_FAILURE() << "no refusal";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("even without its experts"), std::string::npos)
+            << e.what();
+    }
+    // Room for 3 experts when a layer routes 8 per token: refused, naming what is missing.
+    const ModelPlan all = plan_model(m.cfg, m.weights, budget_opts(0), d);
+    const uint64_t rest = all.totals.total() - m.weights.expert_bytes -
+                          m.weights.expert_tensors * d.binding_alignment;
+    const uint64_t slot = m.weights.expert_slot_bytes + d.binding_alignment;
+    const ModelPlan three = plan_model(m.cfg, m.weights, budget_opts(rest + 3 * slot), d);
+    EXPECT_EQ(three.totals.experts.slots, 3u);
+    try {
+        three.check_fits();
+        ADD_FAILURE() << "no refusal";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("a layer routes 8 per token"), std::string::npos)
+            << e.what();
+    }
+    // A dense model over its budget: refused as not fitting, no expert cache.
+    const FullSize dense = full_size("31b", quant::QuantMix::Q4_K_M);
+    const ModelPlan q = plan_model(dense.cfg, dense.weights, budget_opts(8 * k_gib), d);
+    EXPECT_EQ(q.totals.experts.total_experts, 0u);
+    try {
+        q.check_fits();
+        ADD_FAILURE() << "no refusal";
+    } catch (const std::runtime_error& e) {
+        EXPECT_NE(std::string(e.what()).find("VRAM budget"), std::string::npos) << e.what();
+    }
+}
+
+TEST(MemoryPlanVramBudget, ParsesSizesAndAuto) {
+    EXPECT_EQ(parse_vram_budget("8GiB"), 8 * k_gib);
+    EXPECT_EQ(parse_vram_budget("512 MiB"), 512ull << 20);
+    EXPECT_EQ(parse_vram_budget("24GB"), 24'000'000'000ull);
+    EXPECT_EQ(parse_vram_budget("1.5g"), 3 * k_gib / 2);
+    EXPECT_EQ(parse_vram_budget("4096"), 4096u);
+    EXPECT_EQ(parse_vram_budget("AUTO"), k_vram_budget_auto);
+    for (const char* bad : {"", "GiB", "8 parsecs", "-1GiB", "0"}) {
+        EXPECT_THROW(parse_vram_budget(bad), std::invalid_argument) << bad;
+    }
+    EXPECT_EQ(resolve_vram_budget(k_vram_budget_auto, 24 * k_gib), 24 * k_gib - 24 * k_gib / 20);
+    EXPECT_EQ(resolve_vram_budget(k_vram_budget_auto, 2 * k_gib), 2 * k_gib - (256ull << 20));
+    EXPECT_EQ(resolve_vram_budget(k_vram_budget_auto, 0), 0u);
+    EXPECT_EQ(resolve_vram_budget(5, 24 * k_gib), 5u);
 }
 
 }  // namespace
