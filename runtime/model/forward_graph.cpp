@@ -369,6 +369,11 @@ void Gemma4Model::Impl::record_router(uint32_t T, uint32_t l) {
     if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
     ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
                           cols_of(buf.route_w, k, T), route);
+    if (buf.routing.size > 0) {
+        const uint64_t bytes = uint64_t{k} * T * 4;
+        cs.copy(buf.route_ids.sub(0, bytes),
+                buf.routing.sub(uint64_t{l} * k * layout.cols * 4, bytes));
+    }
 }
 
 // §3.6.

@@ -120,6 +120,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     buf.xq_glu = take(scratch_arena, "scratch.xq_glu");
     buf.logits = take(scratch_arena, "scratch.logits");
     buf.readback = take(readback_arena, "readback.logits");
+    if (opt.record_routing && cfg.has_moe()) buf.routing = take(readback_arena, "readback.routing");
     if (buf.readback.mapped == nullptr)
         throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
     const uint64_t B = layout.cols;
@@ -205,6 +206,17 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
             .count();
     cs.submit_and_wait();
     if (opt.profile_dispatches) last_profile = cs.dispatch_times();
+    if (buf.routing.size > 0) {
+        const uint32_t k = cfg.n_expert_used;
+        last_routing.assign(cfg.n_layer, {});
+        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+            if (!cfg.layers[l].is_moe) continue;
+            std::vector<uint32_t>& ids = last_routing[l];
+            ids.resize(uint64_t{k} * step.n_tokens);
+            std::memcpy(ids.data(), buf.routing.mapped + uint64_t{l} * k * layout.cols * 4,
+                        ids.size() * 4);
+        }
+    }
     if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
     for (uint32_t c0 = g0; c0 < step.n_logits; c0 += layout.logit_cols) {
         const uint32_t g = std::min(layout.logit_cols, step.n_logits - c0);
@@ -262,6 +274,10 @@ uint32_t Gemma4Model::last_step_dispatches() const {
 
 double Gemma4Model::last_step_record_us() const {
     return impl_->last_record_us;
+}
+
+std::vector<std::vector<uint32_t>> Gemma4Model::last_step_routing() const {
+    return impl_->last_routing;
 }
 
 std::vector<Gemma4Model::KernelTime> Gemma4Model::last_step_profile() const {

@@ -93,6 +93,9 @@ struct ModelOptions {
     // Time every dispatch of a step on the GPU (timestamps between dispatches; a little slower):
     // last_step_profile() then says where a step's time goes, by kernel.
     bool profile_dispatches = false;
+    // Keep each step's expert choices for last_step_routing() (MoE models; one small readback
+    // per step): routing traces for the expert cache's replacement policy (issue #15).
+    bool record_routing = false;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;
@@ -161,6 +164,9 @@ class Gemma4Model {
         double us = 0;
     };
     std::vector<KernelTime> last_step_profile() const;
+    // With ModelOptions::record_routing: per layer, the experts the last step routed, k per
+    // token in the step's token order ([k, T]); empty for dense layers.
+    std::vector<std::vector<uint32_t>> last_step_routing() const;
     // Host time the last step spent recording its forward and first LM-head group (before the
     // GPU starts on it), in microseconds.
     double last_step_record_us() const;

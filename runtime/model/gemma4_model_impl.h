@@ -127,6 +127,7 @@ struct Gemma4Model::Impl {
         vk::BufferSpan moe_groups;  // uint32: ops::moe_groups_bytes(E, k, cols), prefill experts
         vk::BufferSpan pi, pg, pil;
         vk::BufferSpan y, logits, readback, attn;
+        vk::BufferSpan routing;     // readback.routing: [k, cols] per layer, record_routing only
         vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
         vk::BufferSpan xq_glu;      // the gated mat-vec's q8_1 output (apart from its input)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
@@ -139,6 +140,7 @@ struct Gemma4Model::Impl {
     vk::CommandStream cs;
     uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
     std::vector<vk::CommandStream::DispatchTime> last_profile;  // profile_dispatches only
+    std::vector<std::vector<uint32_t>> last_routing;            // record_routing only
     double last_record_us = 0;
 
     // The runs of layer l's kind in this step, planned and uploaded on first use.

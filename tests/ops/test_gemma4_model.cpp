@@ -361,6 +361,7 @@ TEST_F(VkTest, Gemma4ModelLoadAllocatesExactlyThePlan) {
         o.n_seq = 3;
         o.prefill_chunk = 40;
         o.kv_v = GgmlType::Q8_0;
+        o.record_routing = true;  // the MoE fixtures plan readback.routing
         const ModelPlan plan =
             plan_model(cfg, weight_bytes_of(view), o, PlanDevice::of(ctx().device()));
         Gemma4Model m(ctx(), file, o);
