@@ -29,7 +29,7 @@ struct Entry {
 struct Lookups {
     std::vector<uint64_t> keys;
     std::vector<uint64_t> steps;
-    std::vector<uint64_t> next;  // index of the next lookup of the same key, or SIZE_MAX
+    std::vector<uint64_t> next;       // index of the next lookup of the same key, or SIZE_MAX
     std::vector<uint64_t> layer_end;  // lookups [i, layer_end[i]) share a step and layer
 };
 
@@ -103,13 +103,15 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
     for (uint64_t i = 0; i < L.keys.size();) {
         const uint64_t end = L.layer_end[i], step = L.steps[i];
         for (uint64_t j = i; j < end; ++j) {  // pin the layer's set that is already cached
-            if (const auto it = cached.find(L.keys[j]); it != cached.end()) it->second.pinned = true;
+            if (const auto it = cached.find(L.keys[j]); it != cached.end())
+                it->second.pinned = true;
         }
         for (uint64_t j = i; j < end; ++j) {
             const uint64_t key = L.keys[j];
             ++st.lookups;
             Entry& h = history[key];
-            h.decayed = h.decayed * std::pow(decay_per_step, static_cast<double>(step - h.last_step)) + 1.0;
+            h.decayed =
+                h.decayed * std::pow(decay_per_step, static_cast<double>(step - h.last_step)) + 1.0;
             h.count += 1;
             h.last_step = step;
             h.last_use = j;
@@ -131,7 +133,8 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
                             score = static_cast<double>(e.last_use);
                             break;
                         case ExpertEviction::Lfu:
-                            score = static_cast<double>(e.count) * 1e12 + static_cast<double>(e.last_use);
+                            score = static_cast<double>(e.count) * 1e12 +
+                                    static_cast<double>(e.last_use);
                             break;
                         case ExpertEviction::Decay:
                             score = e.decayed * std::pow(decay_per_step,
@@ -143,11 +146,11 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
                             const uint64_t layer = k / n_expert, cur = key / n_expert;
                             const uint64_t gap = (layer + n_layers - cur - 1) % n_layers + 1;
                             // Uses per step, recent steps weighing more (half-life).
-                            const double rate =
-                                std::max(1e-3, e.decayed *
-                                                   std::pow(decay_per_step,
-                                                            static_cast<double>(step - e.last_step)) *
-                                                   (1.0 - decay_per_step));
+                            const double rate = std::max(
+                                1e-3, e.decayed *
+                                          std::pow(decay_per_step,
+                                                   static_cast<double>(step - e.last_step)) *
+                                          (1.0 - decay_per_step));
                             score = -(static_cast<double>(gap) +
                                       static_cast<double>(n_layers) * (1.0 / rate - 1.0));
                             break;

@@ -16,10 +16,10 @@
 namespace vkllm {
 
 enum class ExpertEviction {
-    Lru,     // least recently used
-    Lfu,     // least frequently used (lifetime counts; ties to the least recent)
-    Decay,   // least decayed frequency: f <- f * 0.5^(steps since last use / half_life) + 1,
-             // a staleness-weighted frequency (LFRU-like)
+    Lru,    // least recently used
+    Lfu,    // least frequently used (lifetime counts; ties to the least recent)
+    Decay,  // least decayed frequency: f <- f * 0.5^(steps since last use / half_life) + 1,
+            // a staleness-weighted frequency (LFRU-like)
     // The expert whose next use is predicted furthest away, from the layer cycle and its use
     // rate: a step visits layers in order, so an expert of layer m is next needed at layer m of
     // this step or a later one, after about 1 / rate steps (rate = uses per step seen so far).

@@ -462,10 +462,8 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     const auto small = [](GgmlType t) {
         return t == GgmlType::TURBO3_0 || t == GgmlType::TURBO2_0;
     };
-    const bool tq3_allowed = std::all_of(cfg.layers.begin(), cfg.layers.end(), [](const auto& L) {
-        return L.head_dim % ops::kv_block_elems(ops::KvType::TURBO3) == 0;
-    });
-    if (p.totals.limit() && p.totals.total() > p.totals.limit() && tq3_allowed &&
+    // (Any head dim can take turbo3: heads are padded to 128, kv_store.h.)
+    if (p.totals.limit() && p.totals.total() > p.totals.limit() &&
         !(small(opt.kv_k) && small(opt.kv_v))) {
         ModelOptions tq3 = options;
         tq3.kv_k = tq3.kv_v = GgmlType::TURBO3_0;

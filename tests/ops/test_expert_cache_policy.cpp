@@ -46,8 +46,8 @@ TEST(ExpertCachePolicy, OptimumBoundsEveryPolicyOnRandomSkewedTraces) {
             for (auto& layer : step) {
                 for (int j = 0; j < 4; ++j) {
                     // Zipf-like: expert e with weight 1 / (e + 1).
-                    std::discrete_distribution<uint32_t> d({16, 8, 5, 4, 3, 3, 2, 2, 2, 2, 1, 1,
-                                                            1, 1, 1, 1});
+                    std::discrete_distribution<uint32_t> d(
+                        {16, 8, 5, 4, 3, 3, 2, 2, 2, 2, 1, 1, 1, 1, 1, 1});
                     layer.push_back(d(rng));
                 }
             }
