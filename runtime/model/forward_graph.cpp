@@ -163,6 +163,13 @@ void Gemma4Model::Impl::record_forward(const Step& step) {
     if (cfg.has_ple()) record_ple_inputs(step);
     for (uint32_t l = 0; l < cfg.n_layer; ++l) {
         record_layer(step, l);
+        // record_routing: the next layer's router on this layer's output, the prefetch forecast
+        // an expert cache would start uploads from (issue #15). x and the route buffers are free
+        // between layers.
+        if (buf.routing.size > 0 && l + 1 < cfg.n_layer && cfg.layers[l + 1].is_moe) {
+            record_router(T, l + 1);
+            record_routing_copy(T, l + 1, true);
+        }
         // Hand the GPU what is recorded so far (after the first layer, then every 4): recording
         // a layer costs the host ~25 dispatches x a few us, which would otherwise all come
         // before the GPU starts (a 60-layer model: milliseconds per token).
@@ -369,11 +376,14 @@ void Gemma4Model::Impl::record_router(uint32_t T, uint32_t l) {
     if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
     ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
                           cols_of(buf.route_w, k, T), route);
-    if (buf.routing.size > 0) {
-        const uint64_t bytes = uint64_t{k} * T * 4;
-        cs.copy(buf.route_ids.sub(0, bytes),
-                buf.routing.sub(uint64_t{l} * k * layout.cols * 4, bytes));
-    }
+}
+
+// record_routing: route_ids of `layer` into readback.routing, the routed half or the predicted
+// half ([k, cols] per layer each).
+void Gemma4Model::Impl::record_routing_copy(uint32_t T, uint32_t layer, bool predicted) {
+    const uint64_t k = cfg.n_expert_used, bytes = k * T * 4;
+    const uint64_t row = (predicted ? cfg.n_layer : 0) + layer;
+    cs.copy(buf.route_ids.sub(0, bytes), buf.routing.sub(row * k * layout.cols * 4, bytes));
 }
 
 // §3.6.
@@ -390,6 +400,7 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     record_mlp(T, l, lw.post_ffw_norm_1, shared, false);
     // 2-5.
     record_router(T, l);
+    if (buf.routing.size > 0) record_routing_copy(T, l, false);
 
     // 6. Experts on RMS_{pre_ffw_norm_2}(h); on the integer path for decode-sized steps, the
     // norm also writes x's q8_1 form (buf.xq holds 8 tokens' slots).

@@ -208,13 +208,16 @@ std::vector<float> Gemma4Model::Impl::run(const Step& step) {
     if (opt.profile_dispatches) last_profile = cs.dispatch_times();
     if (buf.routing.size > 0) {
         const uint32_t k = cfg.n_expert_used;
-        last_routing.assign(cfg.n_layer, {});
-        for (uint32_t l = 0; l < cfg.n_layer; ++l) {
-            if (!cfg.layers[l].is_moe) continue;
-            std::vector<uint32_t>& ids = last_routing[l];
-            ids.resize(uint64_t{k} * step.n_tokens);
-            std::memcpy(ids.data(), buf.routing.mapped + uint64_t{l} * k * layout.cols * 4,
-                        ids.size() * 4);
+        for (const bool predicted : {false, true}) {
+            std::vector<std::vector<uint32_t>>& ids = predicted ? last_predicted : last_routing;
+            ids.assign(cfg.n_layer, {});
+            for (uint32_t l = predicted ? 1 : 0; l < cfg.n_layer; ++l) {
+                if (!cfg.layers[l].is_moe) continue;
+                const uint64_t row = (predicted ? cfg.n_layer : 0) + l;
+                ids[l].resize(uint64_t{k} * step.n_tokens);
+                std::memcpy(ids[l].data(), buf.routing.mapped + row * k * layout.cols * 4,
+                            ids[l].size() * 4);
+            }
         }
     }
     if (g0 > 0) std::memcpy(out.data(), buf.readback.mapped, uint64_t{V} * g0 * 4);
@@ -278,6 +281,10 @@ double Gemma4Model::last_step_record_us() const {
 
 std::vector<std::vector<uint32_t>> Gemma4Model::last_step_routing() const {
     return impl_->last_routing;
+}
+
+std::vector<std::vector<uint32_t>> Gemma4Model::last_step_predicted_routing() const {
+    return impl_->last_predicted;
 }
 
 std::vector<Gemma4Model::KernelTime> Gemma4Model::last_step_profile() const {

@@ -167,6 +167,9 @@ class Gemma4Model {
     // With ModelOptions::record_routing: per layer, the experts the last step routed, k per
     // token in the step's token order ([k, T]); empty for dense layers.
     std::vector<std::vector<uint32_t>> last_step_routing() const;
+    // The same for layers 1.. as forecast before the layer runs: its router on the previous
+    // layer's output (what a prefetch would upload); empty for layer 0 and dense layers.
+    std::vector<std::vector<uint32_t>> last_step_predicted_routing() const;
     // Host time the last step spent recording its forward and first LM-head group (before the
     // GPU starts on it), in microseconds.
     double last_step_record_us() const;

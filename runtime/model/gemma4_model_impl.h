@@ -127,7 +127,8 @@ struct Gemma4Model::Impl {
         vk::BufferSpan moe_groups;  // uint32: ops::moe_groups_bytes(E, k, cols), prefill experts
         vk::BufferSpan pi, pg, pil;
         vk::BufferSpan y, logits, readback, attn;
-        vk::BufferSpan routing;     // readback.routing: [k, cols] per layer, record_routing only
+        // readback.routing, record_routing only: [k, cols] per layer, routed then predicted.
+        vk::BufferSpan routing;
         vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
         vk::BufferSpan xq_glu;      // the gated mat-vec's q8_1 output (apart from its input)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
@@ -139,8 +140,8 @@ struct Gemma4Model::Impl {
     std::vector<std::pair<AttentionKind, std::vector<AttentionRun>>> attention_kinds;
     vk::CommandStream cs;
     uint32_t last_dispatches = 0;  // of the last step's forward and first LM-head group
-    std::vector<vk::CommandStream::DispatchTime> last_profile;  // profile_dispatches only
-    std::vector<std::vector<uint32_t>> last_routing;            // record_routing only
+    std::vector<vk::CommandStream::DispatchTime> last_profile;        // profile_dispatches only
+    std::vector<std::vector<uint32_t>> last_routing, last_predicted;  // record_routing only
     double last_record_us = 0;
 
     // The runs of layer l's kind in this step, planned and uploaded on first use.
@@ -174,6 +175,7 @@ struct Gemma4Model::Impl {
                     const vk::TensorSpans& out, bool add_to_out);
     void record_dense_ffn(uint32_t T, uint32_t l);
     void record_router(uint32_t T, uint32_t l);
+    void record_routing_copy(uint32_t T, uint32_t layer, bool predicted);
     void record_moe_ffn(uint32_t T, uint32_t l);
     void record_ple_inputs(const Step& step);
     void record_ple(uint32_t T, uint32_t l);

@@ -413,7 +413,7 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     p.buffers.push_back({"readback.logits", BufferHome::Readback, logit_bytes});
     if (opt.record_routing && cfg.has_moe()) {
         p.buffers.push_back({"readback.routing", BufferHome::Readback,
-                             uint64_t{cfg.n_layer} * cfg.n_expert_used * layout.cols * 4});
+                             2ull * cfg.n_layer * cfg.n_expert_used * layout.cols * 4});
     }
     p.buffers.push_back({"upload.global_pos", BufferHome::Upload, uint64_t{opt.n_ctx} * 4});
     if (cfg.has_ple()) {

@@ -168,7 +168,8 @@ TEST_F(VkTest, DemoDenseTq3CacheKeepsHeldOutPerplexity) {
 // routing. Teacher-forced decode over the held-out chapter, one token per step (the decode access
 // pattern), replayed through caches of 10 %, 25 % and 50 % of the 96 experts (6 layers x 16, top
 // 4). Prints each policy's hit rate (docs/design/moe-streaming.md has the table); the offline
-// optimum bounds them, and uniform routing would hit about the cache fraction.
+// optimum bounds them, and uniform routing would hit about the cache fraction. Also the
+// precision of the prefetch forecast: layer l+1's router run on layer l's output.
 TEST_F(VkTest, DemoMoeRoutingTraceThroughExpertCachePolicies) {
     const std::vector<int32_t> tokens = heldout().at("tokens");
     const GgufFile file = GgufFile::open(k_demo + "/kjv-moe-q8_0.gguf");
@@ -176,14 +177,30 @@ TEST_F(VkTest, DemoMoeRoutingTraceThroughExpertCachePolicies) {
     o.record_routing = true;
     Gemma4Model model(ctx(), file, o);
     std::vector<RoutingStep> trace;
+    uint64_t forecast = 0, forecast_right = 0;  // prefetch: layer l+1's router on l's output
     for (int32_t t : tokens) {
         const SeqToken st{0, t};
         model.decode(std::span(&st, 1));
         const std::vector<std::vector<uint32_t>> r = model.last_step_routing();
+        const std::vector<std::vector<uint32_t>> f = model.last_step_predicted_routing();
         ASSERT_EQ(r.size(), 6u);
-        for (const auto& layer : r) ASSERT_EQ(layer.size(), 4u);
+        ASSERT_EQ(f.size(), 6u);
+        EXPECT_TRUE(f[0].empty());
+        for (size_t l = 0; l < r.size(); ++l) {
+            ASSERT_EQ(r[l].size(), 4u);
+            if (l == 0) continue;
+            ASSERT_EQ(f[l].size(), 4u);
+            for (uint32_t e : f[l]) {
+                ++forecast;
+                forecast_right += std::count(r[l].begin(), r[l].end(), e) > 0 ? 1 : 0;
+            }
+        }
         trace.push_back(r);
     }
+    const double precision = static_cast<double>(forecast_right) / static_cast<double>(forecast);
+    std::cout << "[ info     ] kjv-moe prefetch forecast precision " << precision
+              << " (random: 0.25)\n";
+    EXPECT_GT(precision, 0.25);
     const uint64_t total = 6 * 16;
     for (const uint64_t slots : {10u, 24u, 48u}) {
         const ExpertCacheStats best = replay_expert_cache(ExpertEviction::Belady, slots, trace, 16);

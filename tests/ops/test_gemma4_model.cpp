@@ -708,6 +708,27 @@ TEST_F(VkTest, Gemma4ModelSplitTensorsGiveSameLogits) {
     EXPECT_TRUE(small->log.take().empty());
 }
 
+// Issue #15: recording the routing (and the next layer's forecast, which reuses scratch between
+// layers) leaves the logits bit for bit as they were, and records k ids per token per MoE layer.
+TEST_F(VkTest, Gemma4ModelRecordingRoutingChangesNothing) {
+    const GgufFile file = open_model("tiny-moe-q4_k_m");
+    ModelOptions o;
+    o.n_ctx = 64;
+    Gemma4Model plain(ctx(), file, o);
+    o.record_routing = true;
+    Gemma4Model traced(ctx(), file, o);
+    const std::vector<int32_t> prompt = test_tokens(21, 9);
+    EXPECT_EQ(plain.prefill(0, prompt), traced.prefill(0, prompt));
+    const std::vector<std::vector<uint32_t>> r = traced.last_step_routing();
+    ASSERT_EQ(r.size(), 6u);
+    for (const auto& layer : r) {
+        ASSERT_EQ(layer.size(), 2u * 21u);  // top-2 of 8, every prompt token
+        for (uint32_t e : layer) EXPECT_LT(e, 8u);
+    }
+    for (int32_t t : {5, 77, 300}) EXPECT_EQ(decode_one(plain, 0, t), decode_one(traced, 0, t));
+    EXPECT_TRUE(plain.last_step_routing().empty());
+}
+
 // A mixed step (prefill, decodes, a verify run) whose sequences' cache regions straddle 24 KiB
 // bindings: the attention's split-K scratch (one binding) cannot hold the whole batch, so the
 // model halves it into runs, down to half a sequence's queries. Same logits as each entry alone
