@@ -35,14 +35,19 @@ float mask_sign(const std::array<uint8_t, 16>& m, size_t i) {
     return ((m[i / 8] >> (i % 8)) & 1u) != 0 ? 1.0f : -1.0f;
 }
 
-std::span<const float> thresholds(GgmlType type) {
+// A type's codebook: centroids (index -> value) and the decision thresholds between them.
+struct Codebook {
+    std::span<const float> centroids, thresholds;
+};
+
+Codebook codebook(GgmlType type) {
     switch (type) {
         case GgmlType::TURBO2_0:
-            return k_t2;
+            return {k_c2, k_t2};
         case GgmlType::TURBO3_0:
-            return k_t3;
+            return {k_c3, k_t3};
         case GgmlType::TURBO4_0:
-            return k_t4;
+            return {k_c4, k_t4};
         default:
             throw std::invalid_argument("turbo: not a TurboQuant type: " +
                                         std::string(traits_of(type).name));
@@ -146,17 +151,7 @@ bool is_turbo(GgmlType type) {
 }
 
 std::span<const float> turbo_centroids(GgmlType type) {
-    switch (type) {
-        case GgmlType::TURBO2_0:
-            return k_c2;
-        case GgmlType::TURBO3_0:
-            return k_c3;
-        case GgmlType::TURBO4_0:
-            return k_c4;
-        default:
-            throw std::invalid_argument("turbo: not a TurboQuant type: " +
-                                        std::string(traits_of(type).name));
-    }
+    return codebook(type).centroids;
 }
 
 float turbo_sign1(size_t i) {
@@ -180,13 +175,13 @@ void turbo_unrotate(std::span<float, k_turbo_group> v) {
 
 uint32_t turbo_index(GgmlType type, float y) {
     uint32_t i = 0;
-    for (const float t : thresholds(type)) i += y >= t ? 1u : 0u;
+    for (const float t : codebook(type).thresholds) i += y >= t ? 1u : 0u;
     return i;
 }
 
 std::vector<std::byte> quantize_turbo_row(GgmlType type, std::span<const float> src) {
     const size_t block = traits_of(type).block_bytes;
-    (void)thresholds(type);  // rejects other types
+    (void)codebook(type);  // rejects other types
     std::vector<std::byte> out(src.size() / k_turbo_group * block);
     check_row("quantize_turbo_row", type, src.size(), out.size());
     for (size_t g = 0; g < src.size() / k_turbo_group; ++g) {

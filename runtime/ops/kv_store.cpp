@@ -1,6 +1,7 @@
 #include "runtime/ops/kv_store.h"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 
@@ -44,43 +45,32 @@ bool is_turbo(KvType type) {
     return type == KvType::TURBO2 || type == KvType::TURBO3 || type == KvType::TURBO4;
 }
 
+// KvType <-> ggml type, one row per cache type.
+constexpr std::array<std::pair<KvType, GgmlType>, 5> k_kv_types = {{
+    {KvType::F16, GgmlType::F16},
+    {KvType::Q8_0, GgmlType::Q8_0},
+    {KvType::TURBO2, GgmlType::TURBO2_0},
+    {KvType::TURBO3, GgmlType::TURBO3_0},
+    {KvType::TURBO4, GgmlType::TURBO4_0},
+}};
+
 GgmlType ggml_type_of(KvType type) {
-    switch (type) {
-        case KvType::F16:
-            return GgmlType::F16;
-        case KvType::Q8_0:
-            return GgmlType::Q8_0;
-        case KvType::TURBO2:
-            return GgmlType::TURBO2_0;
-        case KvType::TURBO3:
-            return GgmlType::TURBO3_0;
-        case KvType::TURBO4:
-            return GgmlType::TURBO4_0;
+    for (const auto& [kv, g] : k_kv_types) {
+        if (kv == type) return g;
     }
     throw std::invalid_argument("[kv_store] unknown KV type");
 }
 
 KvType kv_type_of(GgmlType type) {
-    switch (type) {
-        case GgmlType::F16:
-            return KvType::F16;
-        case GgmlType::Q8_0:
-            return KvType::Q8_0;
-        case GgmlType::TURBO2_0:
-            return KvType::TURBO2;
-        case GgmlType::TURBO3_0:
-            return KvType::TURBO3;
-        case GgmlType::TURBO4_0:
-            return KvType::TURBO4;
-        default:
-            throw std::invalid_argument(
-                "KV cache type must be f16, q8_0, turbo2, turbo3 or turbo4, got " +
-                std::string(traits_of(type).name));
+    for (const auto& [kv, g] : k_kv_types) {
+        if (g == type) return kv;
     }
+    throw std::invalid_argument("KV cache type must be f16, q8_0, turbo2, turbo3 or turbo4, got " +
+                                std::string(traits_of(type).name));
 }
 
 uint32_t kv_block_elems(KvType type) {
-    return static_cast<uint32_t>(traits_of(ggml_type_of(type)).block_elems);
+    return traits_of(ggml_type_of(type)).block_elems;
 }
 
 uint32_t kv_stored_dim(KvType type, uint32_t head_dim) {
@@ -112,16 +102,6 @@ void record_kv_store(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSp
             std::to_string(src.size) + " and " + std::to_string(slots.size));
     }
     if (n_tokens == 0) return;
-    const auto dispatch_parts = [&](const vk::Pipeline& p, const vk::Groups& grid) {
-        for (size_t i = 0; i < dst.spans.parts.size(); ++i) {
-            const KvStorePush push{n_tokens, row_elems,
-                                   static_cast<uint32_t>(dst.spans.first_row(i)),
-                                   static_cast<uint32_t>(dst.spans.rows_in(i))};
-            // Read-write: a part is only partly overwritten.
-            cs.dispatch(p, {vk::reads(src), vk::reads(slots), vk::reads_writes(dst.spans.parts[i])},
-                        push, grid);
-        }
-    };
     if (is_turbo(dst.type)) {
         // One 128-thread workgroup per block (shaders/kv_store_turbo.comp); heads are padded.
         const uint32_t blocks =
@@ -143,7 +123,14 @@ void record_kv_store(vk::Context& ctx, vk::CommandStream& cs, const vk::BufferSp
     const vk::Pipeline& p = ctx.pipelines().get(
         {"kv_store", {k_workgroup, static_cast<uint32_t>(dst.type)}, sizeof(KvStorePush), 3});
     const uint32_t groups = vk::groups_for(threads, k_workgroup);
-    dispatch_parts(p, {std::min(groups, k_max_groups_x), vk::groups_for(groups, k_max_groups_x)});
+    const vk::Groups grid{std::min(groups, k_max_groups_x), vk::groups_for(groups, k_max_groups_x)};
+    for (size_t i = 0; i < dst.spans.parts.size(); ++i) {
+        const KvStorePush push{n_tokens, row_elems, static_cast<uint32_t>(dst.spans.first_row(i)),
+                               static_cast<uint32_t>(dst.spans.rows_in(i))};
+        // Read-write: a part is only partly overwritten.
+        cs.dispatch(p, {vk::reads(src), vk::reads(slots), vk::reads_writes(dst.spans.parts[i])},
+                    push, grid);
+    }
 }
 
 }  // namespace vkllm::ops
