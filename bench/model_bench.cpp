@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <random>
 #include <stdexcept>
 
@@ -104,6 +105,8 @@ int run_model_bench(const ModelBenchOptions& options) {
     mo.prefill_chunk = options.prefill_chunk;
     mo.int_dot_matvec = options.int_dot_matvec;
     mo.profile_dispatches = options.profile;
+    mo.vram_budget = options.vram_budget;
+    mo.expert_slots = options.expert_slots;
     mo.on_plan = options.on_plan;
     mo.on_upload = options.on_upload;
     const auto t_load = Clock::now();
@@ -133,6 +136,44 @@ int run_model_bench(const ModelBenchOptions& options) {
                                          {"roofline_gbps", roofline},
                                          {"decode_weight_bytes", step_bytes},
                                          {"int_dot_matvec", int_dot}};
+    const ExpertCachePlan& experts = model.memory_plan().experts;
+    if (experts.streamed) {
+        std::printf("experts: streamed, %u of %u cached per MoE layer (%.1f MiB of %.1f MiB)\n",
+                    experts.slots_per_layer, model.config().n_expert,
+                    static_cast<double>(experts.cache_bytes) / (1 << 20),
+                    static_cast<double>(experts.expert_bytes) / (1 << 20));
+    }
+    // The expert cache's work since `before`, per token, printed and added to `f`.
+    const auto cache_since = [&](const std::optional<ExpertCacheStats>& before, uint64_t tokens,
+                                 nlohmann::json& f) {
+        const std::optional<ExpertCacheStats> now = model.expert_cache_stats();
+        if (!now || !before) return;
+        ExpertCacheStats d;
+        d.lookups = now->lookups - before->lookups;
+        d.hits = now->hits - before->hits;
+        d.uploads = now->uploads - before->uploads;
+        d.upload_bytes = now->upload_bytes - before->upload_bytes;
+        d.waves = now->waves - before->waves;
+        d.layer_steps = now->layer_steps - before->layer_steps;
+        d.upload_seconds = now->upload_seconds - before->upload_seconds;
+        d.route_seconds = now->route_seconds - before->route_seconds;
+        const double per = 1.0 / static_cast<double>(std::max<uint64_t>(tokens, 1));
+        std::printf(
+            "  expert cache: hit rate %.3f, %.2f MB uploaded per token (%.1f experts), %.2f "
+            "waves per layer-step, host %.1f ms uploading + %.1f ms waiting for routes per "
+            "token\n",
+            d.hit_rate(), static_cast<double>(d.upload_bytes) * per / 1e6,
+            static_cast<double>(d.uploads) * per,
+            d.layer_steps ? static_cast<double>(d.waves) / static_cast<double>(d.layer_steps) : 0,
+            d.upload_seconds * per * 1e3, d.route_seconds * per * 1e3);
+        f.update({{"expert_slots_per_layer", experts.slots_per_layer},
+                  {"expert_hit_rate", d.hit_rate()},
+                  {"expert_upload_bytes_per_token", static_cast<double>(d.upload_bytes) * per},
+                  {"expert_uploads_per_token", static_cast<double>(d.uploads) * per},
+                  {"expert_waves_per_layer_step",
+                   d.layer_steps ? static_cast<double>(d.waves) / static_cast<double>(d.layer_steps)
+                                 : 0.0}});
+    };
 
     std::mt19937 rng(1234);
     const uint32_t n_vocab = model.n_vocab();
@@ -144,6 +185,7 @@ int run_model_bench(const ModelBenchOptions& options) {
     // Prefill: warm-up (pipelines) on sequence 0, then timed on a cleared sequence.
     model.prefill(0, prompts[0]);
     model.truncate(0, 0);
+    std::optional<ExpertCacheStats> cache0 = model.expert_cache_stats();
     auto t0 = Clock::now();
     std::vector<float> logits = model.prefill(0, prompts[0]);
     const double prefill_s = seconds_since(t0);
@@ -156,6 +198,7 @@ int run_model_bench(const ModelBenchOptions& options) {
                    {"chunk", options.prefill_chunk},
                    {"seconds", prefill_s},
                    {"tok_per_s", prefill_tps}});
+    cache_since(cache0, options.prompt_tokens, fields);
     record.write(fields);
     // With --depth, every sequence decodes after its own `depth` random tokens instead of the
     // prompt: sequence 0's fill is timed (prefill at that length).
@@ -199,6 +242,7 @@ int run_model_bench(const ModelBenchOptions& options) {
                 next[s] = argmax(logits.data() + size_t{s} * n_vocab, n_vocab);
         };
         run_step();  // warm-up
+        cache0 = model.expert_cache_stats();
         t0 = Clock::now();
         for (uint32_t i = 1; i < options.gen_tokens; ++i) run_step();
         const double s = seconds_since(t0);
@@ -218,6 +262,7 @@ int run_model_bench(const ModelBenchOptions& options) {
                        {"weight_gbps", gbps},
                        {"fraction_of_copy", frac},
                        {"dispatches_per_step", dispatches}});
+        cache_since(cache0, uint64_t{options.gen_tokens - 1} * batch, fields);
         record.write(fields);
         if (options.profile) print_profile(model, batch, 1e3 / steps_per_s, record, model_fields);
     }

@@ -33,6 +33,8 @@ struct ModelBenchOptions {
     GgmlType kv_k = GgmlType::F16;
     GgmlType kv_v = GgmlType::F16;
     bool int_dot_matvec = true;  // ModelOptions::int_dot_matvec
+    uint64_t vram_budget = 0;    // ModelOptions::vram_budget
+    uint32_t expert_slots = 0;   // ModelOptions::expert_slots
     bool profile = false;        // per-kernel GPU time of a decode step per batch size
     int repeat = 5;              // copy-bandwidth repeats
     std::string out_dir = "bench-results";

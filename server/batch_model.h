@@ -5,12 +5,24 @@
 // scheduler and the whole HTTP stack run in unit tests against a scripted model, with no GPU.
 
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <vector>
 
 #include "runtime/model/step_entry.h"
 
 namespace vkllm::server {
+
+// A streamed expert cache's counters since the load (Gemma4Model::expert_cache_stats).
+struct ExpertCacheCounters {
+    uint64_t slots_per_layer = 0;
+    uint64_t lookups = 0;  // distinct experts routed per MoE layer and step
+    uint64_t hits = 0;
+    uint64_t uploads = 0;
+    uint64_t upload_bytes = 0;
+    uint64_t waves = 0;
+    uint64_t layer_steps = 0;
+};
 
 class BatchModel {
   public:
@@ -26,6 +38,8 @@ class BatchModel {
     virtual std::vector<float> step(std::span<const StepEntry> entries) = 0;
     // Keeps the first `n` tokens of `seq`; returns how many were kept (possibly fewer).
     virtual uint32_t truncate(uint32_t seq, uint32_t n) = 0;
+    // nullopt unless the model streams its MoE experts under a VRAM budget.
+    virtual std::optional<ExpertCacheCounters> expert_cache() const { return std::nullopt; }
 };
 
 }  // namespace vkllm::server

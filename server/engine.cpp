@@ -383,6 +383,7 @@ void Engine::publish_gauges() {
         g.kv_used_tokens += s.cached.size();
     }
     g.kv_capacity_tokens = static_cast<uint64_t>(model_.n_ctx()) * slots_.size();
+    g.experts = model_.expert_cache();
     metrics_.set_gauges(g);
 }
 

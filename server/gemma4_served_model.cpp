@@ -21,6 +21,17 @@ class Gemma4ServedModel final : public ServedModel, public BatchModel {
     std::vector<float> step(std::span<const StepEntry> entries) override {
         return loaded_->model->step(entries);
     }
+    std::optional<ExpertCacheCounters> expert_cache() const override {
+        const std::optional<ExpertCacheStats> st = loaded_->model->expert_cache_stats();
+        if (!st) return std::nullopt;
+        return ExpertCacheCounters{loaded_->model->memory_plan().experts.slots_per_layer,
+                                   st->lookups,
+                                   st->hits,
+                                   st->uploads,
+                                   st->upload_bytes,
+                                   st->waves,
+                                   st->layer_steps};
+    }
     uint32_t truncate(uint32_t seq, uint32_t n) override {
         return loaded_->model->truncate(seq, n);
     }

@@ -171,6 +171,27 @@ std::string Metrics::prometheus_text() const {
                              : static_cast<double>(gauges_.kv_used_tokens) /
                                    static_cast<double>(gauges_.kv_capacity_tokens);
     metric(out, "vkllm_kv_usage_ratio", "gauge", "Fraction of the KV cache in use.", num(usage));
+    if (const std::optional<ExpertCacheCounters>& e = gauges_.experts) {
+        metric(out, "vkllm_expert_cache_slots_per_layer", "gauge",
+               "Experts each MoE layer keeps on the device (the rest are streamed).",
+               std::to_string(e->slots_per_layer));
+        metric(out, "vkllm_expert_lookups_total", "counter",
+               "Distinct experts routed, per MoE layer and step.", std::to_string(e->lookups));
+        metric(out, "vkllm_expert_cache_hits_total", "counter",
+               "Routed experts found in the expert cache.", std::to_string(e->hits));
+        metric(out, "vkllm_expert_uploads_total", "counter", "Experts uploaded into the cache.",
+               std::to_string(e->uploads));
+        metric(out, "vkllm_expert_upload_bytes_total", "counter",
+               "Bytes of experts uploaded into the cache.", std::to_string(e->upload_bytes));
+        metric(out, "vkllm_expert_waves_total", "counter",
+               "Expert passes run (more than one per layer and step when a batch routes more "
+               "experts than a layer caches).",
+               std::to_string(e->waves));
+        const double hit =
+            e->lookups ? static_cast<double>(e->hits) / static_cast<double>(e->lookups) : 0.0;
+        metric(out, "vkllm_expert_cache_hit_ratio", "gauge", "Expert cache hits since start.",
+               num(hit));
+    }
     metric(out, "vkllm_open_connections", "gauge", "Open client connections.",
            std::to_string(connections_));
     ttft_.write(out, "vkllm_time_to_first_token_seconds",

@@ -6,9 +6,12 @@
 #include <cstdint>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "server/batch_model.h"
 
 namespace vkllm::server {
 
@@ -33,6 +36,7 @@ struct EngineGauges {
     uint64_t slots_total = 0;
     uint64_t kv_used_tokens = 0;
     uint64_t kv_capacity_tokens = 0;
+    std::optional<ExpertCacheCounters> experts;  // streamed MoE experts only
 };
 
 class Metrics {

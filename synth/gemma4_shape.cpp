@@ -56,6 +56,16 @@ Gemma4Shape tiny_moe() {
     return s;
 }
 
+// tiny-moe with 26B-A4B's routing width (8 of many experts per token): expert-cache tests and
+// benches (issue #15) need more experts than the fixture's 8.
+Gemma4Shape tiny_moe_64x8() {
+    Gemma4Shape s = tiny_moe();
+    s.name = "tiny-moe-64x8";
+    s.n_expert = 64;
+    s.n_expert_used = 8;
+    return s;
+}
+
 Gemma4Shape tiny_ple() {
     Gemma4Shape s = tiny_base("tiny-ple");
     s.n_kv_head_swa = 1;
@@ -126,9 +136,10 @@ struct Preset {
     Gemma4Shape (*make)();
 };
 
-constexpr std::array<Preset, 8> k_presets = {{
+constexpr std::array<Preset, 9> k_presets = {{
     {"tiny-dense", tiny_dense},
     {"tiny-moe", tiny_moe},
+    {"tiny-moe-64x8", tiny_moe_64x8},
     {"tiny-ple", tiny_ple},
     {"26b-a4b", b26_a4b},
     {"31b", b31},

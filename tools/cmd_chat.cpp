@@ -96,6 +96,7 @@ int cmd_chat(const ChatArgs& args) {
             std::fprintf(stderr, "unknown command %s\n%s", line.c_str(), k_help);
         } else if (!line.empty()) {
             chat_turn(conv, generator, loaded->tokenizer, params, line);
+            print_expert_cache(*loaded->model);
         }
         print_prompt_marker(interactive);
     }

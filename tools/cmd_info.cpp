@@ -79,18 +79,21 @@ void print_expert_plan(const ModelOptions& options, const MemoryPlan& p) {
         std::printf("  VRAM budget auto: needs a device to size it (pass a size, e.g. 8GiB)\n");
     }
     if (ex.total_experts == 0) return;
-    std::printf("  experts: %llu (%.2f MiB, %.2f MiB each); non-expert weights %.2f MiB\n",
-                static_cast<unsigned long long>(ex.total_experts), mib(ex.expert_bytes),
-                mib(ex.slot_bytes), mib(ex.non_expert_bytes));
+    std::printf(
+        "  experts: %llu in %u layers (%.2f MiB; one in every layer %.2f MiB); non-expert "
+        "weights %.2f MiB\n",
+        static_cast<unsigned long long>(ex.total_experts), ex.moe_layers, mib(ex.expert_bytes),
+        mib(ex.slot_row_bytes), mib(ex.non_expert_bytes));
     if (ex.budget == 0) return;
     if (!ex.streamed) {
         std::printf("  VRAM budget %.2f MiB: every expert resident\n", mib(ex.budget));
         return;
     }
     std::printf(
-        "  VRAM budget %.2f MiB: expert cache of %llu slots (%.2f MiB, %.1f%% of the "
-        "experts); the rest stream from the mapped file\n",
-        mib(ex.budget), static_cast<unsigned long long>(ex.slots), mib(ex.cache_bytes()),
+        "  VRAM budget %.2f MiB: expert cache of %u slots per layer, %llu in all (%.2f MiB, "
+        "%.1f%% of the experts); the rest stream from the mapped file\n",
+        mib(ex.budget), ex.slots_per_layer, static_cast<unsigned long long>(ex.slots),
+        mib(ex.cache_bytes),
         100.0 * static_cast<double>(ex.slots) / static_cast<double>(ex.total_experts));
 }
 

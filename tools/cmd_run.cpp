@@ -45,6 +45,7 @@ int cmd_run(const RunArgs& args) {
     });
     std::fprintf(stderr, "\n");
     print_timing(result);
+    print_expert_cache(*loaded->model);
     return 0;
 }
 

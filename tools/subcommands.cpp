@@ -80,6 +80,26 @@ CLI::Option* add_fp32_matvec(CLI::App& cmd, bool& int_dot_matvec) {
         "(slower; for comparing outputs)");
 }
 
+// --vram-budget SIZE|auto: ModelOptions::vram_budget.
+CLI::Option* add_vram_budget(CLI::App& cmd, uint64_t& budget) {
+    return cmd
+        .add_option_function<std::string>(
+            "--vram-budget", [&budget](const std::string& s) { budget = parse_vram_budget(s); },
+            "device bytes the model may use, e.g. 8GiB, 512MiB, 24GB, or auto (the device heap "
+            "less 5%); a MoE model whose experts do not fit streams them through an expert "
+            "cache (docs/design/moe-streaming.md)")
+        ->check(CLI::Validator(
+            [](std::string& s) {
+                try {
+                    (void)parse_vram_budget(s);
+                    return std::string();
+                } catch (const std::invalid_argument& e) {
+                    return std::string(e.what());
+                }
+            },
+            "SIZE|auto"));
+}
+
 // -m, then --ctx, --kv-k, --kv-v, --fp32-matvec and --device in the "Model options" group.
 void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_zero_means) {
     cmd.add_option("-m,--model", model.path,
@@ -89,6 +109,7 @@ void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_z
     add_ctx(cmd, model.options.n_ctx, ctx_zero_means)->group(k_model_options);
     add_kv_types(cmd, model.options.kv_k, model.options.kv_v, k_model_options);
     add_fp32_matvec(cmd, model.options.int_dot_matvec)->group(k_model_options);
+    add_vram_budget(cmd, model.options.vram_budget)->group(k_model_options);
     add_device(cmd, model.device)->group(k_model_options);
 }
 
@@ -159,22 +180,7 @@ Command add_info(CLI::App& root) {
         ->check(integer_in(1, 1024))
         ->group(group);
     add_kv_types(*cmd, a->plan.kv_k, a->plan.kv_v, group);
-    cmd->add_option_function<std::string>(
-           "--vram-budget",
-           [a](const std::string& s) { a->plan.vram_budget = parse_vram_budget(s); },
-           "device bytes the model may use, e.g. 8GiB, 512MiB, 24GB, or auto (the device heap "
-           "less 5%); a MoE model whose experts do not fit is planned with an expert cache")
-        ->check(CLI::Validator(
-            [](std::string& s) {
-                try {
-                    (void)parse_vram_budget(s);
-                    return std::string();
-                } catch (const std::invalid_argument& e) {
-                    return std::string(e.what());
-                }
-            },
-            "SIZE|auto"))
-        ->group(group);
+    add_vram_budget(*cmd, a->plan.vram_budget)->group(group);
     return command(cmd, a, cmd_info);
 }
 
@@ -236,6 +242,11 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
         ->check(integer_in(1, int64_t{1} << 24));
     add_kv_types(*cmd, o->kv_k, o->kv_v);
     add_fp32_matvec(*cmd, o->int_dot_matvec);
+    add_vram_budget(*cmd, o->vram_budget);
+    cmd->add_option("--expert-slots", o->expert_slots,
+                    "cache this many experts per MoE layer and stream the rest, whatever the "
+                    "budget (0: as --vram-budget plans)")
+        ->check(integer_in(0, 1 << 16));
     cmd->add_flag("--profile", o->profile,
                   "time every dispatch of a decode step and print the GPU time by kernel");
     cmd->add_option("--repeat", o->repeat, "copy-bandwidth runs")

@@ -16,12 +16,13 @@ constexpr std::array<ExpertEviction, 5> k_all = {ExpertEviction::Lru, ExpertEvic
                                                  ExpertEviction::Decay, ExpertEviction::NextUse,
                                                  ExpertEviction::Belady};
 
+// A key's uses so far.
 struct Entry {
     uint64_t last_use = 0;   // lookup clock
     uint64_t last_step = 0;  // step of the last use
     uint64_t count = 0;
     double decayed = 0.0;
-    bool pinned = false;
+    uint64_t next = UINT64_MAX;  // index of its next lookup after the last (Belady)
 };
 
 // Every (step, layer, expert) lookup in order, keyed layer * n_expert + expert, with the index of
@@ -88,23 +89,21 @@ std::span<const ExpertEviction> all_evictions() {
     return k_all;
 }
 
-ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
-                                     std::span<const RoutingStep> trace, uint32_t n_expert,
-                                     double half_life_steps) {
+ExpertReplayStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
+                                      std::span<const RoutingStep> trace, uint32_t n_expert,
+                                      double half_life_steps) {
     if (slots == 0) throw std::invalid_argument("[expert cache] no slots");
     const Lookups L = flatten(trace, n_expert, slots);
-    std::unordered_map<uint64_t, Entry> cached;
-    std::unordered_map<uint64_t, uint64_t> next_use;  // Belady: cached key -> next lookup index
-    std::unordered_map<uint64_t, Entry> history;      // counts survive eviction (LFU, Decay)
+    std::unordered_map<uint64_t, bool> cached;    // key -> pinned by the current layer
+    std::unordered_map<uint64_t, Entry> history;  // every key's uses; counts survive eviction
     const double decay_per_step = std::pow(0.5, 1.0 / half_life_steps);
     uint64_t n_layers = 1;
     for (const RoutingStep& s : trace) n_layers = std::max<uint64_t>(n_layers, s.size());
-    ExpertCacheStats st;
+    ExpertReplayStats st;
     for (uint64_t i = 0; i < L.keys.size();) {
         const uint64_t end = L.layer_end[i], step = L.steps[i];
         for (uint64_t j = i; j < end; ++j) {  // pin the layer's set that is already cached
-            if (const auto it = cached.find(L.keys[j]); it != cached.end())
-                it->second.pinned = true;
+            if (const auto it = cached.find(L.keys[j]); it != cached.end()) it->second = true;
         }
         for (uint64_t j = i; j < end; ++j) {
             const uint64_t key = L.keys[j];
@@ -115,18 +114,20 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
             h.count += 1;
             h.last_step = step;
             h.last_use = j;
-            if (auto it = cached.find(key); it != cached.end()) {
+            h.next = L.next[j];
+            if (cached.count(key) != 0) {
                 ++st.hits;
-                it->second = h;
-                it->second.pinned = true;
-                next_use[key] = L.next[j];
                 continue;
             }
             if (cached.size() == slots) {
                 uint64_t victim = UINT64_MAX;
                 double worst = std::numeric_limits<double>::infinity();
-                for (const auto& [k, e] : cached) {
-                    if (e.pinned) continue;
+                for (const auto& [k, pinned] : cached) {
+                    if (pinned) continue;
+                    const Entry& e = history.at(k);
+                    const double decayed_now =
+                        e.decayed *
+                        std::pow(decay_per_step, static_cast<double>(step - e.last_step));
                     double score = 0.0;  // lowest is evicted
                     switch (policy) {
                         case ExpertEviction::Lru:
@@ -137,26 +138,22 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
                                     static_cast<double>(e.last_use);
                             break;
                         case ExpertEviction::Decay:
-                            score = e.decayed * std::pow(decay_per_step,
-                                                         static_cast<double>(step - e.last_step));
+                            score = decayed_now;
                             break;
                         case ExpertEviction::NextUse: {
                             // Lookups-in-layers until the next use: the gap to its layer in the
-                            // cycle, plus whole steps for a use rate below one per step.
+                            // cycle, plus whole steps for a use rate below one per step (uses per
+                            // step, recent steps weighing more).
                             const uint64_t layer = k / n_expert, cur = key / n_expert;
                             const uint64_t gap = (layer + n_layers - cur - 1) % n_layers + 1;
-                            // Uses per step, recent steps weighing more (half-life).
-                            const double rate = std::max(
-                                1e-3, e.decayed *
-                                          std::pow(decay_per_step,
-                                                   static_cast<double>(step - e.last_step)) *
-                                          (1.0 - decay_per_step));
+                            const double rate =
+                                std::max(1e-3, decayed_now * (1.0 - decay_per_step));
                             score = -(static_cast<double>(gap) +
                                       static_cast<double>(n_layers) * (1.0 / rate - 1.0));
                             break;
                         }
                         case ExpertEviction::Belady:
-                            score = -static_cast<double>(next_use[k]);
+                            score = -static_cast<double>(e.next);
                             break;
                     }
                     if (score < worst || (score == worst && k < victim)) {
@@ -165,14 +162,10 @@ ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
                     }
                 }
                 cached.erase(victim);
-                next_use.erase(victim);
             }
-            Entry e = h;
-            e.pinned = true;
-            cached[key] = e;
-            next_use[key] = L.next[j];
+            cached[key] = true;
         }
-        for (uint64_t j = i; j < end; ++j) cached[L.keys[j]].pinned = false;
+        for (uint64_t j = i; j < end; ++j) cached[L.keys[j]] = false;
         i = end;
     }
     return st;

@@ -33,7 +33,7 @@ std::span<const ExpertEviction> all_evictions();
 // One step's routing: per layer, the experts it routes (repeats allowed; empty = dense layer).
 using RoutingStep = std::vector<std::vector<uint32_t>>;
 
-struct ExpertCacheStats {
+struct ExpertReplayStats {
     uint64_t lookups = 0;  // distinct experts per layer per step
     uint64_t hits = 0;
     double hit_rate() const {
@@ -45,8 +45,8 @@ struct ExpertCacheStats {
 // every expert misses). `half_life_steps` tunes Decay. Throws std::invalid_argument when a layer
 // of a step routes more distinct experts than there are slots (the device cache streams those in
 // waves; the replay does not model that).
-ExpertCacheStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
-                                     std::span<const RoutingStep> trace, uint32_t n_expert,
-                                     double half_life_steps = 8.0);
+ExpertReplayStats replay_expert_cache(ExpertEviction policy, uint64_t slots,
+                                      std::span<const RoutingStep> trace, uint32_t n_expert,
+                                      double half_life_steps = 8.0);
 
 }  // namespace vkllm

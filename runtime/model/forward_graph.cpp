@@ -2,7 +2,9 @@
 // stream: embedding, per-layer inputs, every layer, the final norm and the LM head. The op order
 // is the CPU reference's (reference/gemma4_*.cpp).
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -389,7 +391,7 @@ void Gemma4Model::Impl::record_routing_copy(uint32_t T, uint32_t layer, bool pre
 // §3.6.
 void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     const DeviceLayerWeights& lw = w.layers[l];
-    const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used, F = cfg.n_ff_expert;
+    const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used;
     const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
     ops::RmsNormArgs norm;
     norm.n = n;
@@ -402,80 +404,28 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     record_router(T, l);
     if (buf.routing.size > 0) record_routing_copy(T, l, false);
 
-    // 6. Experts on RMS_{pre_ffw_norm_2}(h); on the integer path for decode-sized steps, the
-    // norm also writes x's q8_1 form (buf.xq holds 8 tokens' slots).
-    const bool use_matmul_id =
-        T > ops::k_matvec_max_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
-    const uint32_t max_xq = use_matmul_id ? 0 : ops::k_matvec_max_cols;
-    norm.weight = lw.pre_ffw_norm_2;
-    norm.q8_out =
-        q8_input(n, T, max_xq, {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
-    ops::record_rms_norm(ctx, cs, h, x, norm);
-    ops::MatVecIdArgs e;
-    e.xq = norm.q8_out;
-    norm.q8_out.reset();
-    e.n_experts = E;
-    e.ids = buf.route_ids;
-    e.ids_stride = k;
-    e.n_used = k;
-    e.n_tokens = T;
-    e.x = buf.x;
-    e.x_stride = n;
-    // The first expert mat-mat of the layer groups the pairs by expert; the others reuse it.
-    bool grouped = false;
-    const auto experts = [&] {
-        if (!use_matmul_id) {
-            ops::record_matvec_id(ctx, cs, e);
-            return;
-        }
-        ops::MatMulIdArgs m;
-        static_cast<ops::MatVecIdArgs&>(m) = e;
-        m.groups = buf.moe_groups;
-        m.grouped = grouped;
-        ops::record_matmul_id(ctx, cs, m);
-        grouped = true;
-    };
-    const vk::TensorSpans act = cols_of(buf.act, F, k * T);
-    // The down projection's q8_1 input, written by the GLU (after the gate/up experts read x's).
-    auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
-    if (!use_matmul_id && lw.ffn_gate_up_exps.present() &&
-        ops::matvec_glu_fits(lw.ffn_gate_up_exps.view()) && (e.xq || !down_q8)) {
-        // Decode: gate, up and the GLU of every routed expert in one dispatch, its q8_1 output
-        // (integer path) apart from the input it reads (buf.xq).
-        if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
-        e.weight = lw.ffn_gate_up_exps.view();
-        e.n_rows = 2 * F;
-        e.y = buf.act;
-        e.y_stride = F;
-        ops::record_matvec_id_glu(ctx, cs, e, down_q8);
-    } else if (lw.ffn_gate_up_exps.present()) {
-        e.weight = lw.ffn_gate_up_exps.view();
-        e.n_rows = 2 * F;
-        e.y = buf.gu;
-        e.y_stride = 2 * F;
-        experts();
-        ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F, down_q8);
+    // 6. Experts, all resident or through the expert cache (expert_cache.h): the routed ids
+    // come back to the host, which uploads what is missing and passes each pair's slot in
+    // place of its expert, in waves when the layer routes more experts than it has slots.
+    if (!experts) {
+        record_experts(T, l, buf.route_ids, E);
     } else {
-        e.n_rows = F;
-        e.y_stride = F;
-        e.weight = lw.ffn_gate_exps.view();
-        e.y = buf.gu;
-        experts();
-        e.weight = lw.ffn_up_exps.view();
-        e.y = buf.upe;
-        experts();
-        ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act,
-                             down_q8);
+        const uint64_t bytes = uint64_t{k} * T * 4;
+        cs.copy(buf.route_ids.sub(0, bytes), buf.route_ids_host.sub(0, bytes));
+        const auto t0 = std::chrono::steady_clock::now();
+        cs.sync();
+        std::vector<uint32_t> ids(uint64_t{k} * T);
+        std::memcpy(ids.data(), buf.route_ids_host.mapped, bytes);
+        experts->add_route_seconds(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        const uint32_t waves = experts->route(l, ids);
+        for (uint32_t wave = 0; wave < waves; ++wave) {
+            if (wave > 0) cs.sync();  // the previous wave has read the slots this one refills
+            const std::vector<uint32_t> slots = experts->load_wave(wave);
+            std::memcpy(buf.expert_slots.mapped, slots.data(), bytes);
+            record_experts(T, l, buf.expert_slots.sub(0, bytes), experts->slots());
+        }
     }
-    e.weight = lw.ffn_down_exps.view();
-    e.n_rows = n;
-    e.x = buf.act;
-    e.x_stride = F;
-    e.x_per_slot = true;
-    e.xq = down_q8;
-    e.y = buf.dn;
-    e.y_stride = n;
-    experts();
     ops::record_moe_combine(ctx, cs, {n, k, T, buf.dn, buf.route_w, buf.moe});
 
     // 7-8. Post-norm the mix, add the shared output, post-norm the sum, add to h.
@@ -530,6 +480,90 @@ void Gemma4Model::Impl::record_head(uint32_t first_col, uint32_t cols) {
         ops::record_softcap(ctx, cs, z, z, cfg.final_softcap);
     }
     cs.copy(logits, buf.readback.sub(0, logits.size));
+}
+
+void Gemma4Model::Impl::record_experts(uint32_t T, uint32_t l, const vk::BufferSpan& ids,
+                                       uint32_t n_experts) {
+    const DeviceLayerWeights& lw = w.layers[l];
+    const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used, F = cfg.n_ff_expert;
+    const vk::TensorSpans h = cols_of(buf.h, n, T), x = cols_of(buf.x, n, T);
+    ops::RmsNormArgs norm;
+    norm.n = n;
+    norm.eps = cfg.rms_eps;
+    // Experts on RMS_{pre_ffw_norm_2}(h); on the integer path for decode-sized steps, the
+    // norm also writes x's q8_1 form (buf.xq holds 8 tokens' slots).
+    const bool use_matmul_id =
+        T > ops::k_matvec_max_cols && uint64_t{T} * k >= uint64_t{k_min_pairs_per_expert} * E;
+    const uint32_t max_xq = use_matmul_id ? 0 : ops::k_matvec_max_cols;
+    norm.weight = lw.pre_ffw_norm_2;
+    norm.q8_out =
+        q8_input(n, T, max_xq, {&lw.ffn_gate_up_exps, &lw.ffn_gate_exps, &lw.ffn_up_exps});
+    ops::record_rms_norm(ctx, cs, h, x, norm);
+    ops::MatVecIdArgs e;
+    e.xq = norm.q8_out;
+    norm.q8_out.reset();
+    e.n_experts = n_experts;
+    e.ids = ids;
+    e.ids_stride = k;
+    e.n_used = k;
+    e.n_tokens = T;
+    e.x = buf.x;
+    e.x_stride = n;
+    // The first expert mat-mat of the layer groups the pairs by expert; the others reuse it.
+    bool grouped = false;
+    const auto run_experts = [&] {
+        if (!use_matmul_id) {
+            ops::record_matvec_id(ctx, cs, e);
+            return;
+        }
+        ops::MatMulIdArgs m;
+        static_cast<ops::MatVecIdArgs&>(m) = e;
+        m.groups = buf.moe_groups;
+        m.grouped = grouped;
+        ops::record_matmul_id(ctx, cs, m);
+        grouped = true;
+    };
+    const vk::TensorSpans act = cols_of(buf.act, F, k * T);
+    // The down projection's q8_1 input, written by the GLU (after the gate/up experts read x's).
+    auto down_q8 = q8_input(F, k * T, max_xq * k, {&lw.ffn_down_exps});
+    if (!use_matmul_id && lw.ffn_gate_up_exps.present() &&
+        ops::matvec_glu_fits(lw.ffn_gate_up_exps.view()) && (e.xq || !down_q8)) {
+        // Decode: gate, up and the GLU of every routed expert in one dispatch, its q8_1 output
+        // (integer path) apart from the input it reads (buf.xq).
+        if (down_q8) down_q8 = buf.xq_glu.sub(0, down_q8->size);
+        e.weight = lw.ffn_gate_up_exps.view();
+        e.n_rows = 2 * F;
+        e.y = buf.act;
+        e.y_stride = F;
+        ops::record_matvec_id_glu(ctx, cs, e, down_q8);
+    } else if (lw.ffn_gate_up_exps.present()) {
+        e.weight = lw.ffn_gate_up_exps.view();
+        e.n_rows = 2 * F;
+        e.y = buf.gu;
+        e.y_stride = 2 * F;
+        run_experts();
+        ops::record_gelu_glu_fused(ctx, cs, cols_of(buf.gu, 2 * F, k * T), act, F, down_q8);
+    } else {
+        e.n_rows = F;
+        e.y_stride = F;
+        e.weight = lw.ffn_gate_exps.view();
+        e.y = buf.gu;
+        run_experts();
+        e.weight = lw.ffn_up_exps.view();
+        e.y = buf.upe;
+        run_experts();
+        ops::record_gelu_glu(ctx, cs, cols_of(buf.gu, F, k * T), cols_of(buf.upe, F, k * T), act,
+                             down_q8);
+    }
+    e.weight = lw.ffn_down_exps.view();
+    e.n_rows = n;
+    e.x = buf.act;
+    e.x_stride = F;
+    e.x_per_slot = true;
+    e.xq = down_q8;
+    e.y = buf.dn;
+    e.y_stride = n;
+    run_experts();
 }
 
 }  // namespace vkllm

@@ -54,16 +54,6 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     plan = mp.totals;
     if (opt.on_plan) opt.on_plan(plan);
     mp.check_fits();
-    if (plan.experts.streamed) {
-        // The planner sizes the expert cache (issue #15); the loader does not stream yet.
-        throw std::runtime_error(
-            "[Gemma4Model] the experts do not fit the VRAM budget (" + describe(plan) +
-            ") and expert streaming is not available in this build: raise the budget to " +
-            std::to_string((plan.total() - plan.experts.cache_bytes() +
-                            plan.experts.total_experts * plan.experts.slot_bytes + (1 << 20) - 1) >>
-                           20) +
-            " MiB or drop it");
-    }
     planned = std::move(mp.buffers);
     const uint64_t align = c.device().limits().binding_alignment;
 
@@ -121,6 +111,10 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     buf.logits = take(scratch_arena, "scratch.logits");
     buf.readback = take(readback_arena, "readback.logits");
     if (opt.record_routing && cfg.has_moe()) buf.routing = take(readback_arena, "readback.routing");
+    if (cfg.has_moe()) {
+        buf.route_ids_host = take(readback_arena, "readback.route_ids");
+        buf.expert_slots = take(upload_arena, "upload.expert_slots");
+    }
     if (buf.readback.mapped == nullptr)
         throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
     const uint64_t B = layout.cols;
@@ -141,7 +135,11 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     }
     pool = UploadPool(take(upload_arena, "upload.pool"), align);
 
-    w = upload_weights(ctx, weight_arena, file, cfg, view, opt.on_upload);
+    w = upload_weights(ctx, weight_arena, file, cfg, view, opt.on_upload, !plan.experts.streamed);
+    if (plan.experts.streamed) {
+        experts = std::make_unique<ExpertCache>(ctx, weight_arena, file, cfg, view,
+                                                plan.experts.slots_per_layer, w);
+    }
 }
 
 uint64_t Gemma4Model::Impl::planned_bytes(const std::string& name) const {
@@ -277,6 +275,11 @@ uint32_t Gemma4Model::last_step_dispatches() const {
 
 double Gemma4Model::last_step_record_us() const {
     return impl_->last_record_us;
+}
+
+std::optional<ExpertCacheStats> Gemma4Model::expert_cache_stats() const {
+    if (!impl_->experts) return std::nullopt;
+    return impl_->experts->stats();
 }
 
 std::vector<std::vector<uint32_t>> Gemma4Model::last_step_routing() const {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -41,15 +42,33 @@ struct KvKindPlan {
 // Where a MoE model's experts live under a VRAM budget (docs/design/moe-streaming.md). Without
 // a budget, or when everything fits it, every expert is resident (streamed = false).
 struct ExpertCachePlan {
-    uint64_t budget = 0;            // the VRAM budget the plan was made for; 0: none
-    bool streamed = false;          // the experts do not all fit: `slots` of them are cached
-    uint64_t expert_bytes = 0;      // every expert of every layer, as stored
-    uint64_t slot_bytes = 0;        // one expert's gate, up and down (the largest layer's)
-    uint64_t total_experts = 0;     // n_expert x MoE layers
-    uint64_t slots = 0;             // experts resident at once (== total_experts if not streamed)
+    uint64_t budget = 0;          // the VRAM budget the plan was made for; 0: none
+    bool streamed = false;        // the experts do not all fit: each MoE layer caches some
+    uint64_t expert_bytes = 0;    // every expert of every layer, as stored
+    uint64_t slot_row_bytes = 0;  // one expert of every MoE layer: a slot in each layer's cache
+    uint64_t total_experts = 0;   // n_expert x MoE layers
+    uint32_t moe_layers = 0;
+    uint32_t slots_per_layer = 0;   // experts each MoE layer's cache holds (n_expert: resident)
+    uint64_t slots = 0;             // slots_per_layer x moe_layers
     uint64_t non_expert_bytes = 0;  // the rest of the weights
-    uint64_t min_slots = 0;         // one token's routed experts in one layer (n_expert_used)
-    uint64_t cache_bytes() const { return slots * slot_bytes; }
+    // The caches' bytes (slots_per_layer slot rows, each pool part aligned); 0 when resident.
+    uint64_t cache_bytes = 0;
+};
+
+// What a streamed expert cache did since the load (Gemma4Model::expert_cache_stats).
+struct ExpertCacheStats {
+    uint64_t layer_steps = 0;   // MoE layers run, summed over steps
+    uint64_t lookups = 0;       // distinct experts routed per layer-step, summed
+    uint64_t hits = 0;          // of those, found cached
+    uint64_t uploads = 0;       // experts uploaded
+    uint64_t upload_bytes = 0;  // their bytes
+    uint64_t waves = 0;         // expert passes run (one per layer-step when its experts fit)
+    double upload_seconds = 0;  // host time spent uploading
+    double route_seconds = 0;   // host time waiting for the routing of layers
+
+    double hit_rate() const {
+        return lookups ? static_cast<double>(hits) / static_cast<double>(lookups) : 0.0;
+    }
 };
 
 // Device bytes by kind, printed at load and by `vkllm info`, with what they were planned for.
@@ -96,6 +115,10 @@ struct ModelOptions {
     // Keep each step's expert choices for last_step_routing() (MoE models; one small readback
     // per step): routing traces for the expert cache's replacement policy (issue #15).
     bool record_routing = false;
+    // Experts cached per MoE layer, when fewer than the model has: streams the rest as a VRAM
+    // budget that leaves room for exactly this many would (tests and benches of the cache; 0 =
+    // from vram_budget).
+    uint32_t expert_slots = 0;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;
@@ -173,6 +196,9 @@ class Gemma4Model {
     // Host time the last step spent recording its forward and first LM-head group (before the
     // GPU starts on it), in microseconds.
     double last_step_record_us() const;
+    // The expert cache's counters since the load when the experts are streamed
+    // (memory_plan().experts.streamed), nullopt when every expert is resident.
+    std::optional<ExpertCacheStats> expert_cache_stats() const;
     uint32_t prefill_chunk() const;
 
     // Appends `tokens` to `seq` at positions seq_length(seq)..., in chunks of prefill_chunk.

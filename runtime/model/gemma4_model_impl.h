@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loader/gemma4_weights_view.h"
+#include "runtime/model/expert_cache.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/kv_state.h"
 #include "runtime/model/model_weights.h"
@@ -116,6 +117,8 @@ struct Gemma4Model::Impl {
     // Owned device memory (destroyed after the stream, which is declared later).
     vk::Arena weight_arena, kv_arena, scratch_arena, upload_arena, readback_arena;
     DeviceWeights w;
+    // Streamed experts (plan.experts.streamed): the slots w's expert matrices point at.
+    std::unique_ptr<ExpertCache> experts;
     std::vector<SeqKvState> seqs;
     // Per layer owning its cache (empty for shared-KV layers): every sequence's region, sequence
     // s at slots [s * capacity_per_seq, (s + 1) * capacity_per_seq).
@@ -129,6 +132,8 @@ struct Gemma4Model::Impl {
         vk::BufferSpan y, logits, readback, attn;
         // readback.routing, record_routing only: [k, cols] per layer, routed then predicted.
         vk::BufferSpan routing;
+        // Streamed experts: a layer's route_ids read back, and each pair's cache slot.
+        vk::BufferSpan route_ids_host, expert_slots;
         vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
         vk::BufferSpan xq_glu;      // the gated mat-vec's q8_1 output (apart from its input)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
@@ -177,6 +182,9 @@ struct Gemma4Model::Impl {
     void record_router(uint32_t T, uint32_t l);
     void record_routing_copy(uint32_t T, uint32_t layer, bool predicted);
     void record_moe_ffn(uint32_t T, uint32_t l);
+    // The routed experts of a MoE layer (§3.6 step 6) into buf.dn: x (normed h) through gate/up,
+    // the GLU and down for every (token, expert) pair whose id in `ids` is below n_experts.
+    void record_experts(uint32_t T, uint32_t l, const vk::BufferSpan& ids, uint32_t n_experts);
     void record_ple_inputs(const Step& step);
     void record_ple(uint32_t T, uint32_t l);
     void record_head(uint32_t first_col, uint32_t cols);

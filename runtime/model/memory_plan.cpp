@@ -222,8 +222,8 @@ uint64_t parse_vram_budget(const std::string& text) {
 
 void ModelPlan::check_fits() const {
     const ExpertCachePlan& ex = totals.experts;
-    if (ex.streamed && ex.slots < ex.min_slots) {
-        const uint64_t rest = totals.total() - ex.cache_bytes();
+    if (ex.streamed && ex.slots_per_layer == 0) {
+        const uint64_t rest = totals.total();
         if (rest >= ex.budget) {
             throw std::runtime_error("the model does not fit the VRAM budget of " +
                                      mib2(ex.budget) +
@@ -235,10 +235,10 @@ void ModelPlan::check_fits() const {
         throw std::runtime_error(
             "the VRAM budget of " + mib2(ex.budget) + " leaves " + mib2(ex.budget - rest) +
             " for experts after " + mib2(rest) +
-            " of non-expert weights, KV cache and scratch: " + std::to_string(ex.slots) +
-            " experts of " + mib2(ex.slot_bytes) + ", but a layer routes " +
-            std::to_string(ex.min_slots) + " per token; raise --vram-budget by " +
-            mib2((ex.min_slots - ex.slots) * ex.slot_bytes) + " or lower --ctx / --parallel");
+            " of non-expert weights, KV cache and scratch, less than one expert in each of the " +
+            std::to_string(ex.moe_layers) + " MoE layers (" + mib2(ex.slot_row_bytes) +
+            "); raise --vram-budget by " + mib2(ex.slot_row_bytes - (ex.budget - rest)) +
+            " or lower --ctx / --parallel");
     }
     const uint64_t limit = totals.limit();
     if (!limit || totals.total() <= limit) return;
@@ -262,21 +262,28 @@ void ModelPlan::check_fits() const {
 }
 
 WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
-    WeightBytes w{weights_bytes(view, 1), weight_tensor_count(view)};
+    WeightBytes w;
+    w.bytes = weights_bytes(view, 1);
+    w.tensors = weight_tensor_count(view);
     for (const Gemma4LayerWeights& L : view.layers) {
-        uint64_t layer = 0, n_expert = 0;
         for (const TensorInfo* t :
              {L.ffn_gate_up_exps, L.ffn_gate_exps, L.ffn_up_exps, L.ffn_down_exps}) {
             if (t == nullptr) continue;
-            layer += t->size_bytes;
+            w.expert_bytes += t->size_bytes;
             w.expert_tensors += 1;
-            n_expert = t->ne[2];  // {.., .., E}
+            w.expert_sizes.push_back(t->size_bytes / t->ne[2]);  // {.., .., E}
+            w.expert_slot_row_bytes += w.expert_sizes.back();
         }
-        if (n_expert == 0) continue;
-        w.expert_bytes += layer;
-        w.expert_slot_bytes = std::max(w.expert_slot_bytes, layer / n_expert);
     }
     return w;
+}
+
+uint64_t expert_pool_bytes(uint64_t expert_bytes, uint32_t slots, uint64_t max_binding_bytes,
+                           uint64_t alignment) {
+    if (expert_bytes == 0 || slots == 0) return 0;
+    const uint64_t per_part = std::max<uint64_t>(1, max_binding_bytes / expert_bytes);
+    const uint64_t parts = (slots + per_part - 1) / per_part;
+    return uint64_t{slots} * expert_bytes + parts * alignment;
 }
 
 ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
@@ -415,6 +422,13 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         p.buffers.push_back({"readback.routing", BufferHome::Readback,
                              2ull * cfg.n_layer * cfg.n_expert_used * layout.cols * 4});
     }
+    if (cfg.has_moe()) {
+        // The expert cache's per-layer exchange (streamed experts; tiny, so always planned): a
+        // layer's routed ids read back, and the cache slot of each (token, expert) pair written.
+        const uint64_t pairs = uint64_t{cfg.n_expert_used} * layout.cols * 4;
+        p.buffers.push_back({"readback.route_ids", BufferHome::Readback, pairs});
+        p.buffers.push_back({"upload.expert_slots", BufferHome::Upload, pairs});
+    }
     p.buffers.push_back({"upload.global_pos", BufferHome::Upload, uint64_t{opt.n_ctx} * 4});
     if (cfg.has_ple()) {
         p.buffers.push_back(
@@ -443,19 +457,40 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     ExpertCachePlan& ex = p.totals.experts;
     ex.budget = resolve_vram_budget(opt.vram_budget, d.device_heap);
     ex.expert_bytes = weights.expert_bytes;
-    ex.slot_bytes = weights.expert_slot_bytes;
+    ex.slot_row_bytes = weights.expert_slot_row_bytes;
     ex.non_expert_bytes = weights.bytes - weights.expert_bytes;
-    ex.min_slots = cfg.n_expert_used;
-    for (const Gemma4LayerConfig& L : cfg.layers) ex.total_experts += L.is_moe ? cfg.n_expert : 0;
-    ex.slots = ex.total_experts;
-    if (ex.budget && ex.total_experts && ex.slot_bytes && p.totals.total() > ex.budget) {
+    for (const Gemma4LayerConfig& L : cfg.layers) ex.moe_layers += L.is_moe ? 1 : 0;
+    ex.total_experts = uint64_t{ex.moe_layers} * cfg.n_expert;
+    ex.slots_per_layer = cfg.n_expert;
+    const uint64_t cap = std::min(d.max_binding_bytes, d.max_allocation_bytes);
+    const auto cache_bytes = [&](uint32_t slots) {
+        uint64_t sum = 0;
+        for (const uint64_t e : weights.expert_sizes)
+            sum += expert_pool_bytes(e, slots, cap, align);
+        return sum;
+    };
+    const bool forced = opt.expert_slots > 0 && opt.expert_slots < cfg.n_expert;
+    if (ex.total_experts && ex.slot_row_bytes &&
+        (forced || (ex.budget && p.totals.total() > ex.budget))) {
+        // Every MoE layer gets the same number of slots (docs/design/moe-streaming.md).
         const uint64_t resident = weights.expert_bytes + weights.expert_tensors * align;
         const uint64_t rest = p.totals.total() - resident;
-        const uint64_t slot = align_up(ex.slot_bytes, align);
-        ex.slots = std::min(ex.total_experts, (ex.budget > rest ? ex.budget - rest : 0) / slot);
-        ex.streamed = ex.slots < ex.total_experts;
-        p.totals.weights = p.totals.weights - resident + ex.slots * slot;
+        uint32_t s = opt.expert_slots;
+        if (!forced) {
+            const uint64_t room = ex.budget > rest ? ex.budget - rest : 0;
+            s = static_cast<uint32_t>(std::min<uint64_t>(cfg.n_expert, room / ex.slot_row_bytes));
+            while (s > 0 && cache_bytes(s) > room) --s;  // part alignment
+        }
+        ex.slots_per_layer = s;
+        ex.streamed = s < cfg.n_expert;
+        if (ex.streamed) {
+            ex.cache_bytes = cache_bytes(s);
+            p.totals.weights = p.totals.weights - resident + ex.cache_bytes;
+        } else {
+            ex.slots_per_layer = cfg.n_expert;
+        }
     }
+    ex.slots = uint64_t{ex.slots_per_layer} * ex.moe_layers;
 
     // Does not fit: what a turbo3 cache would take, for the refusal to name (the same plan but
     // for the KV types; the scratch can differ a little through the caches' part boundaries).

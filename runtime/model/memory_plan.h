@@ -73,11 +73,16 @@ struct WeightBytes {
     uint64_t bytes = 0;
     uint64_t tensors = 0;
     // MoE experts (gemma4-model.md §3.6): all layers' expert tensors, and one expert's gate, up
-    // and down in the layer where they are largest (the size of an expert-cache slot).
+    // and down in every MoE layer (a slot in each layer's expert cache).
     uint64_t expert_bytes = 0;
     uint64_t expert_tensors = 0;
-    uint64_t expert_slot_bytes = 0;
+    uint64_t expert_slot_row_bytes = 0;
+    std::vector<uint64_t> expert_sizes;  // one expert of each expert tensor, in layer order
 };
+// Device bytes of `slots` experts of one expert tensor in an expert cache: parts of whole slots
+// that each fit a binding, each aligned (runtime/model/expert_cache.h allocates them so).
+uint64_t expert_pool_bytes(uint64_t expert_bytes, uint32_t slots, uint64_t max_binding_bytes,
+                           uint64_t alignment);
 // The budget ModelOptions::vram_budget stands for on a device with this heap (0: none).
 uint64_t resolve_vram_budget(uint64_t requested, uint64_t device_heap);
 // "8GiB", "512MiB", "24GB", "1000000" (bytes) or "auto" -> bytes (k_vram_budget_auto for auto);

@@ -162,10 +162,20 @@ uint64_t weight_tensor_count(const Gemma4WeightsView& view) {
 
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
                              const Gemma4Config& cfg, const Gemma4WeightsView& v,
-                             const std::function<void(uint64_t, uint64_t)>& on_upload) {
+                             const std::function<void(uint64_t, uint64_t)>& on_upload,
+                             bool experts) {
+    const auto is_expert = [&](const TensorInfo* t) {
+        for (const Gemma4LayerWeights& l : v.layers) {
+            for (const TensorInfo* e :
+                 {l.ffn_gate_up_exps, l.ffn_gate_exps, l.ffn_up_exps, l.ffn_down_exps}) {
+                if (t == e) return true;
+            }
+        }
+        return false;
+    };
     uint64_t total = 0;
     for_each_tensor(v, [&](const TensorInfo* t) {
-        if (t != nullptr) total += t->size_bytes;
+        if (t != nullptr && (experts || !is_expert(t))) total += t->size_bytes;
     });
     Uploader up(ctx, arena, file, total, on_upload);
     DeviceWeights w;
@@ -203,10 +213,12 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile&
         d.pre_ffw_norm_2 = up.vector(s.pre_ffw_norm_2);
         d.post_ffw_norm_1 = up.vector(s.post_ffw_norm_1);
         d.post_ffw_norm_2 = up.vector(s.post_ffw_norm_2);
-        d.ffn_gate_up_exps = up.matrix(s.ffn_gate_up_exps);
-        d.ffn_gate_exps = up.matrix(s.ffn_gate_exps);
-        d.ffn_up_exps = up.matrix(s.ffn_up_exps);
-        d.ffn_down_exps = up.matrix(s.ffn_down_exps);
+        if (experts) {
+            d.ffn_gate_up_exps = up.matrix(s.ffn_gate_up_exps);
+            d.ffn_gate_exps = up.matrix(s.ffn_gate_exps);
+            d.ffn_up_exps = up.matrix(s.ffn_up_exps);
+            d.ffn_down_exps = up.matrix(s.ffn_down_exps);
+        }
         d.ffn_down_exps_scale = up.vector(s.ffn_down_exps_scale);
         d.inp_gate = up.matrix(s.inp_gate);
         d.proj = up.matrix(s.proj);

@@ -60,9 +60,11 @@ uint64_t weights_bytes(const Gemma4WeightsView& view, uint64_t alignment);
 uint64_t weight_tensor_count(const Gemma4WeightsView& view);
 
 // Allocates from `arena` and uploads every tensor of `view`; calls `on_upload(done, total)` with
-// the bytes uploaded so far after each tensor, when set.
+// the bytes uploaded so far after each tensor, when set. With `experts` false the MoE expert
+// tensors are left out (absent matrices: an expert cache takes their place, expert_cache.h).
 DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
                              const Gemma4Config& cfg, const Gemma4WeightsView& view,
-                             const std::function<void(uint64_t, uint64_t)>& on_upload);
+                             const std::function<void(uint64_t, uint64_t)>& on_upload,
+                             bool experts = true);
 
 }  // namespace vkllm

@@ -217,8 +217,7 @@ uint32_t CommandStream::timestamp() {
     return timestamps_used_++;
 }
 
-void CommandStream::submit_and_wait() {
-    if (!recording_) throw std::logic_error("CommandStream::submit_and_wait without begin()");
+void CommandStream::submit_fenced() {
     // Make every device write visible to the host once the fence signals.
     VkMemoryBarrier b{};
     b.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER;
@@ -226,7 +225,6 @@ void CommandStream::submit_and_wait() {
     b.dstAccessMask = VK_ACCESS_HOST_READ_BIT;
     vkCmdPipelineBarrier(cmd_, k_work_stages, VK_PIPELINE_STAGE_HOST_BIT, 0, 1, &b, 0, nullptr, 0,
                          nullptr);
-    recording_ = false;
     check(vkEndCommandBuffer(cmd_), "vkEndCommandBuffer");
     VkSubmitInfo submit{};
     submit.sType = VK_STRUCTURE_TYPE_SUBMIT_INFO;
@@ -236,6 +234,20 @@ void CommandStream::submit_and_wait() {
     check(vkQueueSubmit(device_.compute_queue(), 1, &submit, fence_), "vkQueueSubmit");
     check(vkWaitForFences(device_.get(), 1, &fence_, VK_TRUE, UINT64_MAX), "vkWaitForFences");
     unfenced_ = false;  // the final barrier waited for every earlier submission too
+}
+
+void CommandStream::sync() {
+    if (!recording_) throw std::logic_error("CommandStream::sync without begin()");
+    submit_fenced();
+    start_buffer();
+    // Whatever the host had written or submitted meanwhile comes before the next command.
+    barrier();
+}
+
+void CommandStream::submit_and_wait() {
+    if (!recording_) throw std::logic_error("CommandStream::submit_and_wait without begin()");
+    recording_ = false;
+    submit_fenced();
     timestamp_values_.assign(timestamps_used_, 0);
     if (queries_ && timestamps_used_ > 0) {
         check(vkGetQueryPoolResults(device_.get(), queries_, 0, timestamps_used_,

@@ -69,6 +69,11 @@ class CommandStream {
     void flush();
     // Ends recording, submits, waits. Host-visible results are readable afterwards.
     void submit_and_wait();
+    // Submits what is recorded, waits for it and goes on recording: host-visible results are
+    // readable, and work the host then submits elsewhere (vk::Transfer uploads) is ordered
+    // before whatever is recorded next (which starts with a barrier). The expert cache routes a
+    // layer this way before choosing what to upload.
+    void sync();
     // Nanoseconds between timestamps a and b of the last submission.
     double elapsed_ns(uint32_t a, uint32_t b) const;
     uint32_t barrier_count() const { return barriers_; }
@@ -91,6 +96,8 @@ class CommandStream {
     };
     void before_access(std::span<const Range> reads, std::span<const Range> writes);
     void barrier();
+    // Ends cmd_ with a host-visibility barrier, submits it with the fence and waits.
+    void submit_fenced();
     // Takes the next command buffer of this recording (allocating one if needed) and begins it.
     void start_buffer();
 

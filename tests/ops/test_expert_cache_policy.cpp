@@ -53,14 +53,14 @@ TEST(ExpertCachePolicy, OptimumBoundsEveryPolicyOnRandomSkewedTraces) {
             }
             t.push_back(step);
         }
-        const ExpertCacheStats best = replay_expert_cache(ExpertEviction::Belady, slots, t, 16);
+        const ExpertReplayStats best = replay_expert_cache(ExpertEviction::Belady, slots, t, 16);
         for (ExpertEviction p : all_evictions()) {
-            const ExpertCacheStats s = replay_expert_cache(p, slots, t, 16);
+            const ExpertReplayStats s = replay_expert_cache(p, slots, t, 16);
             EXPECT_EQ(s.lookups, best.lookups);
             EXPECT_LE(s.hits, best.hits) << eviction_name(p) << " at " << slots << " slots";
         }
         // Everything fits: only the first use of each expert misses.
-        const ExpertCacheStats all = replay_expert_cache(ExpertEviction::Lru, 64, t, 16);
+        const ExpertReplayStats all = replay_expert_cache(ExpertEviction::Lru, 64, t, 16);
         EXPECT_LE(all.lookups - all.hits, 64u);
     }
 }

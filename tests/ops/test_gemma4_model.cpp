@@ -119,6 +119,25 @@ INSTANTIATE_TEST_SUITE_P(TinyModels, Gemma4ModelVsReference,
 // reference tokens are fed one decode step at a time, so both paths are checked; prompt 1 (99
 // tokens + 31) wraps the sliding-window ring. Bounds: tests/support/teacher_forcing.cpp.
 
+// Prompt p of `run` prefilled (sequence 0, from empty), then its reference tokens fed one decode
+// step at a time: the log-softmax at each generated position.
+std::vector<std::vector<double>> teacher_forced_log_probs(Gemma4Model& model,
+                                                          const TeacherForcingRun& run, size_t p) {
+    const std::vector<int32_t> prompt = run.prompt_tokens(p), gen = run.generated(p);
+    const size_t V = model.n_vocab();
+    model.truncate(0, 0);
+    std::vector<float> z = model.prefill(0, prompt);
+    std::vector<std::vector<double>> lp;
+    for (size_t i = 0; i < gen.size(); ++i) {
+        lp.push_back(log_softmax(z.data(), V));
+        if (i + 1 < gen.size()) {
+            const SeqToken st{0, gen[i]};
+            z = model.decode(std::span(&st, 1));
+        }
+    }
+    return lp;
+}
+
 struct TfCase {
     const char* model;
     const char* run;
@@ -140,22 +159,9 @@ TEST_P(Gemma4ModelTeacherForcing, MatchesLlamaCpp) {
     o.prefill_chunk = 32;
     o.kv_k = o.kv_v = c.kv;
     Gemma4Model model(ctx(), file, o);
-    const size_t V = model.n_vocab();
     const bool q8 = ops::takes_int_dot(ctx().device().info());
-    score_teacher_forcing(run, teacher_forcing_bounds(c.run, q8), [&](size_t p) {
-        const std::vector<int32_t> prompt = run.prompt_tokens(p), gen = run.generated(p);
-        model.truncate(0, 0);
-        std::vector<float> z = model.prefill(0, prompt);
-        std::vector<std::vector<double>> lp;
-        for (size_t i = 0; i < gen.size(); ++i) {
-            lp.push_back(log_softmax(z.data(), V));
-            if (i + 1 < gen.size()) {
-                const SeqToken st{0, gen[i]};
-                z = model.decode(std::span(&st, 1));
-            }
-        }
-        return lp;
-    });
+    score_teacher_forcing(run, teacher_forcing_bounds(c.run, q8),
+                          [&](size_t p) { return teacher_forced_log_probs(model, run, p); });
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -222,21 +228,11 @@ TEST_P(Gemma4ModelKvOracle, WithinTheFilesBounds) {
     o.kv_v = c.v;
     o.int_dot_matvec = false;
     Gemma4Model model(ctx(), file, o);
-    const size_t V = model.n_vocab();
     std::vector<double> step_max;
     size_t over_tol = 0;
     for (size_t p = 0; p < run.n_prompts(); ++p) {
-        const std::vector<int32_t> prompt = run.prompt_tokens(p), gen = run.generated(p);
-        model.truncate(0, 0);
-        std::vector<float> z = model.prefill(0, prompt);
-        std::vector<std::vector<double>> lp;
-        for (size_t i = 0; i < gen.size(); ++i) {
-            lp.push_back(log_softmax(z.data(), V));
-            if (i + 1 < gen.size()) {
-                const SeqToken st{0, gen[i]};
-                z = model.decode(std::span(&st, 1));
-            }
-        }
+        const std::vector<int32_t> gen = run.generated(p);
+        const std::vector<std::vector<double>> lp = teacher_forced_log_probs(model, run, p);
         const std::vector<size_t> pos = run.step_positions(p);
         for (size_t j = 0; j < pos.size(); ++j) {
             const nlohmann::json& top = run.steps(p).at(j).at("top");
@@ -323,27 +319,6 @@ TEST_F(VkTest, Gemma4ModelMemoryPlanAndRefusal) {
     } catch (const std::invalid_argument& e) {
         EXPECT_NE(std::string(e.what()).find("at most 1048576"), std::string::npos) << e.what();
     }
-}
-
-// Issue #15: a VRAM budget that leaves the MoE fixture's experts outside is planned (an expert
-// cache) but not loaded: the runtime does not stream experts yet and says so, allocating nothing.
-TEST_F(VkTest, Gemma4ModelRefusesAStreamedExpertPlan) {
-    const GgufFile file = open_model("tiny-moe-q4_k_m");
-    ModelOptions o;
-    o.n_ctx = 256;
-    o.vram_budget = 13ull << 20;  // non-expert part ~12.1 MiB: 8 of 48 experts fit
-    const MemoryPlan p = Gemma4Model::plan(file, o);
-    EXPECT_TRUE(p.experts.streamed);
-    EXPECT_EQ(p.experts.total_experts, 48u);
-    try {
-        Gemma4Model m(ctx(), file, o);
-        ADD_FAILURE() << "no refusal";
-    } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("expert streaming"), std::string::npos) << e.what();
-    }
-    o.vram_budget = 1ull << 30;  // everything fits: today's path
-    Gemma4Model fits(ctx(), file, o);
-    EXPECT_FALSE(fits.memory_plan().experts.streamed);
 }
 
 // Issue #11: one planner. The load allocates exactly what plan_model lists for this device, on

@@ -72,7 +72,8 @@ ModelPlan plan_for(const Released& r, uint32_t n_ctx, uint32_t n_seq = 1) {
     ModelOptions o;
     o.n_ctx = n_ctx;
     o.n_seq = n_seq;
-    return plan_model(config_of(r), {10ull << 30, 500}, o, PlanDevice::generic());
+    return plan_model(config_of(r), WeightBytes{10ull << 30, 500, 0, 0, 0, {}}, o,
+                      PlanDevice::generic());
 }
 
 TEST(MemoryPlanReleased, KvCachesOf26bA4bAt128k) {
@@ -116,7 +117,8 @@ TEST(MemoryPlanReleased, PrefillChunkShrinksToFitABinding) {
     d.max_binding_bytes = 16ull << 20;
     ModelOptions o;
     o.n_ctx = 4096;
-    const ModelPlan p = plan_model(config_of(k_26b), {10ull << 30, 500}, o, d);
+    const ModelPlan p =
+        plan_model(config_of(k_26b), WeightBytes{10ull << 30, 500, 0, 0, 0, {}}, o, d);
     EXPECT_EQ(p.opt.prefill_chunk, (16u << 20) / (2816 * 8 * 4));
     for (const PlannedBuffer& b : p.buffers) {
         if (b.home != BufferHome::Kv) {
@@ -130,14 +132,16 @@ TEST(MemoryPlanReleased, FitCheckNamesThePlan) {
     d.device_heap = 8ull << 30;  // a GTX 1080
     ModelOptions o;
     o.n_ctx = 131072;
-    const ModelPlan p = plan_model(config_of(k_31b), {18ull << 30, 800}, o, d);
+    const ModelPlan p =
+        plan_model(config_of(k_31b), WeightBytes{18ull << 30, 800, 0, 0, 0, {}}, o, d);
     try {
         p.check_fits();
         FAIL() << "31B at 128K in 8 GiB should not fit";
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("KV cache"), std::string::npos) << e.what();
     }
-    const ModelPlan small = plan_model(config_of(k_e2b), {1ull << 30, 300}, ModelOptions{}, d);
+    const ModelPlan small =
+        plan_model(config_of(k_e2b), WeightBytes{1ull << 30, 300, 0, 0, 0, {}}, ModelOptions{}, d);
     EXPECT_NO_THROW(small.check_fits());
     EXPECT_EQ(small.opt.n_ctx, 8192u);  // default: min(n_ctx_train, 8192)
 }
@@ -209,8 +213,10 @@ FullSize full_size(const std::string& preset, quant::QuantMix mix) {
             experts = t.ne[2];
         }
     }
-    for (const auto& [name, be] : expert_layers) {
-        f.weights.expert_slot_bytes = std::max(f.weights.expert_slot_bytes, be.first / be.second);
+    for (const synth::PlannedTensor& t : plan.tensors) {  // in layer order
+        if (t.name.find("_exps.weight") == std::string::npos) continue;
+        f.weights.expert_sizes.push_back(t.n_rows() * row_bytes(t.type, t.ne[0]) / t.ne[2]);
+        f.weights.expert_slot_row_bytes += f.weights.expert_sizes.back();
     }
     return f;
 }
@@ -485,15 +491,15 @@ TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
     const FullSize m = full_size("26b-a4b", quant::QuantMix::Q4_K_M);
     const PlanDevice d = card_24gib();
     // 30 MoE layers x 128 experts; one expert's gate, up and down: 3 x 2816 x 704 weights in
-    // the layer's types (Q4_K / Q6_K down in some layers): ~3.4-3.8 MB.
+    // the layer's types (Q4_K / Q6_K down in some layers): ~3.4-3.8 MB, ~110 MB in all layers.
     ASSERT_EQ(m.cfg.n_expert, 128u);
-    EXPECT_GT(m.weights.expert_slot_bytes, 3'000'000u);
-    EXPECT_LT(m.weights.expert_slot_bytes, 4'500'000u);
+    EXPECT_GT(m.weights.expert_slot_row_bytes, 30 * 3'000'000u);
+    EXPECT_LT(m.weights.expert_slot_row_bytes, 30 * 4'500'000u);
     const ModelPlan all = plan_model(m.cfg, m.weights, budget_opts(0), d);
     EXPECT_FALSE(all.totals.experts.streamed);
     EXPECT_EQ(all.totals.experts.total_experts, 30u * 128u);
+    EXPECT_EQ(all.totals.experts.slots_per_layer, 128u);
     const uint64_t align = d.binding_alignment;
-    const uint64_t slot = (m.weights.expert_slot_bytes + align - 1) / align * align;
     const uint64_t resident = m.weights.expert_bytes + m.weights.expert_tensors * align;
     const uint64_t rest = all.totals.total() - resident;  // non-expert weights + KV + scratch
     for (const uint64_t gib : {8ull, 12ull, 24ull}) {
@@ -503,11 +509,13 @@ TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
         const std::string what =
             "26B-A4B Q4_K_M, 8192 tokens q8_0, VRAM budget " + std::to_string(gib) + " GiB";
         print_plan(what.c_str(), p.totals);
-        std::printf("[ info     ]   expert cache: %llu of %llu experts (%.1f%%), %.0f MiB\n",
-                    static_cast<unsigned long long>(ex.slots),
-                    static_cast<unsigned long long>(ex.total_experts),
-                    100.0 * static_cast<double>(ex.slots) / static_cast<double>(ex.total_experts),
-                    static_cast<double>(ex.cache_bytes()) / (1 << 20));
+        std::printf(
+            "[ info     ]   expert cache: %u of 128 experts per layer, %llu of %llu "
+            "(%.1f%%), %.0f MiB\n",
+            ex.slots_per_layer, static_cast<unsigned long long>(ex.slots),
+            static_cast<unsigned long long>(ex.total_experts),
+            100.0 * static_cast<double>(ex.slots) / static_cast<double>(ex.total_experts),
+            static_cast<double>(ex.cache_bytes) / (1 << 20));
         EXPECT_EQ(ex.budget, gib * k_gib);
         if (all.totals.total() <= gib * k_gib) {
             EXPECT_FALSE(ex.streamed);
@@ -515,18 +523,32 @@ TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
             continue;
         }
         EXPECT_TRUE(ex.streamed);
-        EXPECT_EQ(ex.slots, (gib * k_gib - rest) / slot);
+        EXPECT_EQ(ex.slots, uint64_t{ex.slots_per_layer} * 30u);
+        // Every expert tensor's slots, in parts of whole slots, each part aligned.
+        uint64_t cache = 0;
+        for (const uint64_t e : m.weights.expert_sizes) {
+            cache += expert_pool_bytes(e, ex.slots_per_layer, d.max_binding_bytes, align);
+        }
+        EXPECT_EQ(ex.cache_bytes, cache);
+        EXPECT_EQ(p.totals.total(), rest + cache);
         EXPECT_LE(p.totals.total(), gib * k_gib);
-        EXPECT_GT(p.totals.total() + slot, gib * k_gib);  // whole slots fill the budget
-        EXPECT_GE(ex.slots, ex.min_slots);
+        // One more slot in every layer would not fit.
+        EXPECT_GT(p.totals.total() + m.weights.expert_slot_row_bytes, gib * k_gib);
         EXPECT_NO_THROW(p.check_fits());
     }
     // 24 GiB holds everything; 8 GiB a fraction of the experts, 12 GiB more.
     const auto slots_at = [&](uint64_t gib) {
-        return plan_model(m.cfg, m.weights, budget_opts(gib * k_gib), d).totals.experts.slots;
+        return plan_model(m.cfg, m.weights, budget_opts(gib * k_gib), d)
+            .totals.experts.slots_per_layer;
     };
     EXPECT_LT(slots_at(8), slots_at(12));
-    EXPECT_EQ(slots_at(24), 30u * 128u);
+    EXPECT_EQ(slots_at(24), 128u);
+    // A forced slot count (ModelOptions::expert_slots) streams even where everything fits.
+    ModelOptions forced = budget_opts(0);
+    forced.expert_slots = 16;
+    const ExpertCachePlan f = plan_model(m.cfg, m.weights, forced, d).totals.experts;
+    EXPECT_TRUE(f.streamed);
+    EXPECT_EQ(f.slots_per_layer, 16u);
 }
 
 TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
@@ -541,20 +563,28 @@ TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
         EXPECT_NE(std::string(e.what()).find("even without its experts"), std::string::npos)
             << e.what();
     }
-    // Room for 3 experts when a layer routes 8 per token: refused, naming what is missing.
+    // Room for less than one expert in every layer: refused, naming what is missing. One in
+    // every layer is enough (prefill and decode stream the rest in waves).
     const ModelPlan all = plan_model(m.cfg, m.weights, budget_opts(0), d);
     const uint64_t rest = all.totals.total() - m.weights.expert_bytes -
                           m.weights.expert_tensors * d.binding_alignment;
-    const uint64_t slot = m.weights.expert_slot_bytes + d.binding_alignment;
-    const ModelPlan three = plan_model(m.cfg, m.weights, budget_opts(rest + 3 * slot), d);
-    EXPECT_EQ(three.totals.experts.slots, 3u);
+    const uint64_t row = m.weights.expert_slot_row_bytes;
+    const ModelPlan half = plan_model(m.cfg, m.weights, budget_opts(rest + row / 2), d);
+    EXPECT_TRUE(half.totals.experts.streamed);
+    EXPECT_EQ(half.totals.experts.slots_per_layer, 0u);
     try {
-        three.check_fits();
+        half.check_fits();
         ADD_FAILURE() << "no refusal";
     } catch (const std::runtime_error& e) {
-        EXPECT_NE(std::string(e.what()).find("a layer routes 8 per token"), std::string::npos)
+        EXPECT_NE(std::string(e.what()).find("less than one expert in each of the 30 MoE layers"),
+                  std::string::npos)
             << e.what();
     }
+    const ModelPlan one =
+        plan_model(m.cfg, m.weights,
+                   budget_opts(rest + row + m.weights.expert_tensors * d.binding_alignment), d);
+    EXPECT_EQ(one.totals.experts.slots_per_layer, 1u);
+    EXPECT_NO_THROW(one.check_fits());
     // A dense model over its budget: refused as not fitting, no expert cache.
     const FullSize dense = full_size("31b", quant::QuantMix::Q4_K_M);
     const ModelPlan q = plan_model(dense.cfg, dense.weights, budget_opts(8 * k_gib), d);

@@ -1,0 +1,190 @@
+#include "runtime/model/expert_cache.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+#include "quant/device_layout.h"
+#include "runtime/ops/weight_upload.h"
+
+namespace vkllm {
+
+namespace {
+
+constexpr uint32_t k_none = UINT32_MAX;
+// Half-life of an expert's use rate, in its layer's steps (chosen on routing traces, 1-32 tried:
+// docs/design/moe-streaming.md).
+constexpr double k_half_life_steps = 8.0;
+
+}  // namespace
+
+ExpertCache::ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
+                         const Gemma4Config& cfg, const Gemma4WeightsView& view, uint32_t slots,
+                         DeviceWeights& w)
+    : ctx_(ctx), file_(file), n_expert_(cfg.n_expert), slots_(slots) {
+    if (slots == 0 || slots >= cfg.n_expert) {
+        throw std::invalid_argument("[expert cache] " + std::to_string(slots) +
+                                    " slots for a layer of " + std::to_string(cfg.n_expert) +
+                                    " experts");
+    }
+    const vk::EffectiveLimits& lim = ctx.device().limits();
+    const uint64_t cap = std::min(lim.max_binding_bytes, lim.max_allocation_bytes);
+    layers_.resize(cfg.n_layer);
+    for (uint32_t l = 0; l < cfg.n_layer; ++l) {
+        if (!cfg.layers[l].is_moe) continue;
+        const Gemma4LayerWeights& s = view.layers[l];
+        DeviceLayerWeights& d = w.layers[l];
+        Layer& L = layers_[l];
+        for (const auto& [t, m] : {std::pair{s.ffn_gate_up_exps, &d.ffn_gate_up_exps},
+                                   std::pair{s.ffn_gate_exps, &d.ffn_gate_exps},
+                                   std::pair{s.ffn_up_exps, &d.ffn_up_exps},
+                                   std::pair{s.ffn_down_exps, &d.ffn_down_exps}}) {
+            if (t == nullptr) continue;
+            Pool p{t, m, t->size_bytes / t->ne[2], 0};
+            const std::string name = "[expert cache] layer " + std::to_string(l) + ": ";
+            if (p.expert_bytes > cap) {
+                throw std::runtime_error(name + "one expert of " + t->name + " takes " +
+                                         std::to_string(p.expert_bytes) +
+                                         " bytes, more than a binding holds");
+            }
+            // Slots start at multiples of an expert's bytes from their part's start; the
+            // device layout of a grouped type must then start a group there too.
+            if (p.expert_bytes % quant::layout_group_bytes(t->type) != 0) {
+                throw std::runtime_error(name + "one expert of " + t->name +
+                                         " does not end on a device-layout group of its type (" +
+                                         std::string(traits_of(t->type).name) +
+                                         "), so it cannot be cached by itself; run without "
+                                         "--vram-budget");
+            }
+            p.slots_per_part = std::max<uint64_t>(1, cap / p.expert_bytes);
+            const uint64_t rows_per_expert = t->ne[1];
+            const uint64_t row_bytes = p.expert_bytes / rows_per_expert;
+            m->type = t->type;
+            m->K = static_cast<uint32_t>(t->ne[0]);
+            m->rows = static_cast<uint32_t>(rows_per_expert * slots);
+            m->data = {};
+            m->data.row_bytes = row_bytes;
+            m->data.rows = uint64_t{m->rows};
+            m->data.rows_per_part = p.slots_per_part * rows_per_expert;
+            for (uint64_t first = 0; first < slots; first += p.slots_per_part) {
+                const uint64_t n = std::min<uint64_t>(p.slots_per_part, slots - first);
+                m->data.parts.push_back(arena.allocate(n * p.expert_bytes));
+            }
+            L.pools.push_back(p);
+        }
+        L.slot_expert.assign(slots, k_none);
+        L.expert_slot.assign(cfg.n_expert, k_none);
+        L.decayed.assign(cfg.n_expert, 0.0);
+        L.last_step.assign(cfg.n_expert, 0);
+        L.last_use.assign(cfg.n_expert, 0);
+    }
+}
+
+uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
+    if (layer >= layers_.size() || layers_[layer].pools.empty()) {
+        throw std::logic_error("[expert cache] layer " + std::to_string(layer) + " has no experts");
+    }
+    Layer& L = layers_[layer];
+    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
+    ++L.step;
+    ++stats_.layer_steps;
+    cur_layer_ = layer;
+    cur_ids_.assign(ids.begin(), ids.end());
+    // Distinct experts in first-routed order; the cached ones first (no upload, first wave).
+    std::vector<uint32_t> hits, misses;
+    std::vector<bool> seen(n_expert_, false);
+    for (const uint32_t e : ids) {
+        if (e >= n_expert_) {
+            throw std::runtime_error("[expert cache] layer " + std::to_string(layer) +
+                                     " routed expert " + std::to_string(e) + " of " +
+                                     std::to_string(n_expert_));
+        }
+        if (seen[e]) continue;
+        seen[e] = true;
+        L.decayed[e] =
+            L.decayed[e] * std::pow(decay, static_cast<double>(L.step - L.last_step[e])) + 1.0;
+        L.last_step[e] = L.step;
+        L.last_use[e] = ++clock_;
+        (L.expert_slot[e] != k_none ? hits : misses).push_back(e);
+    }
+    stats_.lookups += hits.size() + misses.size();
+    stats_.hits += hits.size();
+    cur_waves_.assign(1, hits);
+    for (const uint32_t e : misses) {
+        if (cur_waves_.back().size() == slots_) cur_waves_.emplace_back();
+        cur_waves_.back().push_back(e);
+    }
+    return static_cast<uint32_t>(cur_waves_.size());
+}
+
+std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave) {
+    if (wave >= cur_waves_.size()) throw std::logic_error("[expert cache] no such wave");
+    Layer& L = layers_[cur_layer_];
+    const std::vector<uint32_t>& members = cur_waves_[wave];
+    std::vector<bool> pinned(slots_, false);
+    for (const uint32_t e : members) {
+        if (L.expert_slot[e] != k_none) pinned[L.expert_slot[e]] = true;
+    }
+    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const uint32_t e : members) {
+        if (L.expert_slot[e] != k_none) continue;
+        // An empty slot, else the unpinned expert used least (decayed), least recently, lowest.
+        uint32_t victim = k_none;
+        double worst = 0;
+        for (uint32_t s = 0; s < slots_; ++s) {
+            if (pinned[s]) continue;
+            const uint32_t v = L.slot_expert[s];
+            if (v == k_none) {
+                victim = s;
+                break;
+            }
+            const double rate =
+                L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v]));
+            const uint32_t cur = victim == k_none ? k_none : L.slot_expert[victim];
+            if (victim == k_none || rate < worst ||
+                (rate == worst && (L.last_use[v] < L.last_use[cur] ||
+                                   (L.last_use[v] == L.last_use[cur] && v < cur)))) {
+                victim = s;
+                worst = rate;
+            }
+        }
+        if (victim == k_none) throw std::logic_error("[expert cache] a wave exceeds the slots");
+        if (L.slot_expert[victim] != k_none) L.expert_slot[L.slot_expert[victim]] = k_none;
+        upload(L, e, victim);
+        L.slot_expert[victim] = e;
+        L.expert_slot[e] = victim;
+        pinned[victim] = true;
+    }
+    stats_.upload_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    ++stats_.waves;
+    std::vector<bool> in_wave(n_expert_, false);
+    for (const uint32_t e : members) in_wave[e] = true;
+    std::vector<uint32_t> out(cur_ids_.size());
+    for (size_t i = 0; i < cur_ids_.size(); ++i) {
+        out[i] = in_wave[cur_ids_[i]] ? L.expert_slot[cur_ids_[i]] : k_skip;
+    }
+    return out;
+}
+
+void ExpertCache::upload(Layer& L, uint32_t expert, uint32_t slot) {
+    for (const Pool& p : L.pools) {
+        const vk::BufferSpan& part = p.matrix->data.parts.at(slot / p.slots_per_part);
+        const uint64_t offset = (slot % p.slots_per_part) * p.expert_bytes;
+        const std::span<const std::byte> src =
+            file_.data(*p.tensor).subspan(expert * p.expert_bytes, p.expert_bytes);
+        ops::upload_weight_part(ctx_.transfer(), part.sub(offset, p.expert_bytes), p.tensor->type,
+                                src);
+        stats_.upload_bytes += p.expert_bytes;
+    }
+    ++stats_.uploads;
+}
+
+std::vector<uint32_t> ExpertCache::cached(uint32_t layer) const {
+    return layers_.at(layer).slot_expert;
+}
+
+}  // namespace vkllm

@@ -1,0 +1,84 @@
+#pragma once
+// The device expert cache of a MoE model whose experts do not fit its VRAM budget (issue #15,
+// docs/design/moe-streaming.md). Every MoE layer owns `slots` slots of each of its expert
+// tensors (gate_up or gate and up, and down), allocated as a DeviceMatrix of slots x the rows of
+// one expert in the layer's own quant type: the expert kernels read it as a stack of `slots`
+// experts, given each (token, expert) pair's slot in place of the expert id, so a cached expert
+// is computed by the same kernel on the same bytes as a resident one (bit-identical results).
+//
+// A step routes a layer, reads the ids back and asks route() how many waves it needs: one when
+// the layer's distinct experts fit its slots, more when a prefill batch routes more experts than
+// there are slots. load_wave() uploads a wave's missing experts from the mapped GGUF (no copy
+// in host memory) and returns the slot of every pair of that wave (k_skip for the others, which
+// the kernels skip); the caller runs the experts and waits for them before the next wave
+// overwrites slots. A miss evicts the unpinned expert with the lowest use rate (uses decayed
+// with a half-life of 8 of the layer's steps; ties: least recently used, then lowest id), the
+// policy the routing traces of the trained MoE model chose (expert_cache_policy.h).
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "loader/gemma4_config.h"
+#include "loader/gemma4_weights_view.h"
+#include "loader/gguf_file.h"
+#include "runtime/model/gemma4_model.h"
+#include "runtime/model/model_weights.h"
+#include "runtime/vk/arena.h"
+#include "runtime/vk/context.h"
+
+namespace vkllm {
+
+class ExpertCache {
+  public:
+    static constexpr uint32_t k_skip = UINT32_MAX;  // a pair outside the current wave
+
+    // Allocates the slots of every MoE layer's expert tensors from `arena` and points w's expert
+    // matrices at them (empty until loaded). Throws std::runtime_error when an expert does not
+    // start on a device-layout group (quant/device_layout.h) or one expert exceeds a binding.
+    ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& file, const Gemma4Config& cfg,
+                const Gemma4WeightsView& view, uint32_t slots, DeviceWeights& w);
+
+    uint32_t slots() const { return slots_; }
+    // Starts `layer`'s experts for this step: `ids` holds the routed expert of every (token,
+    // expert) pair. Returns the number of waves (>= 1).
+    uint32_t route(uint32_t layer, std::span<const uint32_t> ids);
+    // Uploads wave `wave`'s missing experts (nothing on the device may still be reading this
+    // layer's slots: the caller waited) and returns every pair's slot, k_skip outside the wave.
+    std::vector<uint32_t> load_wave(uint32_t wave);
+    const ExpertCacheStats& stats() const { return stats_; }
+    void add_route_seconds(double s) { stats_.route_seconds += s; }
+    // Which expert each of `layer`'s slots holds (UINT32_MAX: empty), for tests.
+    std::vector<uint32_t> cached(uint32_t layer) const;
+
+  private:
+    struct Pool {  // one expert tensor of a layer: its file data and its slots on the device
+        const TensorInfo* tensor = nullptr;
+        DeviceMatrix* matrix = nullptr;
+        uint64_t expert_bytes = 0;
+        uint64_t slots_per_part = 0;
+    };
+    struct Layer {
+        std::vector<Pool> pools;
+        std::vector<uint32_t> slot_expert;  // UINT32_MAX: empty
+        std::vector<uint32_t> expert_slot;  // UINT32_MAX: not cached
+        std::vector<double> decayed;        // uses, decayed to last_step
+        std::vector<uint64_t> last_step, last_use;
+        uint64_t step = 0;  // route() calls so far
+    };
+    void upload(Layer& L, uint32_t expert, uint32_t slot);
+
+    vk::Context& ctx_;
+    const GgufFile& file_;
+    uint32_t n_expert_ = 0;
+    uint32_t slots_ = 0;
+    std::vector<Layer> layers_;  // by layer index; empty for dense layers
+    ExpertCacheStats stats_;
+    uint64_t clock_ = 0;  // lookups, for recency
+    // The layer being loaded by route() / load_wave().
+    uint32_t cur_layer_ = 0;
+    std::vector<uint32_t> cur_ids_;
+    std::vector<std::vector<uint32_t>> cur_waves_;  // distinct experts per wave
+};
+
+}  // namespace vkllm
