@@ -152,7 +152,9 @@ std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave) {
             }
         }
         if (victim == k_none) throw std::logic_error("[expert cache] a wave exceeds the slots");
+        // Unmapped while it is rewritten: a failed upload leaves an empty slot, not a wrong one.
         if (L.slot_expert[victim] != k_none) L.expert_slot[L.slot_expert[victim]] = k_none;
+        L.slot_expert[victim] = k_none;
         upload(L, e, victim);
         L.slot_expert[victim] = e;
         L.expert_slot[e] = victim;

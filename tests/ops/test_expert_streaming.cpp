@@ -95,10 +95,9 @@ void expect_streaming_matches_resident(vk::Context& ctx, const GgufFile& file,
         EXPECT_LE(st.hits, st.lookups);
         EXPECT_EQ(st.uploads, st.lookups - st.hits);  // every miss is uploaded once
         EXPECT_GE(st.waves, st.layer_steps);
-        std::cout << "[ info     ] " << name << " " << slots << "/" << E
-                  << " slots: hit rate " << st.hit_rate() << ", " << st.uploads
-                  << " uploads (" << st.upload_bytes / 1024 << " KiB), " << st.waves
-                  << " waves over " << st.layer_steps << " layer-steps\n";
+        std::cout << "[ info     ] " << name << " " << slots << "/" << E << " slots: hit rate "
+                  << st.hit_rate() << ", " << st.uploads << " uploads (" << st.upload_bytes / 1024
+                  << " KiB), " << st.waves << " waves over " << st.layer_steps << " layer-steps\n";
     }
 }
 
@@ -117,8 +116,8 @@ TEST_F(VkTest, StreamedExpertsMatchResidentOn64ExpertsTop8) {
     spec.n_threads = 1;
     const std::filesystem::path path =
         std::filesystem::temp_directory_path() /
-        ("vkllm-moe64-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "-" + std::to_string(reinterpret_cast<uintptr_t>(this)) + ".gguf");
+        ("vkllm-moe64-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+         std::to_string(reinterpret_cast<uintptr_t>(this)) + ".gguf");
     synth::write_synthetic_gemma4(spec, path);
     struct Remove {
         std::filesystem::path p;
