@@ -7,7 +7,6 @@
 #include <string>
 
 #include "quant/device_layout.h"
-#include "runtime/ops/weight_upload.h"
 
 namespace vkllm {
 
@@ -22,8 +21,11 @@ constexpr double k_half_life_steps = 8.0;
 
 ExpertCache::ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
                          const Gemma4Config& cfg, const Gemma4WeightsView& view, uint32_t slots,
-                         DeviceWeights& w)
-    : ctx_(ctx), file_(file), n_expert_(cfg.n_expert), slots_(slots) {
+                         vk::BufferSpan staging, DeviceWeights& w)
+    : ctx_(ctx), file_(file), staging_(staging), n_expert_(cfg.n_expert), slots_(slots) {
+    if (staging.mapped == nullptr) {
+        throw std::invalid_argument("[expert cache] the staging buffer is not mapped");
+    }
     if (slots == 0 || slots >= cfg.n_expert) {
         throw std::invalid_argument("[expert cache] " + std::to_string(slots) +
                                     " slots for a layer of " + std::to_string(cfg.n_expert) +
@@ -44,10 +46,10 @@ ExpertCache::ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& fil
             if (t == nullptr) continue;
             Pool p{t, m, t->size_bytes / t->ne[2], 0};
             const std::string name = "[expert cache] layer " + std::to_string(l) + ": ";
-            if (p.expert_bytes > cap) {
+            if (p.expert_bytes > std::min(cap, staging.size)) {
                 throw std::runtime_error(name + "one expert of " + t->name + " takes " +
                                          std::to_string(p.expert_bytes) +
-                                         " bytes, more than a binding holds");
+                                         " bytes, more than a binding or the staging holds");
             }
             // Slots start at multiples of an expert's bytes from their part's start; the
             // device layout of a grouped type must then start a group there too.
@@ -92,6 +94,7 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
     ++stats_.layer_steps;
     cur_layer_ = layer;
     cur_ids_.assign(ids.begin(), ids.end());
+    staged_ = 0;
     // Distinct experts in first-routed order; the cached ones first (no upload, first wave).
     std::vector<uint32_t> hits, misses;
     std::vector<bool> seen(n_expert_, false);
@@ -119,7 +122,7 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
     return static_cast<uint32_t>(cur_waves_.size());
 }
 
-std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave) {
+std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave, vk::CommandStream& cs) {
     if (wave >= cur_waves_.size()) throw std::logic_error("[expert cache] no such wave");
     Layer& L = layers_[cur_layer_];
     const std::vector<uint32_t>& members = cur_waves_[wave];
@@ -155,7 +158,7 @@ std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave) {
         // Unmapped while it is rewritten: a failed upload leaves an empty slot, not a wrong one.
         if (L.slot_expert[victim] != k_none) L.expert_slot[L.slot_expert[victim]] = k_none;
         L.slot_expert[victim] = k_none;
-        upload(L, e, victim);
+        upload(L, e, victim, cs);
         L.slot_expert[victim] = e;
         L.expert_slot[e] = victim;
         pinned[victim] = true;
@@ -172,14 +175,20 @@ std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave) {
     return out;
 }
 
-void ExpertCache::upload(Layer& L, uint32_t expert, uint32_t slot) {
+void ExpertCache::upload(Layer& L, uint32_t expert, uint32_t slot, vk::CommandStream& cs) {
     for (const Pool& p : L.pools) {
+        if (staged_ + p.expert_bytes > staging_.size) {
+            cs.sync();  // the staged copies have run: the staging is free again
+            staged_ = 0;
+        }
         const vk::BufferSpan& part = p.matrix->data.parts.at(slot / p.slots_per_part);
         const uint64_t offset = (slot % p.slots_per_part) * p.expert_bytes;
         const std::span<const std::byte> src =
             file_.data(*p.tensor).subspan(expert * p.expert_bytes, p.expert_bytes);
-        ops::upload_weight_part(ctx_.transfer(), part.sub(offset, p.expert_bytes), p.tensor->type,
-                                src);
+        quant::to_device_layout(p.tensor->type, src,
+                                std::span(staging_.mapped + staged_, p.expert_bytes));
+        cs.copy(staging_.sub(staged_, p.expert_bytes), part.sub(offset, p.expert_bytes));
+        staged_ = (staged_ + p.expert_bytes + 15) / 16 * 16;
         stats_.upload_bytes += p.expert_bytes;
     }
     ++stats_.uploads;

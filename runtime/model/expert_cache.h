@@ -6,14 +6,17 @@
 // experts, given each (token, expert) pair's slot in place of the expert id, so a cached expert
 // is computed by the same kernel on the same bytes as a resident one (bit-identical results).
 //
-// A step routes a layer, reads the ids back and asks route() how many waves it needs: one when
-// the layer's distinct experts fit its slots, more when a prefill batch routes more experts than
-// there are slots. load_wave() uploads a wave's missing experts from the mapped GGUF (no copy
-// in host memory) and returns the slot of every pair of that wave (k_skip for the others, which
-// the kernels skip); the caller runs the experts and waits for them before the next wave
-// overwrites slots. A miss evicts the unpinned expert with the lowest use rate (uses decayed
-// with a half-life of 8 of the layer's steps; ties: least recently used, then lowest id), the
-// policy the routing traces of the trained MoE model chose (expert_cache_policy.h).
+// A step routes a layer, reads the ids back (the stream syncs) and asks route() how many waves
+// it needs: one when the layer's distinct experts fit its slots, more when a prefill batch
+// routes more experts than there are slots. load_wave() stages a wave's missing experts from the
+// mapped GGUF (no copy of the model in host memory: each is written once, in the device layout,
+// into host-visible staging) and records their copies into the slots on the compute stream,
+// then returns the slot of every pair of that wave (k_skip for the others, which the kernels
+// skip). The stream's hazard tracking orders a wave's copies after the previous wave's kernels
+// that read those slots, so waves need no sync; only a staging buffer that fills up does. A
+// miss evicts the unpinned expert with the lowest use rate (uses decayed with a half-life of 8
+// of the layer's steps; ties: least recently used, then lowest id), the policy the routing
+// traces of the trained MoE model chose (expert_cache_policy.h).
 
 #include <cstdint>
 #include <span>
@@ -25,6 +28,7 @@
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/model_weights.h"
 #include "runtime/vk/arena.h"
+#include "runtime/vk/command_stream.h"
 #include "runtime/vk/context.h"
 
 namespace vkllm {
@@ -34,18 +38,21 @@ class ExpertCache {
     static constexpr uint32_t k_skip = UINT32_MAX;  // a pair outside the current wave
 
     // Allocates the slots of every MoE layer's expert tensors from `arena` and points w's expert
-    // matrices at them (empty until loaded). Throws std::runtime_error when an expert does not
-    // start on a device-layout group (quant/device_layout.h) or one expert exceeds a binding.
+    // matrices at them (empty until loaded); `staging` (host-visible, mapped) holds at least one
+    // expert of any tensor. Throws std::runtime_error when an expert does not start on a
+    // device-layout group (quant/device_layout.h) or one expert exceeds a binding or the staging.
     ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& file, const Gemma4Config& cfg,
-                const Gemma4WeightsView& view, uint32_t slots, DeviceWeights& w);
+                const Gemma4WeightsView& view, uint32_t slots, vk::BufferSpan staging,
+                DeviceWeights& w);
 
     uint32_t slots() const { return slots_; }
     // Starts `layer`'s experts for this step: `ids` holds the routed expert of every (token,
-    // expert) pair. Returns the number of waves (>= 1).
+    // expert) pair. Returns the number of waves (>= 1). The stream must have synced since the
+    // last wave was loaded (the staging is reused from its start).
     uint32_t route(uint32_t layer, std::span<const uint32_t> ids);
-    // Uploads wave `wave`'s missing experts (nothing on the device may still be reading this
-    // layer's slots: the caller waited) and returns every pair's slot, k_skip outside the wave.
-    std::vector<uint32_t> load_wave(uint32_t wave);
+    // Stages wave `wave`'s missing experts, records their copies into `cs` (syncing it when the
+    // staging is full), and returns every pair's slot, k_skip outside the wave. Waves in order.
+    std::vector<uint32_t> load_wave(uint32_t wave, vk::CommandStream& cs);
     const ExpertCacheStats& stats() const { return stats_; }
     void add_route_seconds(double s) { stats_.route_seconds += s; }
     // Which expert each of `layer`'s slots holds (UINT32_MAX: empty), for tests.
@@ -66,10 +73,12 @@ class ExpertCache {
         std::vector<uint64_t> last_step, last_use;
         uint64_t step = 0;  // route() calls so far
     };
-    void upload(Layer& L, uint32_t expert, uint32_t slot);
+    void upload(Layer& L, uint32_t expert, uint32_t slot, vk::CommandStream& cs);
 
     vk::Context& ctx_;
     const GgufFile& file_;
+    vk::BufferSpan staging_;
+    uint64_t staged_ = 0;  // bytes of staging in use since the last sync
     uint32_t n_expert_ = 0;
     uint32_t slots_ = 0;
     std::vector<Layer> layers_;  // by layer index; empty for dense layers

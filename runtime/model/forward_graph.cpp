@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "loader/align.h"
 #include "runtime/model/gemma4_model_impl.h"
 #include "runtime/ops/attention.h"
 #include "runtime/ops/binary.h"
@@ -418,12 +419,15 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
         std::memcpy(ids.data(), buf.route_ids_host.mapped, bytes);
         experts->add_route_seconds(
             std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        // Waves need no sync: a wave's slot copies wait (barriers) for the kernels of the wave
+        // before, and each wave's pair slots have their own place in buf.expert_slots.
         const uint32_t waves = experts->route(l, ids);
         for (uint32_t wave = 0; wave < waves; ++wave) {
-            if (wave > 0) cs.sync();  // the previous wave has read the slots this one refills
-            const std::vector<uint32_t> slots = experts->load_wave(wave);
-            std::memcpy(buf.expert_slots.mapped, slots.data(), bytes);
-            record_experts(T, l, buf.expert_slots.sub(0, bytes), experts->slots());
+            const std::vector<uint32_t> slots = experts->load_wave(wave, cs);
+            const uint64_t stride = align_up(bytes, ctx.device().limits().binding_alignment);
+            const vk::BufferSpan at = buf.expert_slots.sub(wave * stride, bytes);
+            std::memcpy(at.mapped, slots.data(), bytes);
+            record_experts(T, l, at, experts->slots());
         }
     }
     ops::record_moe_combine(ctx, cs, {n, k, T, buf.dn, buf.route_w, buf.moe});

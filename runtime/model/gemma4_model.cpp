@@ -111,10 +111,7 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     buf.logits = take(scratch_arena, "scratch.logits");
     buf.readback = take(readback_arena, "readback.logits");
     if (opt.record_routing && cfg.has_moe()) buf.routing = take(readback_arena, "readback.routing");
-    if (cfg.has_moe()) {
-        buf.route_ids_host = take(readback_arena, "readback.route_ids");
-        buf.expert_slots = take(upload_arena, "upload.expert_slots");
-    }
+
     if (buf.readback.mapped == nullptr)
         throw std::runtime_error("[Gemma4Model] readback memory is not mapped");
     const uint64_t B = layout.cols;
@@ -137,8 +134,11 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
 
     w = upload_weights(ctx, weight_arena, file, cfg, view, opt.on_upload, !plan.experts.streamed);
     if (plan.experts.streamed) {
+        buf.route_ids_host = take(readback_arena, "readback.route_ids");
+        buf.expert_slots = take(upload_arena, "upload.expert_slots");
         experts = std::make_unique<ExpertCache>(ctx, weight_arena, file, cfg, view,
-                                                plan.experts.slots_per_layer, w);
+                                                plan.experts.slots_per_layer,
+                                                take(upload_arena, "upload.expert_staging"), w);
     }
 }
 

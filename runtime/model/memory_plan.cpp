@@ -266,6 +266,7 @@ WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
     w.bytes = weights_bytes(view, 1);
     w.tensors = weight_tensor_count(view);
     for (const Gemma4LayerWeights& L : view.layers) {
+        uint64_t layer = 0;  // one expert of this layer
         for (const TensorInfo* t :
              {L.ffn_gate_up_exps, L.ffn_gate_exps, L.ffn_up_exps, L.ffn_down_exps}) {
             if (t == nullptr) continue;
@@ -273,9 +274,30 @@ WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
             w.expert_tensors += 1;
             w.expert_sizes.push_back(t->size_bytes / t->ne[2]);  // {.., .., E}
             w.expert_slot_row_bytes += w.expert_sizes.back();
+            layer += w.expert_sizes.back();
         }
+        w.expert_layer_max_bytes = std::max(w.expert_layer_max_bytes, layer);
     }
     return w;
+}
+
+std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
+                                                    const WeightBytes& weights,
+                                                    const ScratchLayout& layout,
+                                                    uint64_t alignment) {
+    const uint64_t pairs = uint64_t{cfg.n_expert_used} * layout.cols * 4;
+    // A wave holds at least one expert, so a layer runs at most min(E, k x cols) waves.
+    const uint64_t waves =
+        std::min<uint64_t>(cfg.n_expert, uint64_t{cfg.n_expert_used} * layout.cols);
+    uint64_t largest = 0;  // one expert of one tensor
+    for (const uint64_t e : weights.expert_sizes) largest = std::max(largest, e);
+    const uint64_t staging = std::max(
+        largest,
+        std::min(k_expert_staging_max,
+                 uint64_t{cfg.n_expert_used} * std::max(weights.expert_layer_max_bytes, largest)));
+    return {{"readback.route_ids", BufferHome::Readback, pairs},
+            {"upload.expert_slots", BufferHome::Upload, align_up(pairs, alignment) * waves},
+            {"upload.expert_staging", BufferHome::Upload, staging}};
 }
 
 uint64_t expert_pool_bytes(uint64_t expert_bytes, uint32_t slots, uint64_t max_binding_bytes,
@@ -422,13 +444,6 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         p.buffers.push_back({"readback.routing", BufferHome::Readback,
                              2ull * cfg.n_layer * cfg.n_expert_used * layout.cols * 4});
     }
-    if (cfg.has_moe()) {
-        // The expert cache's per-layer exchange (streamed experts; tiny, so always planned): a
-        // layer's routed ids read back, and the cache slot of each (token, expert) pair written.
-        const uint64_t pairs = uint64_t{cfg.n_expert_used} * layout.cols * 4;
-        p.buffers.push_back({"readback.route_ids", BufferHome::Readback, pairs});
-        p.buffers.push_back({"upload.expert_slots", BufferHome::Upload, pairs});
-    }
     p.buffers.push_back({"upload.global_pos", BufferHome::Upload, uint64_t{opt.n_ctx} * 4});
     if (cfg.has_ple()) {
         p.buffers.push_back(
@@ -472,9 +487,14 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
     const bool forced = opt.expert_slots > 0 && opt.expert_slots < cfg.n_expert;
     if (ex.total_experts && ex.slot_row_bytes &&
         (forced || (ex.budget && p.totals.total() > ex.budget))) {
-        // Every MoE layer gets the same number of slots (docs/design/moe-streaming.md).
+        // Every MoE layer gets the same number of slots (docs/design/moe-streaming.md), after
+        // the buffers streaming adds (expert_streaming_buffers).
+        const std::vector<PlannedBuffer> extra =
+            expert_streaming_buffers(cfg, weights, layout, align);
+        uint64_t extra_bytes = 0;
+        for (const PlannedBuffer& b : extra) extra_bytes += align_up(b.bytes, align);
         const uint64_t resident = weights.expert_bytes + weights.expert_tensors * align;
-        const uint64_t rest = p.totals.total() - resident;
+        const uint64_t rest = p.totals.total() - resident + extra_bytes;
         uint32_t s = opt.expert_slots;
         if (!forced) {
             const uint64_t room = ex.budget > rest ? ex.budget - rest : 0;
@@ -486,6 +506,8 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         if (ex.streamed) {
             ex.cache_bytes = cache_bytes(s);
             p.totals.weights = p.totals.weights - resident + ex.cache_bytes;
+            p.totals.scratch += extra_bytes;
+            p.buffers.insert(p.buffers.end(), extra.begin(), extra.end());
         } else {
             ex.slots_per_layer = cfg.n_expert;
         }

@@ -77,12 +77,24 @@ struct WeightBytes {
     uint64_t expert_bytes = 0;
     uint64_t expert_tensors = 0;
     uint64_t expert_slot_row_bytes = 0;
-    std::vector<uint64_t> expert_sizes;  // one expert of each expert tensor, in layer order
+    std::vector<uint64_t> expert_sizes;   // one expert of each expert tensor, in layer order
+    uint64_t expert_layer_max_bytes = 0;  // one expert's tensors in the layer where largest
 };
 // Device bytes of `slots` experts of one expert tensor in an expert cache: parts of whole slots
 // that each fit a binding, each aligned (runtime/model/expert_cache.h allocates them so).
 uint64_t expert_pool_bytes(uint64_t expert_bytes, uint32_t slots, uint64_t max_binding_bytes,
                            uint64_t alignment);
+// Host-visible staging for expert uploads holds a token's routed experts of the largest layer,
+// at most this much (a wave that needs more syncs and reuses it).
+constexpr uint64_t k_expert_staging_max = 32ull << 20;
+// The buffers a streamed expert plan adds: a layer's routed ids read back
+// ("readback.route_ids"), the slot of every (token, expert) pair of each wave of a layer, one
+// binding-aligned region per wave ("upload.expert_slots"), and the upload staging
+// ("upload.expert_staging").
+std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
+                                                    const WeightBytes& weights,
+                                                    const ScratchLayout& layout,
+                                                    uint64_t alignment);
 // The budget ModelOptions::vram_budget stands for on a device with this heap (0: none).
 uint64_t resolve_vram_budget(uint64_t requested, uint64_t device_heap);
 // "8GiB", "512MiB", "24GB", "1000000" (bytes) or "auto" -> bytes (k_vram_budget_auto for auto);

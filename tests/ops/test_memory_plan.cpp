@@ -218,6 +218,10 @@ FullSize full_size(const std::string& preset, quant::QuantMix mix) {
         f.weights.expert_sizes.push_back(t.n_rows() * row_bytes(t.type, t.ne[0]) / t.ne[2]);
         f.weights.expert_slot_row_bytes += f.weights.expert_sizes.back();
     }
+    for (const auto& [name, be] : expert_layers) {
+        f.weights.expert_layer_max_bytes =
+            std::max(f.weights.expert_layer_max_bytes, be.first / be.second);
+    }
     return f;
 }
 
@@ -530,7 +534,15 @@ TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
             cache += expert_pool_bytes(e, ex.slots_per_layer, d.max_binding_bytes, align);
         }
         EXPECT_EQ(ex.cache_bytes, cache);
-        EXPECT_EQ(p.totals.total(), rest + cache);
+        // Plus the streaming buffers: ids, wave slots and a staging for a token's experts.
+        uint64_t extra = 0;
+        for (const PlannedBuffer& b : expert_streaming_buffers(m.cfg, m.weights, p.layout, align)) {
+            extra += (b.bytes + align - 1) / align * align;
+            if (b.name == "upload.expert_staging") {
+                EXPECT_EQ(b.bytes, k_expert_staging_max);  // 8 experts of ~3.7 MB: capped
+            }
+        }
+        EXPECT_EQ(p.totals.total(), rest + cache + extra);
         EXPECT_LE(p.totals.total(), gib * k_gib);
         // One more slot in every layer would not fit.
         EXPECT_GT(p.totals.total() + m.weights.expert_slot_row_bytes, gib * k_gib);
@@ -580,9 +592,14 @@ TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
                   std::string::npos)
             << e.what();
     }
-    const ModelPlan one =
-        plan_model(m.cfg, m.weights,
-                   budget_opts(rest + row + m.weights.expert_tensors * d.binding_alignment), d);
+    uint64_t extra = 0;  // the buffers streaming adds
+    for (const PlannedBuffer& b :
+         expert_streaming_buffers(m.cfg, m.weights, all.layout, d.binding_alignment)) {
+        extra += (b.bytes + d.binding_alignment - 1) / d.binding_alignment * d.binding_alignment;
+    }
+    const ModelPlan one = plan_model(
+        m.cfg, m.weights,
+        budget_opts(rest + extra + row + m.weights.expert_tensors * d.binding_alignment), d);
     EXPECT_EQ(one.totals.experts.slots_per_layer, 1u);
     EXPECT_NO_THROW(one.check_fits());
     // A dense model over its budget: refused as not fitting, no expert cache.
