@@ -35,8 +35,9 @@ struct ModelBenchOptions {
     bool int_dot_matvec = true;  // ModelOptions::int_dot_matvec
     uint64_t vram_budget = 0;    // ModelOptions::vram_budget
     uint32_t expert_slots = 0;   // ModelOptions::expert_slots
-    bool profile = false;        // per-kernel GPU time of a decode step per batch size
-    int repeat = 5;              // copy-bandwidth repeats
+    ExpertCompute expert_compute = ExpertCompute::Auto;
+    bool profile = false;  // per-kernel GPU time of a decode step per batch size
+    int repeat = 5;        // copy-bandwidth repeats
     std::string out_dir = "bench-results";
     std::string command_line;
     // Load reporting, passed to ModelOptions (the CLI draws it).

@@ -22,6 +22,7 @@ struct ExpertCacheCounters {
     uint64_t upload_bytes = 0;
     uint64_t waves = 0;
     uint64_t layer_steps = 0;
+    uint64_t cpu_pairs = 0;  // (token, expert) pairs computed on the CPU
 };
 
 class BatchModel {

@@ -30,7 +30,8 @@ class Gemma4ServedModel final : public ServedModel, public BatchModel {
                                    st->uploads,
                                    st->upload_bytes,
                                    st->waves,
-                                   st->layer_steps};
+                                   st->layer_steps,
+                                   st->cpu_pairs};
     }
     uint32_t truncate(uint32_t seq, uint32_t n) override {
         return loaded_->model->truncate(seq, n);

@@ -187,6 +187,9 @@ std::string Metrics::prometheus_text() const {
                "Expert passes run (more than one per layer and step when a batch routes more "
                "experts than a layer caches).",
                std::to_string(e->waves));
+        metric(out, "vkllm_expert_cpu_pairs_total", "counter",
+               "(token, expert) pairs of cache misses computed on the CPU instead of uploaded.",
+               std::to_string(e->cpu_pairs));
         const double hit =
             e->lookups ? static_cast<double>(e->hits) / static_cast<double>(e->lookups) : 0.0;
         metric(out, "vkllm_expert_cache_hit_ratio", "gauge", "Expert cache hits since start.",

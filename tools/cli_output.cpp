@@ -21,11 +21,12 @@ void print_expert_cache(const Gemma4Model& model) {
     std::fprintf(
         stderr,
         "expert cache: %u of %u experts per MoE layer, hit rate %.2f since the load, "
-        "%llu uploaded (%.1f MB), %.2f waves per layer-step\n",
+        "%llu uploaded (%.1f MB), %.2f waves per layer-step, %llu expert pairs on the CPU\n",
         model.memory_plan().experts.slots_per_layer, model.config().n_expert, st->hit_rate(),
         static_cast<unsigned long long>(st->uploads), static_cast<double>(st->upload_bytes) / 1e6,
         st->layer_steps ? static_cast<double>(st->waves) / static_cast<double>(st->layer_steps)
-                        : 0.0);
+                        : 0.0,
+        static_cast<unsigned long long>(st->cpu_pairs));
 }
 
 uint64_t random_seed() {

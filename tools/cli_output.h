@@ -12,7 +12,8 @@ namespace vkllm::cli {
 void print_timing(const GenerationResult& result);
 
 // With streamed experts (--vram-budget): "expert cache: 2 of 8 experts per MoE layer, hit rate
-// 0.62 since the load, 41 uploaded (12.3 MB), 1.31 waves per layer-step", on stderr; nothing
+// 0.62 since the load, 41 uploaded (12.3 MB), 1.31 waves per layer-step, 0 expert pairs on the
+// CPU", on stderr; nothing
 // when every expert is resident.
 void print_expert_cache(const Gemma4Model& model);
 

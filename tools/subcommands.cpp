@@ -100,6 +100,22 @@ CLI::Option* add_vram_budget(CLI::App& cmd, uint64_t& budget) {
             "SIZE|auto"));
 }
 
+// --expert-compute auto|gpu|cpu: ModelOptions::expert_compute.
+CLI::Option* add_expert_compute(CLI::App& cmd, ExpertCompute& mode) {
+    return cmd
+        .add_option_function<std::string>(
+            "--expert-compute",
+            [&mode](const std::string& s) {
+                mode = s == "gpu" ? ExpertCompute::Gpu
+                                  : (s == "cpu" ? ExpertCompute::Cpu : ExpertCompute::Auto);
+            },
+            "where streamed experts that miss the cache run: auto (the CPU for cold ones when "
+            "that beats uploading them, by bandwidths measured at load), gpu (always uploaded; "
+            "outputs identical to resident experts) or cpu (every miss)")
+        ->check(CLI::IsMember({"auto", "gpu", "cpu"}))
+        ->default_str("auto");
+}
+
 // -m, then --ctx, --kv-k, --kv-v, --fp32-matvec and --device in the "Model options" group.
 void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_zero_means) {
     cmd.add_option("-m,--model", model.path,
@@ -110,6 +126,7 @@ void add_model_options(CLI::App& cmd, ModelArgs& model, const std::string& ctx_z
     add_kv_types(cmd, model.options.kv_k, model.options.kv_v, k_model_options);
     add_fp32_matvec(cmd, model.options.int_dot_matvec)->group(k_model_options);
     add_vram_budget(cmd, model.options.vram_budget)->group(k_model_options);
+    add_expert_compute(cmd, model.options.expert_compute)->group(k_model_options);
     add_device(cmd, model.device)->group(k_model_options);
 }
 
@@ -243,6 +260,7 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
     add_kv_types(*cmd, o->kv_k, o->kv_v);
     add_fp32_matvec(*cmd, o->int_dot_matvec);
     add_vram_budget(*cmd, o->vram_budget);
+    add_expert_compute(*cmd, o->expert_compute);
     cmd->add_option("--expert-slots", o->expert_slots,
                     "cache this many experts per MoE layer and stream the rest, whatever the "
                     "budget (0: as --vram-budget plans)")

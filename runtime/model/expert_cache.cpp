@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 #include <string>
 
 #include "quant/device_layout.h"
+#include "runtime/model/memory_plan.h"
 
 namespace vkllm {
 
@@ -114,6 +116,44 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
     }
     stats_.lookups += hits.size() + misses.size();
     stats_.hits += hits.size();
+    cur_cpu_.clear();
+    if (mode_ != ExpertCompute::Gpu && !misses.empty()) {
+        std::vector<uint32_t> tokens(n_expert_, 0);
+        for (const uint32_t e : ids) ++tokens[e];
+        // The coldest expert the misses could evict (not routed now), and free slots.
+        double coldest = std::numeric_limits<double>::infinity();
+        uint32_t free_slots = 0;
+        for (const uint32_t v : L.slot_expert) {
+            if (v == k_none) {
+                ++free_slots;
+            } else if (!seen[v]) {
+                coldest = std::min(
+                    coldest,
+                    L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v])));
+            }
+        }
+        uint64_t bytes = 0;
+        for (const Pool& p : L.pools) bytes += p.expert_bytes;
+        const double b = static_cast<double>(bytes);
+        std::vector<uint32_t> upload;
+        uint32_t cpu_pairs = 0;
+        for (const uint32_t e : misses) {
+            bool cpu = mode_ == ExpertCompute::Cpu;
+            if (mode_ == ExpertCompute::Auto) {
+                // Kept only if hotter than what it would evict; else the cheaper way.
+                const bool kept = free_slots > 0 || L.decayed[e] > coldest;
+                const double t_cpu =
+                    b * (cost_.cpu_fixed_per_byte + cost_.cpu_per_byte_token * tokens[e]);
+                cpu = !kept && t_cpu < b * cost_.upload_per_byte;
+            }
+            cpu = cpu && cpu_pairs + tokens[e] <= k_cpu_expert_pairs;  // the outputs' buffer
+            if (cpu) cpu_pairs += tokens[e];
+            if (!cpu && free_slots > 0) --free_slots;
+            (cpu ? cur_cpu_ : upload).push_back(e);
+        }
+        misses = std::move(upload);
+        stats_.cpu_experts += cur_cpu_.size();
+    }
     cur_waves_.assign(1, hits);
     for (const uint32_t e : misses) {
         if (cur_waves_.back().size() == slots_) cur_waves_.emplace_back();

@@ -46,6 +46,26 @@ class ExpertCache {
                 DeviceWeights& w);
 
     uint32_t slots() const { return slots_; }
+
+    // What a miss costs each way, measured on this machine (seconds): uploading one expert of
+    // `layer`, or computing it on the CPU for m tokens (a + b m).
+    struct CpuCost {
+        double upload_per_byte = 0;
+        double cpu_fixed_per_byte = 0;  // reading and decoding the weights once
+        double cpu_per_byte_token = 0;  // the products, per token
+    };
+    // Misses of route() then go to the CPU by `mode` (ModelOptions::expert_compute).
+    void set_compute(ExpertCompute mode, const CpuCost& cost) {
+        mode_ = mode;
+        cost_ = cost;
+    }
+    // The experts of the current layer-step computed on the CPU (their pairs are k_skip in
+    // every wave).
+    const std::vector<uint32_t>& cpu_experts() const { return cur_cpu_; }
+    void add_cpu(uint64_t pairs, double seconds) {
+        stats_.cpu_pairs += pairs;
+        stats_.cpu_seconds += seconds;
+    }
     // Starts `layer`'s experts for this step: `ids` holds the routed expert of every (token,
     // expert) pair. Returns the number of waves (>= 1). The stream must have synced since the
     // last wave was loaded (the staging is reused from its start).
@@ -88,6 +108,9 @@ class ExpertCache {
     uint32_t cur_layer_ = 0;
     std::vector<uint32_t> cur_ids_;
     std::vector<std::vector<uint32_t>> cur_waves_;  // distinct experts per wave
+    std::vector<uint32_t> cur_cpu_;                 // misses computed on the CPU
+    ExpertCompute mode_ = ExpertCompute::Gpu;
+    CpuCost cost_;
 };
 
 }  // namespace vkllm

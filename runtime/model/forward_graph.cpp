@@ -411,24 +411,7 @@ void Gemma4Model::Impl::record_moe_ffn(uint32_t T, uint32_t l) {
     if (!experts) {
         record_experts(T, l, buf.route_ids, E);
     } else {
-        const uint64_t bytes = uint64_t{k} * T * 4;
-        cs.copy(buf.route_ids.sub(0, bytes), buf.route_ids_host.sub(0, bytes));
-        const auto t0 = std::chrono::steady_clock::now();
-        cs.sync();
-        std::vector<uint32_t> ids(uint64_t{k} * T);
-        std::memcpy(ids.data(), buf.route_ids_host.mapped, bytes);
-        experts->add_route_seconds(
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-        // Waves need no sync: a wave's slot copies wait (barriers) for the kernels of the wave
-        // before, and each wave's pair slots have their own place in buf.expert_slots.
-        const uint32_t waves = experts->route(l, ids);
-        for (uint32_t wave = 0; wave < waves; ++wave) {
-            const std::vector<uint32_t> slots = experts->load_wave(wave, cs);
-            const uint64_t stride = align_up(bytes, ctx.device().limits().binding_alignment);
-            const vk::BufferSpan at = buf.expert_slots.sub(wave * stride, bytes);
-            std::memcpy(at.mapped, slots.data(), bytes);
-            record_experts(T, l, at, experts->slots());
-        }
+        record_streamed_experts(T, l);
     }
     ops::record_moe_combine(ctx, cs, {n, k, T, buf.dn, buf.route_w, buf.moe});
 
@@ -568,6 +551,68 @@ void Gemma4Model::Impl::record_experts(uint32_t T, uint32_t l, const vk::BufferS
     e.y = buf.dn;
     e.y_stride = n;
     run_experts();
+}
+
+void Gemma4Model::Impl::record_streamed_experts(uint32_t T, uint32_t l) {
+    const uint32_t n = cfg.n_embd, k = cfg.n_expert_used;
+    const uint64_t bytes = uint64_t{k} * T * 4;
+    cs.copy(buf.route_ids.sub(0, bytes), buf.route_ids_host.sub(0, bytes));
+    if (cpu_experts) {  // the experts' input for the CPU: RMS_{pre_ffw_norm_2}(h), as below
+        ops::RmsNormArgs norm;
+        norm.n = n;
+        norm.eps = cfg.rms_eps;
+        norm.weight = w.layers[l].pre_ffw_norm_2;
+        ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
+        cs.copy(buf.x.sub(0, uint64_t{n} * T * 4), buf.expert_x.sub(0, uint64_t{n} * T * 4));
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    cs.sync();
+    std::vector<uint32_t> ids(uint64_t{k} * T);
+    std::memcpy(ids.data(), buf.route_ids_host.mapped, bytes);
+    experts->add_route_seconds(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const uint32_t waves = experts->route(l, ids);
+
+    // Misses computed on the CPU: their rows of dn come from the host.
+    if (!experts->cpu_experts().empty()) {
+        const auto t1 = std::chrono::steady_clock::now();
+        const float* x = reinterpret_cast<const float*>(buf.expert_x.mapped);
+        float* out = reinterpret_cast<float*>(buf.expert_cpu_out.mapped);
+        std::vector<CpuExperts::Job> jobs;
+        std::vector<uint32_t> pairs;  // dn row of each output, in output order
+        for (const uint32_t e : experts->cpu_experts()) {
+            CpuExperts::Job job;
+            job.expert = e;
+            for (uint32_t p = 0; p < ids.size(); ++p) {
+                if (ids[p] != e) continue;
+                job.x.push_back(x + uint64_t{p / k} * n);
+                job.y.push_back(out + uint64_t{pairs.size()} * n);
+                pairs.push_back(p);
+            }
+            jobs.push_back(std::move(job));
+        }
+        cpu_experts->run(l, jobs);
+        const uint64_t row = uint64_t{n} * 4;
+        for (size_t i = 0; i < pairs.size(); ++i) {
+            cs.copy(buf.expert_cpu_out.sub(i * row, row), buf.dn.sub(pairs[i] * row, row));
+        }
+        experts->add_cpu(
+            pairs.size(),
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t1).count());
+    }
+    // Waves need no sync: a wave's slot copies wait (barriers) for the kernels of the wave
+    // before, and each wave's pair slots have their own place in buf.expert_slots.
+    const uint64_t stride = align_up(bytes, ctx.device().limits().binding_alignment);
+    for (uint32_t wave = 0; wave < waves; ++wave) {
+        const std::vector<uint32_t> slots = experts->load_wave(wave, cs);
+        if (std::all_of(slots.begin(), slots.end(),
+                        [](uint32_t s) { return s == ExpertCache::k_skip; })) {
+            continue;  // every expert of the step went to the CPU
+        }
+        const vk::BufferSpan at = buf.expert_slots.sub(wave * stride, bytes);
+        std::memcpy(at.mapped, slots.data(), bytes);
+        record_experts(T, l, at, experts->slots());
+    }
 }
 
 }  // namespace vkllm

@@ -136,10 +136,71 @@ Gemma4Model::Impl::Impl(vk::Context& c, const GgufFile& f, const ModelOptions& o
     if (plan.experts.streamed) {
         buf.route_ids_host = take(readback_arena, "readback.route_ids");
         buf.expert_slots = take(upload_arena, "upload.expert_slots");
-        experts = std::make_unique<ExpertCache>(ctx, weight_arena, file, cfg, view,
-                                                plan.experts.slots_per_layer,
-                                                take(upload_arena, "upload.expert_staging"), w);
+        buf.expert_staging = take(upload_arena, "upload.expert_staging");
+        experts =
+            std::make_unique<ExpertCache>(ctx, weight_arena, file, cfg, view,
+                                          plan.experts.slots_per_layer, buf.expert_staging, w);
+        if (opt.expert_compute != ExpertCompute::Gpu) {
+            buf.expert_x = take(readback_arena, "readback.expert_x");
+            buf.expert_cpu_out = take(upload_arena, "upload.expert_cpu_out");
+            cpu_experts = std::make_unique<CpuExperts>(file, cfg, view);
+            experts->set_compute(opt.expert_compute, opt.expert_compute == ExpertCompute::Auto
+                                                         ? measure_expert_costs()
+                                                         : ExpertCache::CpuCost{});
+        }
     }
+}
+
+ExpertCache::CpuCost Gemma4Model::Impl::measure_expert_costs() {
+    using Clock = std::chrono::steady_clock;
+    const auto secs = [](Clock::time_point t0) {
+        return std::chrono::duration<double>(Clock::now() - t0).count();
+    };
+    uint32_t l0 = 0;
+    while (!cfg.layers[l0].is_moe) ++l0;
+    uint64_t expert_bytes = 0;  // one expert of layer l0
+    const Gemma4LayerWeights& lw = view.layers[l0];
+    for (const TensorInfo* t :
+         {lw.ffn_gate_up_exps, lw.ffn_gate_exps, lw.ffn_up_exps, lw.ffn_down_exps}) {
+        if (t != nullptr) expert_bytes += t->size_bytes / t->ne[2];
+    }
+    // Upload: the host writes the staging, the GPU copies it into a slot (an empty one: its
+    // contents do not matter yet), less the round trip of an empty submission. Best of three.
+    const vk::BufferSpan dst = w.layers[l0].ffn_down_exps.data.parts.at(0);
+    const uint64_t n = std::min(buf.expert_staging.size, dst.size);
+    double upload = std::numeric_limits<double>::infinity();
+    for (int i = 0; i < 3; ++i) {
+        auto t0 = Clock::now();
+        cs.begin();
+        cs.submit_and_wait();
+        const double empty = secs(t0);
+        t0 = Clock::now();
+        std::memset(buf.expert_staging.mapped, i, n);
+        cs.begin();
+        cs.copy(buf.expert_staging.sub(0, n), dst.sub(0, n));
+        cs.submit_and_wait();
+        upload = std::min(upload, std::max(secs(t0) - empty, 1e-9) / static_cast<double>(n));
+    }
+    // CPU: expert 0 of layer l0 for 1 and for 4 tokens: a fixed part (reading and decoding the
+    // weights) and a part per token.
+    std::vector<float> x(cfg.n_embd, 0.01f), y(uint64_t{cfg.n_embd} * 4);
+    double t1 = std::numeric_limits<double>::infinity(), t4 = t1;
+    for (int i = 0; i < 2; ++i) {
+        for (const uint32_t m : {1u, 4u}) {
+            CpuExperts::Job job;
+            job.expert = 0;
+            for (uint32_t c = 0; c < m; ++c) {
+                job.x.push_back(x.data());
+                job.y.push_back(y.data() + uint64_t{c} * cfg.n_embd);
+            }
+            const auto t0 = Clock::now();
+            cpu_experts->run(l0, std::span(&job, 1));
+            (m == 1 ? t1 : t4) = std::min(m == 1 ? t1 : t4, secs(t0));
+        }
+    }
+    const double b = static_cast<double>(expert_bytes);
+    const double per_token = std::max(t4 - t1, 0.0) / 3.0;
+    return {upload, std::max(t1 - per_token, 0.0) / b, per_token / b};
 }
 
 uint64_t Gemma4Model::Impl::planned_bytes(const std::string& name) const {

@@ -65,6 +65,9 @@ struct ExpertCacheStats {
     uint64_t waves = 0;         // expert passes run (one per layer-step when its experts fit)
     double upload_seconds = 0;  // host time spent uploading
     double route_seconds = 0;   // host time waiting for the routing of layers
+    uint64_t cpu_experts = 0;   // misses computed on the CPU instead of uploaded
+    uint64_t cpu_pairs = 0;     // (token, expert) pairs they served
+    double cpu_seconds = 0;     // host time computing them
 
     double hit_rate() const {
         return lookups ? static_cast<double>(hits) / static_cast<double>(lookups) : 0.0;
@@ -89,6 +92,12 @@ struct MemoryPlan {
     std::vector<KvKindPlan> kv_kinds;  // sliding first, then global; kinds without caches left out
     ExpertCachePlan experts;           // MoE models; weights counts only the resident ones
 };
+
+// Where a streamed expert that misses the device cache is computed. Auto: on the CPU when it is
+// colder than every cached expert (it would not be kept) and computing it from host memory is
+// faster than uploading it, by bandwidths measured at load; else uploaded. Gpu: always uploaded
+// (outputs bit-identical to resident experts). Cpu: every miss on the CPU (tests).
+enum class ExpertCompute : uint8_t { Auto, Gpu, Cpu };
 
 // ModelOptions::vram_budget for "the device heap less a margin" (k_vram_auto_margin of it, at
 // least 256 MiB), the `auto` of --vram-budget.
@@ -119,6 +128,8 @@ struct ModelOptions {
     // budget that leaves room for exactly this many would (tests and benches of the cache; 0 =
     // from vram_budget).
     uint32_t expert_slots = 0;
+    // Where streamed experts that miss the cache run (docs/design/moe-streaming.md).
+    ExpertCompute expert_compute = ExpertCompute::Auto;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "loader/gemma4_weights_view.h"
+#include "runtime/model/cpu_experts.h"
 #include "runtime/model/expert_cache.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/kv_state.h"
@@ -119,6 +120,10 @@ struct Gemma4Model::Impl {
     DeviceWeights w;
     // Streamed experts (plan.experts.streamed): the slots w's expert matrices point at.
     std::unique_ptr<ExpertCache> experts;
+    // Streamed experts computed on the CPU (ModelOptions::expert_compute not Gpu).
+    std::unique_ptr<CpuExperts> cpu_experts;
+    // Measures what a miss costs uploaded and computed on the CPU, on this machine.
+    ExpertCache::CpuCost measure_expert_costs();
     std::vector<SeqKvState> seqs;
     // Per layer owning its cache (empty for shared-KV layers): every sequence's region, sequence
     // s at slots [s * capacity_per_seq, (s + 1) * capacity_per_seq).
@@ -133,7 +138,9 @@ struct Gemma4Model::Impl {
         // readback.routing, record_routing only: [k, cols] per layer, routed then predicted.
         vk::BufferSpan routing;
         // Streamed experts: a layer's route_ids read back, and each pair's cache slot.
-        vk::BufferSpan route_ids_host, expert_slots;
+        vk::BufferSpan route_ids_host, expert_slots, expert_staging;
+        // CPU experts: the experts' input read back, and their outputs to copy into dn.
+        vk::BufferSpan expert_x, expert_cpu_out;
         vk::BufferSpan xq;          // q8_1 activations of the integer mat-vec (ops/quantize_q8.h)
         vk::BufferSpan xq_glu;      // the gated mat-vec's q8_1 output (apart from its input)
         vk::BufferSpan global_pos;  // int32 [n_ctx]: slot j holds position j (global layers)
@@ -185,6 +192,8 @@ struct Gemma4Model::Impl {
     // The routed experts of a MoE layer (§3.6 step 6) into buf.dn: x (normed h) through gate/up,
     // the GLU and down for every (token, expert) pair whose id in `ids` is below n_experts.
     void record_experts(uint32_t T, uint32_t l, const vk::BufferSpan& ids, uint32_t n_experts);
+    // Streamed experts: the routing sync, the misses' uploads or CPU compute, and the waves.
+    void record_streamed_experts(uint32_t T, uint32_t l);
     void record_ple_inputs(const Step& step);
     void record_ple(uint32_t T, uint32_t l);
     void record_head(uint32_t first_col, uint32_t cols);

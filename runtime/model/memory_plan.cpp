@@ -283,8 +283,8 @@ WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
 
 std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
                                                     const WeightBytes& weights,
-                                                    const ScratchLayout& layout,
-                                                    uint64_t alignment) {
+                                                    const ScratchLayout& layout, uint64_t alignment,
+                                                    bool cpu) {
     const uint64_t pairs = uint64_t{cfg.n_expert_used} * layout.cols * 4;
     // A wave holds at least one expert, so a layer runs at most min(E, k x cols) waves.
     const uint64_t waves =
@@ -295,9 +295,17 @@ std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
         largest,
         std::min(k_expert_staging_max,
                  uint64_t{cfg.n_expert_used} * std::max(weights.expert_layer_max_bytes, largest)));
-    return {{"readback.route_ids", BufferHome::Readback, pairs},
-            {"upload.expert_slots", BufferHome::Upload, align_up(pairs, alignment) * waves},
-            {"upload.expert_staging", BufferHome::Upload, staging}};
+    std::vector<PlannedBuffer> b = {
+        {"readback.route_ids", BufferHome::Readback, pairs},
+        {"upload.expert_slots", BufferHome::Upload, align_up(pairs, alignment) * waves},
+        {"upload.expert_staging", BufferHome::Upload, staging}};
+    if (cpu) {  // the experts' input read back, and the CPU experts' outputs
+        b.push_back(
+            {"readback.expert_x", BufferHome::Readback, uint64_t{cfg.n_embd} * layout.cols * 4});
+        b.push_back({"upload.expert_cpu_out", BufferHome::Upload,
+                     uint64_t{cfg.n_embd} * k_cpu_expert_pairs * 4});
+    }
+    return b;
 }
 
 uint64_t expert_pool_bytes(uint64_t expert_bytes, uint32_t slots, uint64_t max_binding_bytes,
@@ -489,8 +497,8 @@ ModelPlan plan_model(const Gemma4Config& cfg, const WeightBytes& weights,
         (forced || (ex.budget && p.totals.total() > ex.budget))) {
         // Every MoE layer gets the same number of slots (docs/design/moe-streaming.md), after
         // the buffers streaming adds (expert_streaming_buffers).
-        const std::vector<PlannedBuffer> extra =
-            expert_streaming_buffers(cfg, weights, layout, align);
+        const std::vector<PlannedBuffer> extra = expert_streaming_buffers(
+            cfg, weights, layout, align, opt.expert_compute != ExpertCompute::Gpu);
         uint64_t extra_bytes = 0;
         for (const PlannedBuffer& b : extra) extra_bytes += align_up(b.bytes, align);
         const uint64_t resident = weights.expert_bytes + weights.expert_tensors * align;

@@ -90,11 +90,16 @@ constexpr uint64_t k_expert_staging_max = 32ull << 20;
 // The buffers a streamed expert plan adds: a layer's routed ids read back
 // ("readback.route_ids"), the slot of every (token, expert) pair of each wave of a layer, one
 // binding-aligned region per wave ("upload.expert_slots"), and the upload staging
-// ("upload.expert_staging").
+// ("upload.expert_staging"); with `cpu` (experts may run on the CPU) also the experts' input
+// read back ("readback.expert_x") and the CPU experts' outputs ("upload.expert_cpu_out", for
+// k_cpu_expert_pairs pairs).
 std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
                                                     const WeightBytes& weights,
-                                                    const ScratchLayout& layout,
-                                                    uint64_t alignment);
+                                                    const ScratchLayout& layout, uint64_t alignment,
+                                                    bool cpu);
+// (token, expert) pairs a layer-step computes on the CPU at most (a decode batch of 8 tokens'
+// worth at top-8); misses beyond are uploaded.
+constexpr uint32_t k_cpu_expert_pairs = 64;
 // The budget ModelOptions::vram_budget stands for on a device with this heap (0: none).
 uint64_t resolve_vram_budget(uint64_t requested, uint64_t device_heap);
 // "8GiB", "512MiB", "24GB", "1000000" (bytes) or "auto" -> bytes (k_vram_budget_auto for auto);

@@ -228,6 +228,7 @@ TEST_F(VkTest, DemoMoeStreamedExpertsOnRealRouting) {
     const auto run = [&](uint32_t slots, std::optional<ExpertCacheStats>& stats) {
         ModelOptions o = context_of(static_cast<uint32_t>(tokens.size()));
         o.expert_slots = slots;
+        o.expert_compute = ExpertCompute::Gpu;
         Gemma4Model model(ctx(), file, o);
         std::vector<float> all;
         for (int32_t t : tokens) {

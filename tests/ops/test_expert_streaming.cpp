@@ -67,6 +67,7 @@ ModelOptions options(uint32_t slots) {
     o.n_seq = 2;
     o.prefill_chunk = 16;  // prefill steps of 16 tokens: more experts than slots (waves)
     o.expert_slots = slots;
+    o.expert_compute = ExpertCompute::Gpu;  // bit-identical: every miss uploaded
     return o;
 }
 

@@ -22,6 +22,7 @@
 #include <iostream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -205,6 +206,10 @@ struct OracleCase {
     GgmlType k, v;
     double median_tol = 0;  // > 0: replaces the file's median_tol (see above)
     double max_tol = 0;     // > 0: one step may exceed the file's tol, up to this
+    // Issue #15: the experts streamed through this many slots per layer (0: resident), misses
+    // uploaded or computed on the CPU.
+    uint32_t expert_slots = 0;
+    ExpertCompute compute = ExpertCompute::Gpu;
 };
 
 void PrintTo(const OracleCase& c, std::ostream* os) {
@@ -227,7 +232,10 @@ TEST_P(Gemma4ModelKvOracle, WithinTheFilesBounds) {
     o.kv_k = c.k;
     o.kv_v = c.v;
     o.int_dot_matvec = false;
+    o.expert_slots = c.expert_slots;
+    o.expert_compute = c.compute;
     Gemma4Model model(ctx(), file, o);
+    ASSERT_EQ(model.memory_plan().experts.streamed, c.expert_slots > 0);
     std::vector<double> step_max;
     size_t over_tol = 0;
     for (size_t p = 0; p < run.n_prompts(); ++p) {
@@ -264,6 +272,16 @@ TEST_P(Gemma4ModelKvOracle, WithinTheFilesBounds) {
               << ", max " << sorted.back() << " (bounds " << median_tol << " / " << tol << ")\n";
     EXPECT_LE(median, median_tol) << c.run;
     EXPECT_LE(over_tol, c.max_tol > 0 ? 1u : 0u) << c.run << ": steps over the file's tol " << tol;
+    if (const std::optional<ExpertCacheStats> st = model.expert_cache_stats()) {
+        std::cout << "[ info     ] " << c.run << " streamed: hit rate " << st->hit_rate() << ", "
+                  << st->uploads << " uploads, " << st->cpu_experts << " experts (" << st->cpu_pairs
+                  << " pairs) on the CPU\n";
+        if (c.compute == ExpertCompute::Cpu) {
+            EXPECT_GT(st->cpu_pairs, 0u);
+        } else if (c.compute == ExpertCompute::Gpu) {
+            EXPECT_EQ(st->cpu_pairs, 0u);
+        }
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -283,9 +301,22 @@ INSTANTIATE_TEST_SUITE_P(
         OracleCase{"tiny-dense-q4_k_m", "tiny-dense-q4_k_m-kvq8", GgmlType::Q8_0, GgmlType::Q8_0},
         OracleCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m-kvq8", GgmlType::Q8_0, GgmlType::Q8_0},
         OracleCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m", GgmlType::F16, GgmlType::F16},
-        OracleCase{"tiny-dense-q4_k_m", "tiny-dense-q4_k_m", GgmlType::F16, GgmlType::F16}),
+        OracleCase{"tiny-dense-q4_k_m", "tiny-dense-q4_k_m", GgmlType::F16, GgmlType::F16},
+        // Issue #15: streamed experts (2 of 8 per layer) uploaded, computed on the CPU, and as
+        // the measured bandwidths choose.
+        OracleCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m", GgmlType::F16, GgmlType::F16, 0, 0, 2,
+                   ExpertCompute::Gpu},
+        OracleCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m", GgmlType::F16, GgmlType::F16, 0, 0, 2,
+                   ExpertCompute::Cpu},
+        OracleCase{"tiny-moe-q4_k_m", "tiny-moe-q4_k_m-kvq8", GgmlType::Q8_0, GgmlType::Q8_0, 0, 0,
+                   2, ExpertCompute::Auto}),
     [](const ::testing::TestParamInfo<OracleCase>& p) {
         std::string s = p.param.run;
+        if (p.param.expert_slots > 0) {
+            s += std::string("_streamed_") + (p.param.compute == ExpertCompute::Gpu   ? "gpu"
+                                              : p.param.compute == ExpertCompute::Cpu ? "cpu"
+                                                                                      : "auto");
+        }
         std::replace(s.begin(), s.end(), '-', '_');
         return s;
     });

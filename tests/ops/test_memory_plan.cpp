@@ -536,7 +536,8 @@ TEST(MemoryPlanVramBudget, Gemma26bA4bExpertCacheAt8And12And24Gib) {
         EXPECT_EQ(ex.cache_bytes, cache);
         // Plus the streaming buffers: ids, wave slots and a staging for a token's experts.
         uint64_t extra = 0;
-        for (const PlannedBuffer& b : expert_streaming_buffers(m.cfg, m.weights, p.layout, align)) {
+        for (const PlannedBuffer& b :
+             expert_streaming_buffers(m.cfg, m.weights, p.layout, align, true)) {
             extra += (b.bytes + align - 1) / align * align;
             if (b.name == "upload.expert_staging") {
                 EXPECT_EQ(b.bytes, k_expert_staging_max);  // 8 experts of ~3.7 MB: capped
@@ -594,7 +595,7 @@ TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
     }
     uint64_t extra = 0;  // the buffers streaming adds
     for (const PlannedBuffer& b :
-         expert_streaming_buffers(m.cfg, m.weights, all.layout, d.binding_alignment)) {
+         expert_streaming_buffers(m.cfg, m.weights, all.layout, d.binding_alignment, true)) {
         extra += (b.bytes + d.binding_alignment - 1) / d.binding_alignment * d.binding_alignment;
     }
     const ModelPlan one = plan_model(
