@@ -108,6 +108,7 @@ int run_model_bench(const ModelBenchOptions& options) {
     mo.vram_budget = options.vram_budget;
     mo.expert_slots = options.expert_slots;
     mo.expert_compute = options.expert_compute;
+    mo.expert_prefetch = options.expert_prefetch;
     mo.on_plan = options.on_plan;
     mo.on_upload = options.on_upload;
     const auto t_load = Clock::now();
@@ -159,22 +160,31 @@ int run_model_bench(const ModelBenchOptions& options) {
         d.upload_seconds = now->upload_seconds - before->upload_seconds;
         d.route_seconds = now->route_seconds - before->route_seconds;
         d.cpu_pairs = now->cpu_pairs - before->cpu_pairs;
+        d.prefetched = now->prefetched - before->prefetched;
+        d.prefetch_used = now->prefetch_used - before->prefetch_used;
         d.cpu_seconds = now->cpu_seconds - before->cpu_seconds;
         const double per = 1.0 / static_cast<double>(std::max<uint64_t>(tokens, 1));
+        const double precision =
+            d.prefetched ? static_cast<double>(d.prefetch_used) / static_cast<double>(d.prefetched)
+                         : 0.0;
         std::printf(
             "  expert cache: hit rate %.3f, %.2f MB uploaded per token (%.1f experts), %.2f "
-            "waves per layer-step, %.1f expert pairs on the CPU per token; host %.1f ms staging "
+            "waves per layer-step, %.1f expert pairs on the CPU per token, prefetch %.1f "
+            "experts per token (precision %.3f); host %.1f ms staging "
             "+ %.1f ms waiting for routes + %.1f ms CPU experts per token\n",
             d.hit_rate(), static_cast<double>(d.upload_bytes) * per / 1e6,
             static_cast<double>(d.uploads) * per,
             d.layer_steps ? static_cast<double>(d.waves) / static_cast<double>(d.layer_steps) : 0,
-            static_cast<double>(d.cpu_pairs) * per, d.upload_seconds * per * 1e3,
-            d.route_seconds * per * 1e3, d.cpu_seconds * per * 1e3);
+            static_cast<double>(d.cpu_pairs) * per, static_cast<double>(d.prefetched) * per,
+            precision, d.upload_seconds * per * 1e3, d.route_seconds * per * 1e3,
+            d.cpu_seconds * per * 1e3);
         f.update({{"expert_slots_per_layer", experts.slots_per_layer},
                   {"expert_hit_rate", d.hit_rate()},
                   {"expert_upload_bytes_per_token", static_cast<double>(d.upload_bytes) * per},
                   {"expert_uploads_per_token", static_cast<double>(d.uploads) * per},
                   {"expert_cpu_pairs_per_token", static_cast<double>(d.cpu_pairs) * per},
+                  {"expert_prefetched_per_token", static_cast<double>(d.prefetched) * per},
+                  {"expert_prefetch_precision", precision},
                   {"expert_waves_per_layer_step",
                    d.layer_steps ? static_cast<double>(d.waves) / static_cast<double>(d.layer_steps)
                                  : 0.0}});

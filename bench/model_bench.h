@@ -36,6 +36,7 @@ struct ModelBenchOptions {
     uint64_t vram_budget = 0;    // ModelOptions::vram_budget
     uint32_t expert_slots = 0;   // ModelOptions::expert_slots
     ExpertCompute expert_compute = ExpertCompute::Auto;
+    bool expert_prefetch = true;
     bool profile = false;  // per-kernel GPU time of a decode step per batch size
     int repeat = 5;        // copy-bandwidth repeats
     std::string out_dir = "bench-results";

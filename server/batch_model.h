@@ -23,6 +23,8 @@ struct ExpertCacheCounters {
     uint64_t waves = 0;
     uint64_t layer_steps = 0;
     uint64_t cpu_pairs = 0;  // (token, expert) pairs computed on the CPU
+    uint64_t prefetched = 0;
+    uint64_t prefetch_used = 0;
 };
 
 class BatchModel {

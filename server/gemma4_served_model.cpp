@@ -31,7 +31,9 @@ class Gemma4ServedModel final : public ServedModel, public BatchModel {
                                    st->upload_bytes,
                                    st->waves,
                                    st->layer_steps,
-                                   st->cpu_pairs};
+                                   st->cpu_pairs,
+                                   st->prefetched,
+                                   st->prefetch_used};
     }
     uint32_t truncate(uint32_t seq, uint32_t n) override {
         return loaded_->model->truncate(seq, n);

@@ -187,6 +187,12 @@ std::string Metrics::prometheus_text() const {
                "Expert passes run (more than one per layer and step when a batch routes more "
                "experts than a layer caches).",
                std::to_string(e->waves));
+        metric(out, "vkllm_expert_prefetched_total", "counter",
+               "Experts uploaded ahead from the next layer's forecast routing.",
+               std::to_string(e->prefetched));
+        metric(out, "vkllm_expert_prefetch_used_total", "counter",
+               "Prefetched experts that their layer then routed.",
+               std::to_string(e->prefetch_used));
         metric(out, "vkllm_expert_cpu_pairs_total", "counter",
                "(token, expert) pairs of cache misses computed on the CPU instead of uploaded.",
                std::to_string(e->cpu_pairs));

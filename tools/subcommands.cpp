@@ -261,6 +261,9 @@ Command add_bench_model(CLI::App& bench, const std::string& command_line) {
     add_fp32_matvec(*cmd, o->int_dot_matvec);
     add_vram_budget(*cmd, o->vram_budget);
     add_expert_compute(*cmd, o->expert_compute);
+    cmd->add_flag_callback(
+        "--no-prefetch", [o] { o->expert_prefetch = false; },
+        "streamed experts: no uploads ahead from the next layer's forecast routing");
     cmd->add_option("--expert-slots", o->expert_slots,
                     "cache this many experts per MoE layer and stream the rest, whatever the "
                     "budget (0: as --vram-budget plans)")

@@ -50,16 +50,16 @@ void parallel_for(uint64_t n, unsigned threads, const std::function<void(uint64_
 
 }  // namespace
 
-CpuExperts::CpuExperts(const GgufFile& file, const Gemma4Config& cfg,
-                       const Gemma4WeightsView& view, unsigned threads)
+CpuExperts::CpuExperts(const GgufFile& file, const Gemma4Config& cfg, const Gemma4WeightsView& view,
+                       unsigned threads)
     : file_(file), n_embd_(cfg.n_embd), n_ff_(cfg.n_ff_expert) {
     threads_ = threads != 0 ? threads : std::max(1u, std::thread::hardware_concurrency());
     layers_.resize(cfg.n_layer);
     for (uint32_t l = 0; l < cfg.n_layer; ++l) {
         const Gemma4LayerWeights& w = view.layers[l];
         layers_[l] = {w.ffn_gate_up_exps, w.ffn_gate_exps, w.ffn_up_exps, w.ffn_down_exps};
-        for (const TensorInfo* t : {w.ffn_gate_up_exps, w.ffn_gate_exps, w.ffn_up_exps,
-                                    w.ffn_down_exps}) {
+        for (const TensorInfo* t :
+             {w.ffn_gate_up_exps, w.ffn_gate_exps, w.ffn_up_exps, w.ffn_down_exps}) {
             if (t != nullptr && !can_dequantize(t->type)) {
                 throw std::runtime_error("[cpu experts] " + t->name + ": type " +
                                          std::string(traits_of(t->type).name) +

@@ -43,8 +43,8 @@ class CpuExperts {
         const TensorInfo* down = nullptr;  // [F, n, E]
     };
     // out[c * rows + r] = row r of expert e of t (rows rows of K) · x[c], r in [r0, r1).
-    void rows_times(const TensorInfo& t, uint32_t expert, uint64_t rows, uint64_t r0,
-                    uint64_t r1, std::span<const float* const> x, float* out) const;
+    void rows_times(const TensorInfo& t, uint32_t expert, uint64_t rows, uint64_t r0, uint64_t r1,
+                    std::span<const float* const> x, float* out) const;
 
     const GgufFile& file_;
     uint32_t n_embd_ = 0, n_ff_ = 0;

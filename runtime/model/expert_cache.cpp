@@ -83,6 +83,7 @@ ExpertCache::ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& fil
         L.decayed.assign(cfg.n_expert, 0.0);
         L.last_step.assign(cfg.n_expert, 0);
         L.last_use.assign(cfg.n_expert, 0);
+        L.prefetched.assign(cfg.n_expert, false);
     }
 }
 
@@ -113,6 +114,10 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
         L.last_step[e] = L.step;
         L.last_use[e] = ++clock_;
         (L.expert_slot[e] != k_none ? hits : misses).push_back(e);
+        if (L.prefetched[e]) {
+            ++stats_.prefetch_used;
+            L.prefetched[e] = false;
+        }
     }
     stats_.lookups += hits.size() + misses.size();
     stats_.hits += hits.size();
@@ -170,38 +175,22 @@ std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave, vk::CommandStream& c
     for (const uint32_t e : members) {
         if (L.expert_slot[e] != k_none) pinned[L.expert_slot[e]] = true;
     }
-    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
     const auto t0 = std::chrono::steady_clock::now();
     for (const uint32_t e : members) {
         if (L.expert_slot[e] != k_none) continue;
-        // An empty slot, else the unpinned expert used least (decayed), least recently, lowest.
-        uint32_t victim = k_none;
-        double worst = 0;
-        for (uint32_t s = 0; s < slots_; ++s) {
-            if (pinned[s]) continue;
-            const uint32_t v = L.slot_expert[s];
-            if (v == k_none) {
-                victim = s;
-                break;
-            }
-            const double rate =
-                L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v]));
-            const uint32_t cur = victim == k_none ? k_none : L.slot_expert[victim];
-            if (victim == k_none || rate < worst ||
-                (rate == worst && (L.last_use[v] < L.last_use[cur] ||
-                                   (L.last_use[v] == L.last_use[cur] && v < cur)))) {
-                victim = s;
-                worst = rate;
-            }
-        }
-        if (victim == k_none) throw std::logic_error("[expert cache] a wave exceeds the slots");
+        double rate = 0;
+        const uint32_t slot = victim(L, pinned, rate);
+        if (slot == k_none) throw std::logic_error("[expert cache] a wave exceeds the slots");
         // Unmapped while it is rewritten: a failed upload leaves an empty slot, not a wrong one.
-        if (L.slot_expert[victim] != k_none) L.expert_slot[L.slot_expert[victim]] = k_none;
-        L.slot_expert[victim] = k_none;
-        upload(L, e, victim, cs);
-        L.slot_expert[victim] = e;
-        L.expert_slot[e] = victim;
-        pinned[victim] = true;
+        if (L.slot_expert[slot] != k_none) {
+            L.expert_slot[L.slot_expert[slot]] = k_none;
+            L.prefetched[L.slot_expert[slot]] = false;
+        }
+        L.slot_expert[slot] = k_none;
+        upload(L, e, slot, cs);
+        L.slot_expert[slot] = e;
+        L.expert_slot[e] = slot;
+        pinned[slot] = true;
     }
     stats_.upload_seconds +=
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -232,6 +221,73 @@ void ExpertCache::upload(Layer& L, uint32_t expert, uint32_t slot, vk::CommandSt
         stats_.upload_bytes += p.expert_bytes;
     }
     ++stats_.uploads;
+}
+
+uint32_t ExpertCache::victim(const Layer& L, const std::vector<bool>& pinned, double& rate) const {
+    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
+    uint32_t best = k_none;
+    rate = 0;
+    for (uint32_t s = 0; s < slots_; ++s) {
+        if (pinned[s]) continue;
+        const uint32_t v = L.slot_expert[s];
+        if (v == k_none) {
+            rate = 0;
+            return s;
+        }
+        const double r =
+            L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v]));
+        const uint32_t cur = best == k_none ? k_none : L.slot_expert[best];
+        if (best == k_none || r < rate ||
+            (r == rate &&
+             (L.last_use[v] < L.last_use[cur] || (L.last_use[v] == L.last_use[cur] && v < cur)))) {
+            best = s;
+            rate = r;
+        }
+    }
+    return best;
+}
+
+uint64_t ExpertCache::layer_expert_bytes(const Layer& L) const {
+    uint64_t bytes = 0;
+    for (const Pool& p : L.pools) bytes += (p.expert_bytes + 15) / 16 * 16;
+    return bytes;
+}
+
+void ExpertCache::prefetch(uint32_t layer, std::span<const uint32_t> ids, vk::CommandStream& cs) {
+    if (layer >= layers_.size() || layers_[layer].pools.empty()) {
+        throw std::logic_error("[expert cache] layer " + std::to_string(layer) + " has no experts");
+    }
+    Layer& L = layers_[layer];
+    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
+    std::vector<bool> pinned(slots_, false), seen(n_expert_, false);
+    for (const uint32_t e : ids) {  // keep what the forecast already finds cached
+        if (e < n_expert_ && L.expert_slot[e] != k_none) pinned[L.expert_slot[e]] = true;
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    for (const uint32_t e : ids) {
+        if (e >= n_expert_ || seen[e] || L.expert_slot[e] != k_none) continue;
+        seen[e] = true;
+        if (staged_ + layer_expert_bytes(L) > staging_.size) break;  // prefetch never syncs
+        double rate = 0;
+        const uint32_t s = victim(L, pinned, rate);
+        // As if used now (its rate + 1): kept only if that beats the expert it would evict.
+        const double mine =
+            L.decayed[e] * std::pow(decay, static_cast<double>(L.step - L.last_step[e])) + 1.0;
+        if (s == k_none || (L.slot_expert[s] != k_none && mine <= rate)) continue;
+        if (L.slot_expert[s] != k_none) {
+            L.expert_slot[L.slot_expert[s]] = k_none;
+            L.prefetched[L.slot_expert[s]] = false;
+        }
+        L.slot_expert[s] = k_none;
+        upload(L, e, s, cs);
+        L.slot_expert[s] = e;
+        L.expert_slot[e] = s;
+        L.prefetched[e] = true;
+        pinned[s] = true;
+        ++stats_.prefetched;
+    }
+    stats_.upload_seconds +=
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
 std::vector<uint32_t> ExpertCache::cached(uint32_t layer) const {

@@ -73,6 +73,11 @@ class ExpertCache {
     // Stages wave `wave`'s missing experts, records their copies into `cs` (syncing it when the
     // staging is full), and returns every pair's slot, k_skip outside the wave. Waves in order.
     std::vector<uint32_t> load_wave(uint32_t wave, vk::CommandStream& cs);
+    // Prefetch: stages and records copies of `layer`'s forecast experts (k per token, as
+    // route() takes them) that are not cached and that a use now would keep (a free slot, or a
+    // colder expert to evict), while the staging has room (it never syncs). Call after the
+    // current layer's waves; `layer` must not be in flight. route() counts the ones it finds.
+    void prefetch(uint32_t layer, std::span<const uint32_t> ids, vk::CommandStream& cs);
     const ExpertCacheStats& stats() const { return stats_; }
     void add_route_seconds(double s) { stats_.route_seconds += s; }
     // Which expert each of `layer`'s slots holds (UINT32_MAX: empty), for tests.
@@ -91,9 +96,15 @@ class ExpertCache {
         std::vector<uint32_t> expert_slot;  // UINT32_MAX: not cached
         std::vector<double> decayed;        // uses, decayed to last_step
         std::vector<uint64_t> last_step, last_use;
-        uint64_t step = 0;  // route() calls so far
+        std::vector<bool> prefetched;  // uploaded by prefetch, not routed since
+        uint64_t step = 0;             // route() calls so far
     };
     void upload(Layer& L, uint32_t expert, uint32_t slot, vk::CommandStream& cs);
+    // The unpinned slot a miss of L takes: an empty one, else the lowest decayed use rate
+    // (ties: least recently used, lowest id); k_none when all are pinned. `rate` gets the
+    // victim's rate (0 for an empty slot).
+    uint32_t victim(const Layer& L, const std::vector<bool>& pinned, double& rate) const;
+    uint64_t layer_expert_bytes(const Layer& L) const;
 
     vk::Context& ctx_;
     const GgufFile& file_;

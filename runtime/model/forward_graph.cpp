@@ -366,6 +366,11 @@ void Gemma4Model::Impl::record_dense_ffn(uint32_t T, uint32_t l) {
 // §3.6 steps 2-5: router logits on RMS_1(h) / √n ⊙ scale, softmax, top-k, renormalise, × the
 // expert scale, into route_ids / route_w [k, T]. Uses x and router.
 void Gemma4Model::Impl::record_router(uint32_t T, uint32_t l) {
+    record_router_into(T, l, buf.route_ids, buf.route_w);
+}
+
+void Gemma4Model::Impl::record_router_into(uint32_t T, uint32_t l, const vk::BufferSpan& ids,
+                                           const vk::BufferSpan& weights) {
     const DeviceLayerWeights& lw = w.layers[l];
     const uint32_t n = cfg.n_embd, E = cfg.n_expert, k = cfg.n_expert_used;
     ops::RmsNormArgs norm;
@@ -377,8 +382,8 @@ void Gemma4Model::Impl::record_router(uint32_t T, uint32_t l) {
     linear(lw.ffn_gate_inp, buf.x, n, buf.router, E, T);
     ops::MoeRouteArgs route{E, k, std::nullopt};
     if (lw.ffn_down_exps_scale.size > 0) route.expert_scale = lw.ffn_down_exps_scale;
-    ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(buf.route_ids, k, T),
-                          cols_of(buf.route_w, k, T), route);
+    ops::record_moe_route(ctx, cs, cols_of(buf.router, E, T), cols_of(ids, k, T),
+                          cols_of(weights, k, T), route);
 }
 
 // record_routing: route_ids of `layer` into readback.routing, the routed half or the predicted
@@ -565,10 +570,23 @@ void Gemma4Model::Impl::record_streamed_experts(uint32_t T, uint32_t l) {
         ops::record_rms_norm(ctx, cs, cols_of(buf.h, n, T), cols_of(buf.x, n, T), norm);
         cs.copy(buf.x.sub(0, uint64_t{n} * T * 4), buf.expert_x.sub(0, uint64_t{n} * T * 4));
     }
+    // Prefetch forecast: the next MoE layer's router on this layer's input (the residual after
+    // its attention), into route_ids (already copied out) and upe (free until the experts).
+    uint32_t next = l + 1;
+    while (next < cfg.n_layer && !cfg.layers[next].is_moe) ++next;
+    const bool forecast = opt.expert_prefetch && next < cfg.n_layer;
+    if (forecast) {
+        record_router_into(T, next, buf.route_ids, buf.upe);
+        cs.copy(buf.route_ids.sub(0, bytes), buf.route_ids_host.sub(bytes, bytes));
+    }
     const auto t0 = std::chrono::steady_clock::now();
     cs.sync();
-    std::vector<uint32_t> ids(uint64_t{k} * T);
+    std::vector<uint32_t> ids(uint64_t{k} * T), predicted;
     std::memcpy(ids.data(), buf.route_ids_host.mapped, bytes);
+    if (forecast) {
+        predicted.resize(ids.size());
+        std::memcpy(predicted.data(), buf.route_ids_host.mapped + bytes, bytes);
+    }
     experts->add_route_seconds(
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const uint32_t waves = experts->route(l, ids);
@@ -613,6 +631,9 @@ void Gemma4Model::Impl::record_streamed_experts(uint32_t T, uint32_t l) {
         std::memcpy(at.mapped, slots.data(), bytes);
         record_experts(T, l, at, experts->slots());
     }
+    // The forecast experts' copies have no hazard with the work recorded since, so the GPU can
+    // run them alongside this layer's experts and the next layer's attention.
+    if (forecast) experts->prefetch(next, predicted, cs);
 }
 
 }  // namespace vkllm

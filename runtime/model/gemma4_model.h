@@ -57,17 +57,19 @@ struct ExpertCachePlan {
 
 // What a streamed expert cache did since the load (Gemma4Model::expert_cache_stats).
 struct ExpertCacheStats {
-    uint64_t layer_steps = 0;   // MoE layers run, summed over steps
-    uint64_t lookups = 0;       // distinct experts routed per layer-step, summed
-    uint64_t hits = 0;          // of those, found cached
-    uint64_t uploads = 0;       // experts uploaded
-    uint64_t upload_bytes = 0;  // their bytes
-    uint64_t waves = 0;         // expert passes run (one per layer-step when its experts fit)
-    double upload_seconds = 0;  // host time spent uploading
-    double route_seconds = 0;   // host time waiting for the routing of layers
-    uint64_t cpu_experts = 0;   // misses computed on the CPU instead of uploaded
-    uint64_t cpu_pairs = 0;     // (token, expert) pairs they served
-    double cpu_seconds = 0;     // host time computing them
+    uint64_t layer_steps = 0;    // MoE layers run, summed over steps
+    uint64_t lookups = 0;        // distinct experts routed per layer-step, summed
+    uint64_t hits = 0;           // of those, found cached
+    uint64_t uploads = 0;        // experts uploaded
+    uint64_t upload_bytes = 0;   // their bytes
+    uint64_t waves = 0;          // expert passes run (one per layer-step when its experts fit)
+    double upload_seconds = 0;   // host time spent uploading
+    double route_seconds = 0;    // host time waiting for the routing of layers
+    uint64_t prefetched = 0;     // experts uploaded ahead from a forecast
+    uint64_t prefetch_used = 0;  // of those, routed at their layer's next step
+    uint64_t cpu_experts = 0;    // misses computed on the CPU instead of uploaded
+    uint64_t cpu_pairs = 0;      // (token, expert) pairs they served
+    double cpu_seconds = 0;      // host time computing them
 
     double hit_rate() const {
         return lookups ? static_cast<double>(hits) / static_cast<double>(lookups) : 0.0;
@@ -130,6 +132,9 @@ struct ModelOptions {
     uint32_t expert_slots = 0;
     // Where streamed experts that miss the cache run (docs/design/moe-streaming.md).
     ExpertCompute expert_compute = ExpertCompute::Auto;
+    // Streamed experts: at each MoE layer's routing, forecast the next MoE layer's experts (its
+    // router on this layer's input) and start uploading them, so the copies overlap compute.
+    bool expert_prefetch = true;
     // Load reporting, for tools to draw (the runtime prints nothing): the plan once before any
     // allocation, then the weight bytes uploaded after each tensor (done == total at the end).
     std::function<void(const MemoryPlan&)> on_plan;

@@ -187,6 +187,9 @@ struct Gemma4Model::Impl {
                     const vk::TensorSpans& out, bool add_to_out);
     void record_dense_ffn(uint32_t T, uint32_t l);
     void record_router(uint32_t T, uint32_t l);
+    // The same into other buffers (ids uint32 [k, T], weights f32 [k, T]).
+    void record_router_into(uint32_t T, uint32_t l, const vk::BufferSpan& ids,
+                            const vk::BufferSpan& weights);
     void record_routing_copy(uint32_t T, uint32_t layer, bool predicted);
     void record_moe_ffn(uint32_t T, uint32_t l);
     // The routed experts of a MoE layer (§3.6 step 6) into buf.dn: x (normed h) through gate/up,

@@ -296,7 +296,7 @@ std::vector<PlannedBuffer> expert_streaming_buffers(const Gemma4Config& cfg,
         std::min(k_expert_staging_max,
                  uint64_t{cfg.n_expert_used} * std::max(weights.expert_layer_max_bytes, largest)));
     std::vector<PlannedBuffer> b = {
-        {"readback.route_ids", BufferHome::Readback, pairs},
+        {"readback.route_ids", BufferHome::Readback, 2 * pairs},  // routed, then forecast
         {"upload.expert_slots", BufferHome::Upload, align_up(pairs, alignment) * waves},
         {"upload.expert_staging", BufferHome::Upload, staging}};
     if (cpu) {  // the experts' input read back, and the CPU experts' outputs

@@ -53,13 +53,15 @@ TEST(Metrics, PrometheusTextHasCountersGaugesAndCumulativeHistograms) {
     m.record_inter_token(0.002);
     m.set_gauges({3, 2, 4, 50, 400, std::nullopt});
     EXPECT_EQ(m.prometheus_text().find("vkllm_expert"), std::string::npos);  // resident experts
-    m.set_gauges({3, 2, 4, 50, 400, ExpertCacheCounters{16, 200, 150, 50, 5000, 40, 30, 7}});
+    m.set_gauges(
+        {3, 2, 4, 50, 400, ExpertCacheCounters{16, 200, 150, 50, 5000, 40, 30, 7, 20, 15}});
     const std::string t = m.prometheus_text();
     EXPECT_NE(t.find("vkllm_expert_cache_slots_per_layer 16\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_expert_cache_hits_total 150\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_expert_upload_bytes_total 5000\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_expert_cache_hit_ratio 0.75\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_expert_cpu_pairs_total 7\n"), std::string::npos);
+    EXPECT_NE(t.find("vkllm_expert_prefetch_used_total 15\n"), std::string::npos);
     EXPECT_NE(t.find("vkllm_requests_total{route=\"/v1/completions\",status=\"200\"} 2\n"),
               std::string::npos);
     EXPECT_NE(t.find("vkllm_requests_total{route=\"/v1/completions\",status=\"400\"} 1\n"),
