@@ -9,6 +9,9 @@
 #           WHAT: ops | sweep | tests | all (= ops, 31b, 26b-a4b) | PRESET (a vkllm synth preset)
 #                 | kv:PRESET (issue #14: decode after 32K and 128K tokens with q8_0, tq3 and
 #                   q8_0/tq3 caches; set VKLLM_BENCH_LAYERS to keep the run short)
+#                 | experts:PRESET (issue #15: a MoE preset resident, then under an 8 GiB
+#                   --vram-budget with experts uploaded only, with CPU experts (auto), and without
+#                   prefetch; VKLLM_BENCH_BUDGET overrides the budget)
 #
 # `tests` runs the op/model suite on the GPU (issue #10: real 32-lane execution). Build it here
 # with -DVKLLM_BUILD_TESTS=ON and carry .devbuild/vkllm and .devbuild/tests/vkllm_op_tests: the
@@ -110,6 +113,25 @@ bench_kv() {
     rm -f "$model"
 }
 
+bench_experts() {
+    # Issue #15: decode and prefill with the experts resident, then streamed through an expert
+    # cache under a VRAM budget (random synth weights route uniformly: the cache's worst case).
+    local preset=$1 model="$scratch/$1-q4_k_m.gguf" budget=${VKLLM_BENCH_BUDGET:-8GiB}
+    "$bin" synth --preset "$preset" --quant q4_k_m --threads "$(nproc)" -o "$model"
+    local common=(-m "$model" --prompt 512 --gen 32 --batches 1,4 --out "$out")
+    "$bin" info "$model" --ctx $((512 + 32 + 8)) --vram-budget "$budget" |
+        grep -E "VRAM|experts|total" |
+        tee -a "$out/$preset-experts.txt"
+    "$bin" bench model "${common[@]}" | tee -a "$out/$preset-experts.txt"
+    local mode
+    for mode in "--expert-compute gpu" "--expert-compute auto" "--expert-compute gpu --no-prefetch"; do
+        # shellcheck disable=SC2086 # the mode is two or three words on purpose
+        "$bin" bench model "${common[@]}" --vram-budget "$budget" $mode |
+            tee -a "$out/$preset-experts.txt"
+    done
+    rm -f "$model"
+}
+
 make_fixtures() {
     # What cmake/fixture_models.cmake makes at build time, with the carried vkllm.
     local dir=build/fixtures/models src=tests/fixtures/models
@@ -163,6 +185,7 @@ for step in "${steps[@]}"; do
         tests) (run_tests) ;;  # a subshell: the layer's environment stays out of the benches
         all) bench_ops; bench_model 31b; bench_model 26b-a4b ;;
         kv:*) bench_kv "${step#kv:}" ;;
+        experts:*) bench_experts "${step#experts:}" ;;
         *) bench_model "$step" ;;  # any synth preset; synth names the valid ones
     esac
 done
