@@ -14,6 +14,7 @@
 #include <string>
 
 #include "loader/align.h"
+#include "runtime/model/expert_cost_cache.h"
 #include "runtime/model/gemma4_model_impl.h"
 #include "runtime/model/memory_plan.h"
 #include "runtime/ops/attention.h"
@@ -160,14 +161,23 @@ ExpertCache::CpuCost Gemma4Model::Impl::measure_expert_costs() {
     while (!cfg.layers[l0].is_moe) ++l0;
     uint64_t expert_bytes = 0;  // one expert of layer l0
     const Gemma4LayerWeights& lw = view.layers[l0];
+    const vk::DeviceInfo& info = ctx.device().info();
+    std::string key = info.name + " / " + vk::driver_version_string(info);
     for (const TensorInfo* t :
          {lw.ffn_gate_up_exps, lw.ffn_gate_exps, lw.ffn_up_exps, lw.ffn_down_exps}) {
-        if (t != nullptr) expert_bytes += t->size_bytes / t->ne[2];
+        if (t == nullptr) continue;
+        expert_bytes += t->size_bytes / t->ne[2];
+        key += " / " + std::string(traits_of(t->type).name) + " " + std::to_string(t->ne[0]) + "x" +
+               std::to_string(t->ne[1]);
     }
+    for (char& c : key) c = c == '\t' || c == '\n' ? ' ' : c;
+    if (const std::optional<ExpertCache::CpuCost> known = load_expert_costs(key)) return *known;
     // Upload: the host writes the staging, the GPU copies it into a slot (an empty one: its
     // contents do not matter yet), less the round trip of an empty submission. Best of three.
+    // At least 16 MiB in all (repeated copies of a small staging), so the time is the bus's.
     const vk::BufferSpan dst = w.layers[l0].ffn_down_exps.data.parts.at(0);
     const uint64_t n = std::min(buf.expert_staging.size, dst.size);
+    const uint64_t reps = std::max<uint64_t>(1, (16ull << 20) / n);
     double upload = std::numeric_limits<double>::infinity();
     for (int i = 0; i < 3; ++i) {
         auto t0 = Clock::now();
@@ -175,11 +185,13 @@ ExpertCache::CpuCost Gemma4Model::Impl::measure_expert_costs() {
         cs.submit_and_wait();
         const double empty = secs(t0);
         t0 = Clock::now();
-        std::memset(buf.expert_staging.mapped, i, n);
         cs.begin();
-        cs.copy(buf.expert_staging.sub(0, n), dst.sub(0, n));
+        for (uint64_t r = 0; r < reps; ++r) {
+            std::memset(buf.expert_staging.mapped, static_cast<int>(r), n);
+            cs.copy(buf.expert_staging.sub(0, n), dst.sub(0, n));
+        }
         cs.submit_and_wait();
-        upload = std::min(upload, std::max(secs(t0) - empty, 1e-9) / static_cast<double>(n));
+        upload = std::min(upload, std::max(secs(t0) - empty, 1e-9) / static_cast<double>(n * reps));
     }
     // CPU: expert 0 of layer l0 for 1 and for 4 tokens: a fixed part (reading and decoding the
     // weights) and a part per token.
@@ -200,7 +212,9 @@ ExpertCache::CpuCost Gemma4Model::Impl::measure_expert_costs() {
     }
     const double b = static_cast<double>(expert_bytes);
     const double per_token = std::max(t4 - t1, 0.0) / 3.0;
-    return {upload, std::max(t1 - per_token, 0.0) / b, per_token / b};
+    const ExpertCache::CpuCost cost{upload, std::max(t1 - per_token, 0.0) / b, per_token / b};
+    save_expert_costs(key, cost);
+    return cost;
 }
 
 uint64_t Gemma4Model::Impl::planned_bytes(const std::string& name) const {

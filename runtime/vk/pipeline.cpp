@@ -9,7 +9,6 @@
 #include "runtime/vk/shader_registry.h"
 
 namespace vkllm::vk {
-namespace {
 
 std::filesystem::path default_cache_dir() {
     if (const char* d = std::getenv("VKLLM_CACHE_DIR")) return d;
@@ -19,6 +18,8 @@ std::filesystem::path default_cache_dir() {
         return std::filesystem::path(h) / ".cache/vkllm";
     return {};
 }
+
+namespace {
 
 std::string hex(const uint8_t* p, size_t n) {
     static constexpr char k_digits[] = "0123456789abcdef";

@@ -55,6 +55,11 @@ class Pipeline {
     VkPipeline pipeline_ = VK_NULL_HANDLE;
 };
 
+// Where vkllm keeps what it learns about a machine: $VKLLM_CACHE_DIR, else $XDG_CACHE_HOME/vkllm,
+// else ~/.cache/vkllm; empty when none of them is set. "none" (from $VKLLM_CACHE_DIR) means
+// nothing is kept.
+std::filesystem::path default_cache_dir();
+
 // VkPipelineCache persisted to disk, so a second start does not recompile every kernel. The file
 // is named by vendor, device, driver and pipelineCacheUUID, so a driver update starts clean.
 class PipelineCache {

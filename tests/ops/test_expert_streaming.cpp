@@ -6,8 +6,10 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <set>
 #include <span>
@@ -15,6 +17,7 @@
 #include <vector>
 
 #include "loader/gguf_file.h"
+#include "runtime/model/expert_cost_cache.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/memory_plan.h"
 #include "synth/synth_model.h"
@@ -175,6 +178,43 @@ TEST_F(VkTest, VramBudgetStreamsTheExpertsThatDoNotFit) {
         EXPECT_NE(std::string(e.what()).find("even without its experts"), std::string::npos)
             << e.what();
     }
+}
+
+// The measured miss costs are kept per key across runs; a damaged line is measured again, and
+// VKLLM_CACHE_DIR=none keeps nothing.
+TEST(ExpertCostCache, KeepsOneLinePerKeyAndIgnoresDamage) {
+    const char* old = std::getenv("VKLLM_CACHE_DIR");
+    const std::string saved = old ? old : "";
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() /
+        ("vkllm-costs-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()));
+    std::filesystem::remove_all(dir);
+    setenv("VKLLM_CACHE_DIR", dir.c_str(), 1);
+    EXPECT_FALSE(load_expert_costs("gpu / q4_K").has_value());
+    save_expert_costs("gpu / q4_K", {1e-10, 2e-11, 3e-12});
+    save_expert_costs("gpu / q8_0", {4e-10, 5e-11, 6e-12});
+    save_expert_costs("gpu / q4_K", {7e-10, 8e-11, 9e-12});  // replaces
+    const std::optional<ExpertCache::CpuCost> a = load_expert_costs("gpu / q4_K");
+    ASSERT_TRUE(a.has_value());
+    EXPECT_DOUBLE_EQ(a->upload_per_byte, 7e-10);
+    EXPECT_DOUBLE_EQ(a->cpu_per_byte_token, 9e-12);
+    EXPECT_DOUBLE_EQ(load_expert_costs("gpu / q8_0")->cpu_fixed_per_byte, 5e-11);
+    {
+        std::ofstream out(dir / "expert-costs.txt", std::ios::app);
+        out << "broken\tnot numbers\nzero\t0 1 1\n";
+    }
+    EXPECT_FALSE(load_expert_costs("broken").has_value());
+    EXPECT_FALSE(load_expert_costs("zero").has_value());
+    EXPECT_TRUE(load_expert_costs("gpu / q8_0").has_value());
+    setenv("VKLLM_CACHE_DIR", "none", 1);
+    save_expert_costs("other", {1e-9, 0, 0});
+    EXPECT_FALSE(load_expert_costs("gpu / q8_0").has_value());
+    if (old) {
+        setenv("VKLLM_CACHE_DIR", saved.c_str(), 1);
+    } else {
+        unsetenv("VKLLM_CACHE_DIR");
+    }
+    std::filesystem::remove_all(dir);
 }
 
 }  // namespace
