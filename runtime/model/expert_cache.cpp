@@ -21,6 +21,12 @@ constexpr double k_half_life_steps = 8.0;
 
 }  // namespace
 
+bool cpu_beats_upload(const ExpertMissCost& cost, uint64_t bytes, uint32_t tokens) {
+    const double b = static_cast<double>(bytes);
+    return b * (cost.cpu_fixed_per_byte + cost.cpu_per_byte_token * tokens) <
+           b * cost.upload_per_byte;
+}
+
 ExpertCache::ExpertCache(vk::Context& ctx, vk::Arena& arena, const GgufFile& file,
                          const Gemma4Config& cfg, const Gemma4WeightsView& view, uint32_t slots,
                          vk::BufferSpan staging, DeviceWeights& w)
@@ -139,7 +145,6 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
         }
         uint64_t bytes = 0;
         for (const Pool& p : L.pools) bytes += p.expert_bytes;
-        const double b = static_cast<double>(bytes);
         std::vector<uint32_t> upload;
         uint32_t cpu_pairs = 0;
         for (const uint32_t e : misses) {
@@ -147,9 +152,7 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
             if (mode_ == ExpertCompute::Auto) {
                 // Kept only if hotter than what it would evict; else the cheaper way.
                 const bool kept = free_slots > 0 || L.decayed[e] > coldest;
-                const double t_cpu =
-                    b * (cost_.cpu_fixed_per_byte + cost_.cpu_per_byte_token * tokens[e]);
-                cpu = !kept && t_cpu < b * cost_.upload_per_byte;
+                cpu = !kept && cpu_beats_upload(cost_, bytes, tokens[e]);
             }
             cpu = cpu && cpu_pairs + tokens[e] <= k_cpu_expert_pairs;  // the outputs' buffer
             if (cpu) cpu_pairs += tokens[e];

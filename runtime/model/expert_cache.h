@@ -33,6 +33,17 @@
 
 namespace vkllm {
 
+class ExpertCache;
+
+// Whether computing one expert of `bytes` for `tokens` tokens on the CPU costs less than
+// uploading it, by the measured per-byte costs (ExpertCache::CpuCost).
+struct ExpertMissCost {
+    double upload_per_byte = 0;
+    double cpu_fixed_per_byte = 0;  // reading and decoding the weights once
+    double cpu_per_byte_token = 0;  // the products, per token
+};
+bool cpu_beats_upload(const ExpertMissCost& cost, uint64_t bytes, uint32_t tokens);
+
 class ExpertCache {
   public:
     static constexpr uint32_t k_skip = UINT32_MAX;  // a pair outside the current wave
@@ -47,13 +58,9 @@ class ExpertCache {
 
     uint32_t slots() const { return slots_; }
 
-    // What a miss costs each way, measured on this machine (seconds): uploading one expert of
-    // `layer`, or computing it on the CPU for m tokens (a + b m).
-    struct CpuCost {
-        double upload_per_byte = 0;
-        double cpu_fixed_per_byte = 0;  // reading and decoding the weights once
-        double cpu_per_byte_token = 0;  // the products, per token
-    };
+    // What a miss costs each way, measured on this machine (seconds): uploading one expert, or
+    // computing it on the CPU for m tokens (a + b m).
+    using CpuCost = ExpertMissCost;
     // Misses of route() then go to the CPU by `mode` (ModelOptions::expert_compute).
     void set_compute(ExpertCompute mode, const CpuCost& cost) {
         mode_ = mode;

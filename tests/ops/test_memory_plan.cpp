@@ -11,6 +11,7 @@
 #include <string>
 
 #include "loader/ggml_type.h"
+#include "runtime/model/expert_cache.h"
 #include "runtime/model/memory_plan.h"
 #include "runtime/vk/device_profile.h"
 #include "synth/synth_model.h"
@@ -613,6 +614,24 @@ TEST(MemoryPlanVramBudget, RefusesABudgetBelowTheNonExpertPart) {
     } catch (const std::runtime_error& e) {
         EXPECT_NE(std::string(e.what()).find("VRAM budget"), std::string::npos) << e.what();
     }
+}
+
+// The CPU/GPU split of cold experts on a GTX 1080-like machine (PCIe 3.0 x16 ~12 GB/s, dual-
+// channel DDR4 ~30 GB/s read by a CPU expert kernel that keeps up with it, ~200 GFLOP/s): a
+// 26B-A4B expert (3 x 2816 x 704 weights, ~3.7 MB at Q4_K/Q6_K) for one decode token is cheaper
+// read on the CPU (0.12 ms + 0.06 ms) than uploaded (0.31 ms); for a 64-token prefill batch the
+// products make the CPU the slower one. With a CPU kernel at a tenth of that bandwidth (the
+// scalar reference decoder today) the upload wins even at one token.
+TEST(MemoryPlanVramBudget, CpuExpertsBeatUploadsOnlyForFewTokens) {
+    const uint64_t bytes = 3'700'000;
+    const double params = 3.0 * 2816 * 704;
+    const ExpertMissCost gtx1080{1.0 / 12e9, 1.0 / 30e9, 2.0 * params / 200e9 / 3.7e6};
+    EXPECT_TRUE(cpu_beats_upload(gtx1080, bytes, 1));
+    EXPECT_TRUE(cpu_beats_upload(gtx1080, bytes, 2));
+    EXPECT_FALSE(cpu_beats_upload(gtx1080, bytes, 64));
+    ExpertMissCost slow_cpu = gtx1080;
+    slow_cpu.cpu_fixed_per_byte = 1.0 / 3e9;
+    EXPECT_FALSE(cpu_beats_upload(slow_cpu, bytes, 1));
 }
 
 TEST(MemoryPlanVramBudget, ParsesSizesAndAuto) {
