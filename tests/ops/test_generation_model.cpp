@@ -16,6 +16,8 @@
 #include "runtime/generate/generation.h"
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/gemma4_sequence.h"
+#include "runtime/ops/matvec.h"
+#include "tests/support/teacher_forcing.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -23,9 +25,6 @@ namespace {
 
 const std::string k_fixtures = VKLLM_TEST_FIXTURES_DIR;
 const std::string k_models = VKLLM_TEST_MODELS_DIR;
-// Below this top-1 / top-2 logprob margin in llama.cpp's run a token is a near tie that device
-// rounding may flip; the comparison stops there.
-constexpr double k_tie_margin = 0.05;
 
 GenerationParams greedy(int32_t max_tokens) {
     GenerationParams p;
@@ -44,6 +43,14 @@ TEST_F(VkTest, GenerationGreedyMatchesLlamaCpp) {
     Gemma4Sequence seq(model, 0);
     Generator gen(seq, tok);
 
+    // Below the top-1 / top-2 log-prob gap at which teacher forcing holds this run to llama.cpp's
+    // top-1 (teacher_forcing.cpp: 0.25 for quantized weights, whose noise in llama.cpp's own CPU
+    // backend flips tokens at gaps up to ~0.2), a step is a near tie that rounding may flip; the
+    // free-running comparison stops there. (0.05 held on one CPU's lavapipe and not on another:
+    // with the integer path's 8-bit activations a 0.18 gap flipped.)
+    const double tie_gap =
+        teacher_forcing_bounds("tiny-dense-q4_k_m", ops::takes_int_dot(ctx().device().info()))
+            .top1_gap;
     std::ifstream in(k_fixtures + "/reference/generation/tiny-dense-q4_k_m.json");
     const nlohmann::json ref = nlohmann::json::parse(in);
     for (const auto& r : ref.at("results")) {
@@ -55,7 +62,7 @@ TEST_F(VkTest, GenerationGreedyMatchesLlamaCpp) {
         ASSERT_EQ(got.tokens.size(), want.size());
         for (size_t i = 0; i < want.size(); ++i) {
             const auto& top = r.at("steps")[i].at("top");
-            if (top[0][1].get<double>() - top[1][1].get<double>() < k_tie_margin) break;
+            if (top[0][1].get<double>() - top[1][1].get<double>() < tie_gap) break;
             ASSERT_EQ(got.tokens[i], want[i]) << "step " << i << " of " << r.at("prompt");
         }
     }
