@@ -150,23 +150,9 @@ int run_model_bench(const ModelBenchOptions& options) {
                                  nlohmann::json& f) {
         const std::optional<ExpertCacheStats> now = model.expert_cache_stats();
         if (!now || !before) return;
-        ExpertCacheStats d;
-        d.lookups = now->lookups - before->lookups;
-        d.hits = now->hits - before->hits;
-        d.uploads = now->uploads - before->uploads;
-        d.upload_bytes = now->upload_bytes - before->upload_bytes;
-        d.waves = now->waves - before->waves;
-        d.layer_steps = now->layer_steps - before->layer_steps;
-        d.upload_seconds = now->upload_seconds - before->upload_seconds;
-        d.route_seconds = now->route_seconds - before->route_seconds;
-        d.cpu_pairs = now->cpu_pairs - before->cpu_pairs;
-        d.prefetched = now->prefetched - before->prefetched;
-        d.prefetch_used = now->prefetch_used - before->prefetch_used;
-        d.cpu_seconds = now->cpu_seconds - before->cpu_seconds;
+        const ExpertCacheStats d = now->since(*before);
         const double per = 1.0 / static_cast<double>(std::max<uint64_t>(tokens, 1));
-        const double precision =
-            d.prefetched ? static_cast<double>(d.prefetch_used) / static_cast<double>(d.prefetched)
-                         : 0.0;
+        const double precision = d.prefetch_precision();
         std::printf(
             "  expert cache: hit rate %.3f, %.2f MB uploaded per token (%.1f experts), %.2f "
             "waves per layer-step, %.1f expert pairs on the CPU per token, prefetch %.1f "

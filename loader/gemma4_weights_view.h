@@ -6,6 +6,7 @@
 // Borrows the GgufFile: the pointers are into its tensor table, so the file must outlive the view.
 // Optional tensors that are absent are nullptr.
 
+#include <array>
 #include <vector>
 
 #include "loader/gemma4_config.h"
@@ -45,6 +46,11 @@ struct Gemma4LayerWeights {
     const TensorInfo* inp_gate = nullptr;   // {n, P}
     const TensorInfo* proj = nullptr;       // {P, n}
     const TensorInfo* post_norm = nullptr;  // {n}
+
+    // The expert matrices (gate_up or gate and up, then down), null entries where absent.
+    std::array<const TensorInfo*, 4> expert_tensors() const {
+        return {ffn_gate_up_exps, ffn_gate_exps, ffn_up_exps, ffn_down_exps};
+    }
 };
 
 struct Gemma4WeightsView {

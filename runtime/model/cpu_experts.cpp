@@ -58,8 +58,7 @@ CpuExperts::CpuExperts(const GgufFile& file, const Gemma4Config& cfg, const Gemm
     for (uint32_t l = 0; l < cfg.n_layer; ++l) {
         const Gemma4LayerWeights& w = view.layers[l];
         layers_[l] = {w.ffn_gate_up_exps, w.ffn_gate_exps, w.ffn_up_exps, w.ffn_down_exps};
-        for (const TensorInfo* t :
-             {w.ffn_gate_up_exps, w.ffn_gate_exps, w.ffn_up_exps, w.ffn_down_exps}) {
+        for (const TensorInfo* t : w.expert_tensors()) {
             if (t != nullptr && !can_dequantize(t->type)) {
                 throw std::runtime_error("[cpu experts] " + t->name + ": type " +
                                          std::string(traits_of(t->type).name) +

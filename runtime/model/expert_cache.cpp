@@ -98,7 +98,6 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
         throw std::logic_error("[expert cache] layer " + std::to_string(layer) + " has no experts");
     }
     Layer& L = layers_[layer];
-    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
     ++L.step;
     ++stats_.layer_steps;
     cur_layer_ = layer;
@@ -115,8 +114,7 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
         }
         if (seen[e]) continue;
         seen[e] = true;
-        L.decayed[e] =
-            L.decayed[e] * std::pow(decay, static_cast<double>(L.step - L.last_step[e])) + 1.0;
+        L.decayed[e] = rate_now(L, e) + 1.0;
         L.last_step[e] = L.step;
         L.last_use[e] = ++clock_;
         (L.expert_slot[e] != k_none ? hits : misses).push_back(e);
@@ -138,9 +136,7 @@ uint32_t ExpertCache::route(uint32_t layer, std::span<const uint32_t> ids) {
             if (v == k_none) {
                 ++free_slots;
             } else if (!seen[v]) {
-                coldest = std::min(
-                    coldest,
-                    L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v])));
+                coldest = std::min(coldest, rate_now(L, v));
             }
         }
         uint64_t bytes = 0;
@@ -184,15 +180,7 @@ std::vector<uint32_t> ExpertCache::load_wave(uint32_t wave, vk::CommandStream& c
         double rate = 0;
         const uint32_t slot = victim(L, pinned, rate);
         if (slot == k_none) throw std::logic_error("[expert cache] a wave exceeds the slots");
-        // Unmapped while it is rewritten: a failed upload leaves an empty slot, not a wrong one.
-        if (L.slot_expert[slot] != k_none) {
-            L.expert_slot[L.slot_expert[slot]] = k_none;
-            L.prefetched[L.slot_expert[slot]] = false;
-        }
-        L.slot_expert[slot] = k_none;
-        upload(L, e, slot, cs);
-        L.slot_expert[slot] = e;
-        L.expert_slot[e] = slot;
+        install(L, e, slot, cs);
         pinned[slot] = true;
     }
     stats_.upload_seconds +=
@@ -226,8 +214,23 @@ void ExpertCache::upload(Layer& L, uint32_t expert, uint32_t slot, vk::CommandSt
     ++stats_.uploads;
 }
 
+double ExpertCache::rate_now(const Layer& L, uint32_t e) {
+    static const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
+    return L.decayed[e] * std::pow(decay, static_cast<double>(L.step - L.last_step[e]));
+}
+
+void ExpertCache::install(Layer& L, uint32_t expert, uint32_t slot, vk::CommandStream& cs) {
+    if (L.slot_expert[slot] != k_none) {
+        L.expert_slot[L.slot_expert[slot]] = k_none;
+        L.prefetched[L.slot_expert[slot]] = false;
+    }
+    L.slot_expert[slot] = k_none;
+    upload(L, expert, slot, cs);
+    L.slot_expert[slot] = expert;
+    L.expert_slot[expert] = slot;
+}
+
 uint32_t ExpertCache::victim(const Layer& L, const std::vector<bool>& pinned, double& rate) const {
-    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
     uint32_t best = k_none;
     rate = 0;
     for (uint32_t s = 0; s < slots_; ++s) {
@@ -237,8 +240,7 @@ uint32_t ExpertCache::victim(const Layer& L, const std::vector<bool>& pinned, do
             rate = 0;
             return s;
         }
-        const double r =
-            L.decayed[v] * std::pow(decay, static_cast<double>(L.step - L.last_step[v]));
+        const double r = rate_now(L, v);
         const uint32_t cur = best == k_none ? k_none : L.slot_expert[best];
         if (best == k_none || r < rate ||
             (r == rate &&
@@ -261,7 +263,6 @@ void ExpertCache::prefetch(uint32_t layer, std::span<const uint32_t> ids, vk::Co
         throw std::logic_error("[expert cache] layer " + std::to_string(layer) + " has no experts");
     }
     Layer& L = layers_[layer];
-    const double decay = std::pow(0.5, 1.0 / k_half_life_steps);
     std::vector<bool> pinned(slots_, false), seen(n_expert_, false);
     for (const uint32_t e : ids) {  // keep what the forecast already finds cached
         if (e < n_expert_ && L.expert_slot[e] != k_none) pinned[L.expert_slot[e]] = true;
@@ -274,17 +275,9 @@ void ExpertCache::prefetch(uint32_t layer, std::span<const uint32_t> ids, vk::Co
         double rate = 0;
         const uint32_t s = victim(L, pinned, rate);
         // As if used now (its rate + 1): kept only if that beats the expert it would evict.
-        const double mine =
-            L.decayed[e] * std::pow(decay, static_cast<double>(L.step - L.last_step[e])) + 1.0;
+        const double mine = rate_now(L, e) + 1.0;
         if (s == k_none || (L.slot_expert[s] != k_none && mine <= rate)) continue;
-        if (L.slot_expert[s] != k_none) {
-            L.expert_slot[L.slot_expert[s]] = k_none;
-            L.prefetched[L.slot_expert[s]] = false;
-        }
-        L.slot_expert[s] = k_none;
-        upload(L, e, s, cs);
-        L.slot_expert[s] = e;
-        L.expert_slot[e] = s;
+        install(L, e, s, cs);
         L.prefetched[e] = true;
         pinned[s] = true;
         ++stats_.prefetched;

@@ -111,6 +111,11 @@ class ExpertCache {
     // (ties: least recently used, lowest id); k_none when all are pinned. `rate` gets the
     // victim's rate (0 for an empty slot).
     uint32_t victim(const Layer& L, const std::vector<bool>& pinned, double& rate) const;
+    // Expert e's uses decayed to L's current step.
+    static double rate_now(const Layer& L, uint32_t e);
+    // Puts `expert` into `slot`: unmaps what the slot held (a failed upload leaves an empty
+    // slot, not a wrong one), stages the upload into cs and maps it.
+    void install(Layer& L, uint32_t expert, uint32_t slot, vk::CommandStream& cs);
     uint64_t layer_expert_bytes(const Layer& L) const;
 
     vk::Context& ctx_;

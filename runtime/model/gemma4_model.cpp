@@ -163,8 +163,7 @@ ExpertCache::CpuCost Gemma4Model::Impl::measure_expert_costs() {
     const Gemma4LayerWeights& lw = view.layers[l0];
     const vk::DeviceInfo& info = ctx.device().info();
     std::string key = info.name + " / " + vk::driver_version_string(info);
-    for (const TensorInfo* t :
-         {lw.ffn_gate_up_exps, lw.ffn_gate_exps, lw.ffn_up_exps, lw.ffn_down_exps}) {
+    for (const TensorInfo* t : lw.expert_tensors()) {
         if (t == nullptr) continue;
         expert_bytes += t->size_bytes / t->ne[2];
         key += " / " + std::string(traits_of(t->type).name) + " " + std::to_string(t->ne[0]) + "x" +

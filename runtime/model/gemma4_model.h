@@ -74,6 +74,28 @@ struct ExpertCacheStats {
     double hit_rate() const {
         return lookups ? static_cast<double>(hits) / static_cast<double>(lookups) : 0.0;
     }
+    double prefetch_precision() const {
+        return prefetched ? static_cast<double>(prefetch_used) / static_cast<double>(prefetched)
+                          : 0.0;
+    }
+    // The counts of the work done since `before` (an earlier reading of the same cache).
+    ExpertCacheStats since(const ExpertCacheStats& before) const {
+        ExpertCacheStats d;
+        d.layer_steps = layer_steps - before.layer_steps;
+        d.lookups = lookups - before.lookups;
+        d.hits = hits - before.hits;
+        d.uploads = uploads - before.uploads;
+        d.upload_bytes = upload_bytes - before.upload_bytes;
+        d.waves = waves - before.waves;
+        d.upload_seconds = upload_seconds - before.upload_seconds;
+        d.route_seconds = route_seconds - before.route_seconds;
+        d.prefetched = prefetched - before.prefetched;
+        d.prefetch_used = prefetch_used - before.prefetch_used;
+        d.cpu_experts = cpu_experts - before.cpu_experts;
+        d.cpu_pairs = cpu_pairs - before.cpu_pairs;
+        d.cpu_seconds = cpu_seconds - before.cpu_seconds;
+        return d;
+    }
 };
 
 // Device bytes by kind, printed at load and by `vkllm info`, with what they were planned for.

@@ -267,8 +267,7 @@ WeightBytes weight_bytes_of(const Gemma4WeightsView& view) {
     w.tensors = weight_tensor_count(view);
     for (const Gemma4LayerWeights& L : view.layers) {
         uint64_t layer = 0;  // one expert of this layer
-        for (const TensorInfo* t :
-             {L.ffn_gate_up_exps, L.ffn_gate_exps, L.ffn_up_exps, L.ffn_down_exps}) {
+        for (const TensorInfo* t : L.expert_tensors()) {
             if (t == nullptr) continue;
             w.expert_bytes += t->size_bytes;
             w.expert_tensors += 1;

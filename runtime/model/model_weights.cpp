@@ -166,8 +166,7 @@ DeviceWeights upload_weights(vk::Context& ctx, vk::Arena& arena, const GgufFile&
                              bool experts) {
     const auto is_expert = [&](const TensorInfo* t) {
         for (const Gemma4LayerWeights& l : v.layers) {
-            for (const TensorInfo* e :
-                 {l.ffn_gate_up_exps, l.ffn_gate_exps, l.ffn_up_exps, l.ffn_down_exps}) {
+            for (const TensorInfo* e : l.expert_tensors()) {
                 if (t == e) return true;
             }
         }

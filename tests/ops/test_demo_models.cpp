@@ -255,9 +255,7 @@ TEST_F(VkTest, DemoMoeStreamedExpertsOnRealRouting) {
                   << static_cast<double>(st->upload_bytes) / 1e6 /
                          static_cast<double>(tokens.size())
                   << " MB uploaded per token; prefetched " << st->prefetched << ", precision "
-                  << static_cast<double>(st->prefetch_used) /
-                         static_cast<double>(std::max<uint64_t>(st->prefetched, 1))
-                  << "\n";
+                  << st->prefetch_precision() << "\n";
         EXPECT_GT(st->hit_rate(), fraction);  // the model's skew is worth something
     }
 }

@@ -21,6 +21,7 @@
 #include "runtime/model/gemma4_model.h"
 #include "runtime/model/memory_plan.h"
 #include "synth/synth_model.h"
+#include "tests/support/temp_file.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -134,18 +135,9 @@ TEST_F(VkTest, StreamedExpertsMatchResidentOn64ExpertsTop8) {
     spec.quant = quant::QuantMix::Q4_K_M;
     spec.seed = 5;
     spec.n_threads = 1;
-    const std::filesystem::path path =
-        std::filesystem::temp_directory_path() /
-        ("vkllm-moe64-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-         std::to_string(reinterpret_cast<uintptr_t>(this)) + ".gguf");
+    const std::filesystem::path path = unique_temp_gguf("moe64", this);
+    RemoveOnExit cleanup{{path}};
     synth::write_synthetic_gemma4(spec, path);
-    struct Remove {
-        std::filesystem::path p;
-        ~Remove() {
-            std::error_code ec;
-            std::filesystem::remove(p, ec);
-        }
-    } cleanup{path};
     const GgufFile file = GgufFile::open(path);
     expect_streaming_matches_resident(ctx(), file, "synth tiny-moe-64x8 q4_k_m");
 }

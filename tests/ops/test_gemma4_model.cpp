@@ -38,6 +38,7 @@
 #include "synth/synth_model.h"
 #include "tests/support/compare.h"
 #include "tests/support/teacher_forcing.h"
+#include "tests/support/temp_file.h"
 #include "tests/support/vk_test_env.h"
 
 namespace vkllm::test {
@@ -890,15 +891,9 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
     spec.quant = quant::QuantMix::Q4_K_M;
     spec.seed = 7;
     spec.n_threads = 1;
-    const std::filesystem::path path =
-        std::filesystem::temp_directory_path() /
-        ("vkllm-synth-split-" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) +
-         "-" + std::to_string(reinterpret_cast<uintptr_t>(this)) + ".gguf");
+    const std::filesystem::path path = unique_temp_gguf("synth-split", this);
+    RemoveOnExit cleanup{{path}};
     synth::write_synthetic_gemma4(spec, path);
-    struct Remove {
-        std::filesystem::path p;
-        ~Remove() { std::filesystem::remove(p); }
-    } remove{path};
     const GgufFile file = GgufFile::open(path);
     const reference::Gemma4Reference ref(file);
     vk::LimitOverrides lim;
@@ -933,21 +928,6 @@ TEST_F(VkTest, Gemma4ModelSynthSplitMatchesCpuReference) {
 // `output` (token_embd · ȳ, softcapped, from the reference's final hidden) and gate swapped with
 // up (the reference on a copy of the file with the two tensors' bytes exchanged).
 constexpr double k_layout_gap = 1.0;
-
-std::filesystem::path unique_temp_gguf(const std::string& tag, const void* owner) {
-    return std::filesystem::temp_directory_path() /
-           ("vkllm-" + tag + "-" +
-            std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-            std::to_string(reinterpret_cast<uintptr_t>(owner)) + ".gguf");
-}
-
-struct RemoveOnExit {
-    std::vector<std::filesystem::path> paths;
-    ~RemoveOnExit() {
-        std::error_code ec;
-        for (const auto& p : paths) std::filesystem::remove(p, ec);
-    }
-};
 
 // A copy of `src` with the data of each pair of tensors (same type and shape) exchanged.
 void write_swapped_copy(const GgufFile& src,
